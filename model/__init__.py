@@ -1,0 +1,35 @@
+"""relsim: a scenario and ensemble model of Türkiye–Russia relations.
+
+Cooperation indices (0–100) for trade, energy and security between Türkiye and
+Russia, and Türkiye's alignment with the West, move with the events of the
+historical record and relax toward a structural baseline between them.
+
+>>> import model
+>>> sc = model.load_scenario("scenarios/baseline.toml")   # doctest: +SKIP
+>>> res = model.simulate(sc, replicates=50)                # doctest: +SKIP
+>>> res.quantiles.head()                                   # doctest: +SKIP
+"""
+
+from .catalog import Dist, Effect, Event, load_catalog
+from .ensemble import simulate
+from .errors import ModelError, ScenarioError, SimulationError
+from .results import Result
+from .scenario import Scenario, load_scenario, scenario_from_dict
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Dist",
+    "Effect",
+    "Event",
+    "ModelError",
+    "Result",
+    "Scenario",
+    "ScenarioError",
+    "SimulationError",
+    "__version__",
+    "load_catalog",
+    "load_scenario",
+    "scenario_from_dict",
+    "simulate",
+]

@@ -1,0 +1,186 @@
+"""The ``relsim`` command: a thin shell over the library.
+
+Exit status: 0 on success, 2 on bad input (one line ``FILE: field: problem``
+on standard error, nothing written), 1 on an internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .errors import ModelError, ScenarioError
+
+__all__ = ["main"]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports bad arguments as one line and exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise ScenarioError("relsim", self.prog.split()[-1], message)
+
+
+def _positive(name: str, minimum: int = 1):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be an integer (got {text!r})") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{name} must be >= {minimum} (got {value})")
+        return value
+
+    return parse
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="relsim", description="Scenario and ensemble model of Türkiye–Russia relations.")
+    p.add_argument("--version", action="store_true", help="print the version and exit")
+    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+
+    run = sub.add_parser("run", help="run a scenario and write tables and plots")
+    run.add_argument("scenario", type=Path)
+    run.add_argument("--out", type=Path, help="output folder (default: results/<scenario name>)")
+    run.add_argument("--replicates", type=_positive("--replicates"))
+    run.add_argument("--seed", type=_positive("--seed", 0))
+    run.add_argument("--trajectories", action="store_true", help="also write trajectories.parquet")
+    run.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+
+    val = sub.add_parser("validate", help="check scenario files without running them")
+    val.add_argument("scenarios", type=Path, nargs="+")
+
+    show = sub.add_parser("show", help="print the fully resolved scenario as TOML")
+    show.add_argument("scenario", type=Path)
+
+    ev = sub.add_parser("events", help="list the historical catalog")
+    ev.add_argument("--format", choices=("table", "csv"), default="table")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``relsim``; returns the exit status."""
+    parser = _build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.version:
+            from . import __version__
+
+            print(f"relsim {__version__}")
+            return 0
+        if args.command is None:
+            parser.print_help()
+            return 2
+        return _COMMANDS[args.command](args)
+    except ScenarioError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except ModelError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: nothing was written", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # noqa: BLE001 - the last line of defence
+        print(f"internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+
+
+def _cmd_run(args) -> int:
+    from .ensemble import simulate
+    from .scenario import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    result = simulate(scenario, replicates=args.replicates, seed=args.seed, trajectories=args.trajectories)
+    out = args.out or Path("results") / scenario.name
+    figures = {} if args.no_plots else _figures(result)
+    extra = {"scenario.diff": _parent_diff(args.scenario)} if scenario.extends else {}
+    result.save(out, trajectories=args.trajectories, extra={k: v for k, v in extra.items() if v})
+    for name, fig in figures.items():
+        _save(fig, out / name)
+    print(f"wrote {out}/: quantiles.csv events.csv summary.csv metadata.json scenario.resolved.toml"
+          + ("" if args.no_plots else " " + " ".join(figures))
+          + (" trajectories.parquet" if args.trajectories else ""))
+    return 0
+
+
+def _figures(result) -> dict:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from .plotting import plot_trajectories
+
+    return {"trajectories.png": plot_trajectories(result)}
+
+
+def _save(fig, path: Path) -> None:
+    from .plotting import save_figure
+
+    tmp = path.with_name("." + path.name)
+    save_figure(fig, tmp)
+    tmp.replace(path)
+
+
+def _parent_diff(path: Path) -> str:
+    """A unified diff between the resolved parent and the resolved child."""
+    import difflib
+    import tomllib
+
+    from .scenario import load_scenario
+
+    raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    parent = load_scenario(path.parent / raw["extends"]).to_toml().splitlines(keepends=True)
+    child = load_scenario(path).to_toml().splitlines(keepends=True)
+    return "".join(difflib.unified_diff(parent, child, fromfile=str(raw["extends"]), tofile=path.name))
+
+
+def _cmd_validate(args) -> int:
+    from .scenario import load_scenario
+
+    status = 0
+    for path in args.scenarios:
+        try:
+            sc = load_scenario(path)
+        except ScenarioError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            status = 2
+            continue
+        print(f"ok: {path}: {sc.name}, {len(sc.timeline())} events, {len(sc.hazards)} hazards, "
+              f"{sc.run.replicates} replicates, {sc.run.start}..{sc.run.end}")
+    return status
+
+
+def _cmd_show(args) -> int:
+    from .scenario import load_scenario
+
+    sys.stdout.write(load_scenario(args.scenario).to_toml())
+    return 0
+
+
+def _cmd_events(args) -> int:
+    import pandas as pd
+
+    from .catalog import load_catalog
+
+    rows = []
+    for e in load_catalog().values():
+        effects = "; ".join(
+            f"{x.indicator} {x.kind} {x.size if not hasattr(x.size, 'center') else x.size.center():+g}"
+            + (f" for {x.duration}" if x.duration else "") for x in e.effects)
+        rows.append({"id": e.id, "date": e.date.isoformat(), "precision": e.precision, "title": e.title,
+                     "category": e.category, "confidence": e.confidence,
+                     "brief_date": e.brief_date.isoformat() if e.brief_date else "",
+                     "effects": effects, "source": f"brief: {e.brief}; {e.reference}"})
+    table = pd.DataFrame(rows)
+    if args.format == "csv":
+        table.to_csv(sys.stdout, index=False)
+    else:
+        with pd.option_context("display.max_rows", None, "display.width", 200, "display.max_colwidth", 60):
+            print(table[["id", "date", "category", "title"]].to_string(index=False))
+    return 0
+
+
+_COMMANDS = {"run": _cmd_run, "validate": _cmd_validate, "show": _cmd_show, "events": _cmd_events}

@@ -1,0 +1,127 @@
+"""Pure maths of the model: drift, exact transitions, noise and effects.
+
+Between events each replicate follows a linear Ornstein–Uhlenbeck process on
+the latent scale (see :mod:`model.indices`)::
+
+    dz = A (z - m) dt + S dW,      m = logit(squeeze(b) / 100)
+
+with ``A`` the drift matrix (reversion on the diagonal, spill-overs off it),
+``b`` the baseline in index points and ``S = diag(sigma)``. Over a step of
+``h`` years the solution is exact::
+
+    z(t + h) = m + F (z(t) - m) + L eps,   F = expm(A h),  L L' = Q(h)
+
+where ``Q(h) = int_0^h expm(A s) S S' expm(A' s) ds`` (Van Loan's method) and
+``eps`` is standard normal. Shapes: ``R`` replicates, ``K`` indices; a matrix
+is ``(K, K)`` when shared or ``(R, K, K)`` per replicate. Time is in years.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.linalg import expm
+
+from .errors import SimulationError
+from .indices import squeeze, to_latent, to_points
+
+__all__ = [
+    "apply_change",
+    "baseline_latent",
+    "check_stable",
+    "drift_matrix",
+    "matvec",
+    "step",
+    "transition",
+]
+
+LN2 = float(np.log(2.0))
+
+
+def drift_matrix(half_life: np.ndarray, spill: np.ndarray) -> np.ndarray:
+    """Drift ``A`` from half-lives (years, ``(..., K)``) and spill-over rates.
+
+    ``spill[..., i, j]`` (per year, ``i != j``) is how strongly index ``i`` is
+    pulled by index ``j``'s deviation from its own baseline; the diagonal of
+    ``spill`` is ignored and replaced by ``-ln 2 / half_life``.
+    """
+    half_life = np.asarray(half_life, dtype=float)
+    a = np.array(spill, dtype=float, copy=True)
+    k = a.shape[-1]
+    idx = np.arange(k)
+    a[..., idx, idx] = -LN2 / half_life
+    return a
+
+
+def check_stable(a: np.ndarray) -> None:
+    """Raise SimulationError unless every eigenvalue of ``A`` has Re < 0."""
+    worst = float(np.max(np.linalg.eigvals(a).real))
+    if worst >= 0.0:
+        raise SimulationError(
+            f"the spill-overs make the dynamics unstable (largest eigenvalue real part "
+            f"{worst:.3g} >= 0): reduce the spill-over rates or shorten the half-lives"
+        )
+
+
+def transition(a: np.ndarray, h: np.ndarray, sigma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Exact one-step matrices ``(F, L)`` for steps ``h`` (years, shape ``(n,)``).
+
+    ``a`` is ``(K, K)`` or ``(n, K, K)``; ``sigma`` is ``(K,)`` or ``(n, K)``.
+    Returns ``F`` and a square root ``L`` of the noise covariance, each
+    ``(n, K, K)``. Always evaluated as a stack, so a given ``(A, h, sigma)``
+    gives the same bits however many steps are computed together.
+    """
+    h = np.atleast_1d(np.asarray(h, dtype=float))
+    n = h.shape[0]
+    a = np.broadcast_to(a, (n,) + a.shape[-2:])
+    k = a.shape[-1]
+    sig = np.broadcast_to(np.asarray(sigma, dtype=float), (n, k))
+    block = np.zeros((n, 2 * k, 2 * k))
+    block[:, :k, :k] = -a
+    block[:, :k, k:] = sig[:, :, None] ** 2 * np.eye(k)
+    block[:, k:, k:] = np.swapaxes(a, -1, -2)
+    e = expm(block * h[:, None, None])
+    f = np.swapaxes(e[:, k:, k:], -1, -2)
+    q = f @ e[:, :k, k:]
+    q = 0.5 * (q + np.swapaxes(q, -1, -2))
+    w, v = np.linalg.eigh(q)
+    root = v * np.sqrt(np.clip(w, 0.0, None))[:, None, :]
+    return f, root
+
+
+def matvec(m: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Row-wise ``m @ v`` for ``v`` of shape ``(R, K)``.
+
+    ``m`` is ``(K, K)`` or ``(R, K, K)``. Written as K elementwise products so
+    each row's result is independent of the other rows (bit-for-bit).
+    """
+    k = v.shape[1]
+    out = m[..., :, 0] * v[:, 0:1]
+    for j in range(1, k):
+        out = out + m[..., :, j] * v[:, j : j + 1]
+    return out
+
+
+def step(
+    z: np.ndarray, m: np.ndarray, f: np.ndarray, root: np.ndarray, eps: np.ndarray | None
+) -> np.ndarray:
+    """One exact transition of the latent state ``z`` toward ``m``."""
+    out = m + matvec(f, z - m)
+    if eps is not None:
+        out = out + matvec(root, eps)
+    return out
+
+
+def baseline_latent(b: np.ndarray) -> np.ndarray:
+    """Baseline in index points (any real) -> latent reversion target."""
+    return to_latent(squeeze(b))
+
+
+def apply_change(z: np.ndarray, delta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Add ``delta`` index points at the current level.
+
+    Returns the new latent values and the realised change in points (equal to
+    ``delta`` unless the soft bounds bite).
+    """
+    y = to_points(z)
+    y_new = squeeze(y + delta)
+    return to_latent(y_new), y_new - y

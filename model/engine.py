@@ -1,0 +1,326 @@
+"""The discrete-event engine: one SimPy environment drives a chunk of replicates.
+
+SimPy decides *when*: every scheduled event, follow-up, baseline-shift undo,
+hazard and the recorder is a process on one environment whose clock counts
+whole days from the run's start. The pure functions of :mod:`model.dynamics`
+decide *what*. The state is an array (replicates x indices) and every
+per-replicate difference (sampled parameters, conditions, hazard firings) is a
+mask over rows, never a Python loop over replicates. Between two moments the
+state jumps exactly (no time step), so results do not depend on how often
+anything is recorded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import simpy
+
+from .catalog import Effect, Event, add_duration, parse_condition, sample
+from .dynamics import apply_change, baseline_latent, check_stable, drift_matrix, step, transition
+from .indices import to_latent, to_points
+from .rng import Streams
+from .scenario import Hazard, Scenario
+
+__all__ = ["Recorder", "RunOutput", "record_dates", "simulate_chunk"]
+
+DAYS_PER_YEAR = 365.25
+_FREQ = {"monthly": "MS", "quarterly": "QS", "yearly": "YS"}
+_OPS = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal}
+
+
+def record_dates(scenario: Scenario) -> list[dt.date]:
+    """Record dates: the run's start, then the first day of each period."""
+    import pandas as pd
+
+    run = scenario.run
+    dates = pd.date_range(run.start, run.end, freq=_FREQ[run.record]).date.tolist()
+    return dates if dates and dates[0] == run.start else [run.start] + dates
+
+
+class Recorder:
+    """Keeps every recorded state: ``values[t, r, k]`` in index points."""
+
+    def __init__(self, n_times: int, n_rows: int, n_indices: int) -> None:
+        self.values = np.empty((n_times, n_rows, n_indices))
+
+    def record(self, i: int, y: np.ndarray) -> None:
+        self.values[i] = y
+
+
+@dataclass
+class RunOutput:
+    """What one chunk produced: the recorder and the event log rows."""
+
+    recorder: object
+    log: list[tuple] = field(default_factory=list)
+
+
+class _State:
+    """Latent state, baseline shifts and clocks of a chunk; exact transitions."""
+
+    def __init__(self, scenario: Scenario, streams: Streams, noise: bool) -> None:
+        names = scenario.indicators
+        n = len(streams)
+        specs = scenario.indices
+
+        def column(attr: str) -> np.ndarray:
+            return np.stack([sample(getattr(specs[k], attr), streams, f"indices.{k}.{attr}", n) for k in names], 1)
+
+        self.base = column("baseline")
+        self.sigma = column("sigma") if noise else np.zeros((n, len(names)))
+        spill = np.zeros((n, len(names), len(names)))
+        for i, target in enumerate(names):
+            for source, value in scenario.spillover.get(target, {}).items():
+                spill[:, i, names.index(source)] = sample(value, streams, f"spillover.{target}.{source}", n)
+        a = drift_matrix(column("half_life"), spill)
+        self.shared = bool(np.all(a == a[:1]) and np.all(self.sigma == self.sigma[:1]))
+        self.a = a[0] if self.shared else a
+        check_stable(self.a)
+        self.z = to_latent(column("initial"))
+        self.shift = np.zeros_like(self.z)
+        self.day = np.zeros(n, dtype=np.int64)
+        self.draws = np.zeros(n, dtype=np.uint64)
+        self.streams = streams
+        self.noise = noise
+        self._cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def _matrices(self, h: int) -> tuple[np.ndarray, np.ndarray]:
+        if h not in self._cache:
+            if len(self._cache) > 512:
+                self._cache.clear()
+            f, root = transition(self.a, np.full(1 if self.shared else len(self.z), h / DAYS_PER_YEAR),
+                                 self.sigma[0] if self.shared else self.sigma)
+            self._cache[h] = (f[0], root[0]) if self.shared else (f, root)
+        return self._cache[h]
+
+    def advance(self, day: int, rows: np.ndarray | None = None) -> None:
+        """Move ``rows`` (all by default) forward to ``day``, exactly."""
+        rows = np.arange(len(self.z)) if rows is None else rows
+        h = day - self.day[rows]
+        moving = h > 0
+        if not moving.all():
+            rows, h = rows[moving], h[moving]
+        if rows.size == 0:
+            return
+        steps = np.unique(h)
+        for hv in steps:
+            sel = rows if steps.size == 1 else rows[h == hv]
+            f, root = self._matrices(int(hv))
+            if not self.shared:
+                f, root = f[sel], root[sel]
+            m = baseline_latent(self.base[sel] + self.shift[sel])
+            eps = None
+            if self.noise:
+                k = self.z.shape[1]
+                ctr = self.draws[sel][:, None] + np.arange(k, dtype=np.uint64)
+                eps = self.streams.normal("noise", ctr, rows=sel[:, None])
+                self.draws[sel] += np.uint64(k)
+            self.z[sel] = step(self.z[sel], m, f, root, eps)
+        self.day[rows] = day
+
+    def points(self, rows: np.ndarray | None = None) -> np.ndarray:
+        return to_points(self.z if rows is None else self.z[rows])
+
+
+@dataclass
+class _Plan:
+    """An event ready to fire: its day and per-replicate effect sizes."""
+
+    event: Event
+    sizes: list[np.ndarray]
+
+
+class _Run:
+    """All state of one simulation of one chunk of replicates."""
+
+    def __init__(self, scenario: Scenario, replicates: np.ndarray, seed: int, recorder) -> None:
+        self.sc = scenario
+        self.names = scenario.indicators
+        self.streams = Streams(seed, replicates)
+        self.replicates = np.asarray(replicates)
+        self.state = _State(scenario, self.streams, scenario.run.noise)
+        self.n = len(self.replicates)
+        self.start = scenario.run.start
+        self.end_day = (scenario.run.end - self.start).days
+        self.damping = sample(scenario.damping, self.streams, "damping", self.n)
+        self.env = simpy.Environment()
+        self.recorder = recorder
+        self.log: list[tuple] = []
+        self.followups: dict[str, list[_Plan]] = {}
+
+    # -- set-up -------------------------------------------------------------
+    def plan(self, event: Event) -> _Plan:
+        scale = sample(self.sc.events.scale.get(event.id, 1.0), self.streams, f"events.scale.{event.id}", self.n)
+        sizes = [
+            sample(e.size, self.streams, f"events.{event.id}.{i}.{e.kind}", self.n) * scale
+            for i, e in enumerate(event.effects)
+        ]
+        return _Plan(event, sizes)
+
+    def start_processes(self, days: list[int]) -> None:
+        for ev in self.sc.timeline():
+            plan = self.plan(ev)
+            if ev.after is not None:
+                self.followups.setdefault(ev.after.event, []).append(plan)
+            elif ev.date < self.start:
+                self.pre_start(plan)
+            elif (ev.date - self.start).days <= self.end_day:
+                self.env.process(self.at(plan, (ev.date - self.start).days))
+        for hz in self.sc.hazards:
+            self.env.process(self.hazard(hz))
+        self.env.process(self.record(days))
+
+    def pre_start(self, plan: _Plan) -> None:
+        """Events before the run: still-active shifts move the baseline at the start.
+
+        Their jumps are taken to be absorbed in the initial levels.
+        """
+        for k, (eff, size) in enumerate(zip(plan.event.effects, plan.sizes)):
+            if eff.kind != "shift":
+                continue
+            if eff.duration is not None:
+                until = add_duration(plan.event.date, eff.duration)
+                if until <= self.start:
+                    continue
+                self.env.process(self.undo(plan.event, eff.indicator, size, np.ones(self.n, bool),
+                                           (until - self.start).days))
+            self.state.shift[:, self.names.index(eff.indicator)] += size
+            self.log_all(plan.event, eff.indicator, "shift", size, np.ones(self.n, bool))
+
+    # -- processes ----------------------------------------------------------
+    def at(self, plan: _Plan, day: int, mask: np.ndarray | None = None):
+        yield self.env.timeout(day - self.env.now)
+        self.fire(plan, np.ones(self.n, bool) if mask is None else mask)
+
+    def undo(self, event: Event, indicator: str, amount: np.ndarray, mask: np.ndarray, day: int):
+        if day > self.end_day:
+            return
+        yield self.env.timeout(day - self.env.now)
+        self.state.advance(day)
+        k = self.names.index(indicator)
+        self.state.shift[mask, k] -= amount[mask]
+        self.log_all(event, indicator, "shift-end", -amount, mask)
+
+    def record(self, days: list[int]):
+        for i, day in enumerate(days):
+            yield self.env.timeout(day - self.env.now)
+            yield self.env.timeout(0)  # let events of the same day act first
+            self.state.advance(day)
+            self.recorder.record(i, self.state.points())
+
+    def hazard(self, hz: Hazard):
+        """Exact thinning, per replicate, resolved to the day."""
+        rate = sample(hz.rate, self.streams, f"hazards.{hz.id}.rate", self.n)
+        level_max = 0.0 if hz.elasticity > 0 else 100.0
+        ref_factor = np.exp(-hz.elasticity * (level_max - hz.reference))
+        lam_max = rate * ref_factor
+        first = 0 if hz.start is None else (hz.start - self.start).days
+        last = self.end_day if hz.end is None else (hz.end - self.start).days
+        stream = f"hazard:{hz.id}"
+        ctr = np.zeros(self.n, dtype=np.uint64)
+        active = lam_max > 0
+        gap = -np.log(self.streams.uniform(stream + ":gap", ctr)) / np.where(active, lam_max, 1.0)
+        clock = np.where(active, first + gap * DAYS_PER_YEAR, np.inf)
+        plan = _Plan(Event(id=hz.id, date=self.start, title=hz.title, effects=hz.effects, category=hz.category),
+                     [sample(e.size, self.streams, f"hazards.{hz.id}.{i}.{e.kind}", self.n)
+                      for i, e in enumerate(hz.effects)])
+        k_rate = self.names.index(hz.indicator) if hz.indicator else None
+        if first > 0:
+            yield self.env.timeout(first)
+        while True:
+            yield self.env.timeout(0)
+            horizon = min(self.env.peek(), last + 1)
+            clock = self._hazard_window(plan, clock, ctr, rate, lam_max, hz, k_rate, horizon, stream)
+            if horizon > last:
+                return
+            yield self.env.timeout(horizon - self.env.now)
+
+    def _hazard_window(self, plan, clock, ctr, rate, lam_max, hz, k_rate, horizon, stream):
+        while True:
+            days = np.ceil(clock)
+            rows = np.flatnonzero(days < horizon)
+            if rows.size == 0:
+                return clock
+            for day in np.unique(days[rows]):
+                self.state.advance(int(day), rows[days[rows] == day])
+            lam = rate[rows]
+            if k_rate is not None:
+                y = self.state.points(rows)[:, k_rate]
+                lam = lam * np.exp(-hz.elasticity * (y - hz.reference))
+            u = self.streams.uniform(stream + ":accept", ctr[rows], rows=rows)
+            fired = rows[u * lam_max[rows] < lam]
+            if fired.size:
+                self.apply(plan, fired, per_replicate=True, days=days)
+            ctr[rows] += np.uint64(1)
+            gap = -np.log(self.streams.uniform(stream + ":gap", ctr[rows], rows=rows)) / lam_max[rows]
+            clock[rows] = clock[rows] + gap * DAYS_PER_YEAR
+
+    # -- effects ------------------------------------------------------------
+    def fire(self, plan: _Plan, mask: np.ndarray) -> None:
+        self.state.advance(int(self.env.now))
+        if plan.event.condition:
+            y = self.state.points()
+            for name, op, value in parse_condition(plan.event.condition):
+                mask = mask & _OPS[op](y[:, self.names.index(name)], value)
+        if not mask.any():
+            return
+        self.apply(plan, np.flatnonzero(mask))
+        for child in self.followups.get(plan.event.id, []):
+            self.env.process(self.at(child, int(self.env.now) + child.event.after.days, mask.copy()))
+
+    def apply(self, plan: _Plan, rows: np.ndarray, per_replicate: bool = False, days=None) -> None:
+        """Apply every effect of ``plan`` to ``rows`` (which are at the event's day)."""
+        mask = np.zeros(self.n, bool)
+        mask[rows] = True
+        for eff, size in zip(plan.event.effects, plan.sizes):
+            k = self.names.index(eff.indicator)
+            amount = size[rows] * self._damping(eff, size[rows], rows)
+            if eff.kind == "jump":
+                z, realised = apply_change(self.state.z[rows, k], amount)
+                self.state.z[rows, k] = z
+            else:
+                self.state.shift[rows, k] += amount
+                realised = amount
+                if eff.duration is not None:
+                    full = np.zeros(self.n)
+                    full[rows] = amount
+                    now = self.start + dt.timedelta(days=int(self.env.now))
+                    end = (add_duration(now, eff.duration) - self.start).days
+                    self.env.process(self.undo(plan.event, eff.indicator, full, mask.copy(), end))
+            if per_replicate:
+                for r, d, v in zip(self.replicates[rows], days[rows], realised):
+                    self.log.append((int(r), int(d), plan.event.id, plan.event.title, eff.indicator, eff.kind, float(v), 1))
+            else:
+                full = np.zeros(self.n)
+                full[rows] = realised
+                self.log_all(plan.event, eff.indicator, eff.kind, full, mask)
+
+    def _damping(self, eff: Effect, size: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        if eff.damped_by is None:
+            return np.ones(rows.size)
+        level = self.state.points(rows)[:, self.names.index(eff.damped_by)]
+        return np.where(size < 0, 1.0 - self.damping[rows] * level / 100.0, 1.0)
+
+    def log_all(self, event: Event, indicator: str, kind: str, delta: np.ndarray, mask: np.ndarray) -> None:
+        """One log row for an event applied across the ensemble: mean change where it fired."""
+        day = max(int(self.env.now), 0)
+        row = (-1, day, event.id, event.title, indicator, kind, float(np.mean(delta[mask])), int(mask.sum()))
+        self.log.append(row)
+
+
+def simulate_chunk(scenario: Scenario, replicates: np.ndarray, seed: int, recorder=None) -> RunOutput:
+    """Run ``scenario`` for the given global replicate numbers.
+
+    ``recorder`` receives ``record(i, y)`` for each record date ``i`` with
+    ``y`` the (replicates x indices) levels; by default every state is kept.
+    """
+    days = [(d - scenario.run.start).days for d in record_dates(scenario)]
+    if recorder is None:
+        recorder = Recorder(len(days), len(replicates), len(scenario.indicators))
+    run = _Run(scenario, np.asarray(replicates, dtype=np.int64), seed, recorder)
+    run.start_processes(days)
+    run.env.run(until=run.end_day + 1)
+    return RunOutput(recorder, run.log)

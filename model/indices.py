@@ -1,0 +1,48 @@
+"""The cooperation indices: their 0–100 scale, soft bounds and the latent scale.
+
+Indices live on 0–100 (0 = rupture, 50 = ordinary working relations,
+100 = closest partnership). The dynamics run on a logit *latent* scale,
+``z = log(y / (100 - y))``, so that no path can leave (0, 100) and nothing
+piles up at the edges. Jumps and baseline shifts are added in index points;
+a sum that would leave the scale is passed through :func:`squeeze`, a smooth,
+strictly increasing map that is the identity on [5, 95].
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["MARGIN", "squeeze", "to_latent", "to_points"]
+
+#: Width (index points) of the soft zone at each end of the scale.
+MARGIN = 5.0
+
+
+def squeeze(y: np.ndarray) -> np.ndarray:
+    """Map any real number of index points into (0, 100).
+
+    Identity on [MARGIN, 100 - MARGIN]; below, ``M * exp((y - M) / M)``;
+    above, its mirror image. Continuous with a continuous, positive slope, so
+    it keeps order: a larger negative change never leaves a higher level.
+    """
+    y = np.asarray(y, dtype=float)
+    lo, hi = MARGIN, 100.0 - MARGIN
+    below = MARGIN * np.exp((np.minimum(y, lo) - lo) / MARGIN)
+    above = 100.0 - MARGIN * np.exp((hi - np.maximum(y, hi)) / MARGIN)
+    return np.where(y < lo, below, np.where(y > hi, above, y))
+
+
+#: Floating-point guard: levels closer than this to 0 or 100 are treated as
+#: this close (far inside any soft zone; it only keeps the logit finite).
+_EPS = 1e-9
+
+
+def to_latent(y: np.ndarray) -> np.ndarray:
+    """Index points in (0, 100) -> latent logit scale."""
+    y = np.clip(np.asarray(y, dtype=float), _EPS, 100.0 - _EPS)
+    return np.log(y) - np.log(100.0 - y)
+
+
+def to_points(z: np.ndarray) -> np.ndarray:
+    """Latent logit scale -> index points in (0, 100)."""
+    return 100.0 / (1.0 + np.exp(-np.asarray(z, dtype=float)))

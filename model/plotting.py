@@ -1,0 +1,119 @@
+"""Pictures of results: the only module that imports matplotlib.
+
+Every function takes a :class:`~model.results.Result` (and optionally the Axes
+to draw on) and returns what it drew on, so figures compose in notebooks.
+Sizes and fonts are chosen to stay readable on a projector and in print.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from .results import Result
+
+__all__ = ["COLORS", "key_events", "plot_index", "plot_trajectories", "save_figure"]
+
+#: One colour per index (colour-blind safe, distinct in greyscale print).
+COLORS = {"trade": "#0072B2", "energy": "#E69F00", "security": "#D55E00", "west": "#009E73"}
+_FALLBACK = ["#CC79A7", "#56B4E9", "#F0E442", "#000000"]
+
+
+def _pyplot():
+    """pyplot, imported on first use (headless machines fall back to Agg)."""
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({"font.size": 13, "axes.titlesize": 15, "axes.labelsize": 13})
+    return plt
+
+
+def color(indicator: str, i: int = 0) -> str:
+    return COLORS.get(indicator, _FALLBACK[i % len(_FALLBACK)])
+
+
+def key_events(result: "Result", n: int = 12) -> pd.DataFrame:
+    """The ``n`` events with the largest total effect: ``date, event, title``."""
+    ev = result.events
+    ev = ev[ev["replicate"].isna() & (ev["kind"] != "shift-end")]
+    if ev.empty:
+        return pd.DataFrame(columns=["date", "event", "title", "weight"])
+    weight = ev.assign(weight=(ev["delta"].abs() * ev["replicates"])).groupby(
+        ["event", "title"], as_index=False).agg(date=("date", "min"), weight=("weight", "sum"))
+    start = result.dates.min()
+    weight = weight[weight["date"] > start]
+    return weight.nlargest(n, "weight").sort_values("date", ignore_index=True)
+
+
+def plot_index(result: "Result", indicator: str, ax: "Axes | None" = None, bands: bool = True,
+               events: pd.DataFrame | None = None, label: str | None = None, i: int = 0) -> "Axes":
+    """One index: the median (or the single path) with 50% and 90% bands."""
+    plt = _pyplot()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(11, 4))
+    q = result.quantiles[result.quantiles["indicator"] == indicator]
+    c = color(indicator, i)
+    several = result.metadata.get("replicates", 1) > 1
+    if bands and several:
+        ax.fill_between(q["date"], q["q05"], q["q95"], color=c, alpha=0.15, lw=0, label="90% band")
+        ax.fill_between(q["date"], q["q25"], q["q75"], color=c, alpha=0.3, lw=0, label="50% band")
+    ax.plot(q["date"], q["q50"], color=c, lw=2.2, label=label or (f"{indicator} (median)" if several else indicator))
+    ax.set_ylim(0, 100)
+    ax.set_ylabel(indicator)
+    ax.grid(True, axis="y", alpha=0.3)
+    for d in ([] if events is None else events["date"]):
+        ax.axvline(d, color="0.35", lw=0.8, ls=":", zorder=0)
+    return ax
+
+
+def plot_trajectories(result: "Result", indicators: list[str] | None = None, n_events: int = 12,
+                      fig: "Figure | None" = None) -> "Figure":
+    """All indices stacked, sharing time, with the key events marked and labelled."""
+    plt = _pyplot()
+    names = indicators or result.indicators
+    if fig is None:
+        fig = plt.figure(figsize=(13, 2.6 * len(names) + 2.4))
+    axes = fig.subplots(len(names), 1, sharex=True, squeeze=False)[:, 0]
+    keys = key_events(result, n_events)
+    for i, (ax, name) in enumerate(zip(axes, names)):
+        plot_index(result, name, ax=ax, events=keys, i=i)
+        ax.text(0.005, 0.9, name, transform=ax.transAxes, fontsize=14, fontweight="bold",
+                color=color(name, i), va="top")
+    _label_events(axes[0], keys)
+    reps = result.metadata.get("replicates", 1)
+    what = f"median, 50% and 90% bands of {reps} replicates" if reps > 1 else "single deterministic path"
+    fig.suptitle(f"{result.metadata.get('scenario', '')}: cooperation indices (0–100), {what}",
+                 fontsize=15, y=0.995)
+    fig.tight_layout(rect=(0, 0, 1, 0.97))
+    return fig
+
+
+def _label_events(ax: "Axes", keys: pd.DataFrame) -> None:
+    """Numbered markers above the top panel and a readable key below the title."""
+    for j, row in enumerate(keys.itertuples(), start=1):
+        ax.annotate(str(j), xy=(row.date, 100), xytext=(0, 4 + 13 * (j % 2)), textcoords="offset points",
+                    ha="center", va="bottom", fontsize=11, fontweight="bold", annotation_clip=False)
+    if len(keys):
+        text = "   ".join(f"{j} {row.date:%Y-%m} {_short(row.title)}" for j, row in enumerate(keys.itertuples(), 1))
+        ax.set_title(_wrap(text, 150), fontsize=10, loc="left", pad=34)
+
+
+def _short(title: str, n: int = 38) -> str:
+    return title if len(title) <= n else title[: n - 1].rstrip() + "…"
+
+
+def _wrap(text: str, width: int) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width, break_long_words=False))
+
+
+def save_figure(fig: "Figure", path) -> None:
+    """Save at print resolution and free the figure."""
+    plt = _pyplot()
+    fig.savefig(path, dpi=130, bbox_inches="tight")
+    plt.close(fig)

@@ -1,0 +1,173 @@
+"""Results: tidy DataFrames, summary metrics, and saving/loading with metadata.
+
+A :class:`Result` holds labelled data only (no model objects), so analysis,
+plotting and saved files depend on it and on nothing else in the package:
+
+- ``quantiles``: ``date, indicator, mean, q05, q25, q50, q75, q95``
+- ``events``: ``replicate, date, event, title, indicator, kind, delta, replicates``
+  (``replicate`` empty for an event applied across the ensemble, where
+  ``delta`` is the mean change and ``replicates`` how many it reached)
+- ``summary``: ``indicator, metric, mean, q05, q50, q95``
+- ``trajectories()``: ``replicate, date, indicator, value`` (when kept)
+- ``metadata``: scenario, seed, versions, the resolved scenario's hash.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["FORMAT_VERSION", "QUANTILES", "Result", "atomic_output", "event_frame", "quantile_frame", "summarise"]
+
+FORMAT_VERSION = 1
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+_QCOLS = ["q05", "q25", "q50", "q75", "q95"]
+EVENT_COLUMNS = ["replicate", "date", "event", "title", "indicator", "kind", "delta", "replicates"]
+
+
+@dataclass
+class Result:
+    """The outcome of one scenario run."""
+
+    quantiles: pd.DataFrame
+    events: pd.DataFrame
+    summary: pd.DataFrame
+    metadata: dict[str, Any]
+    paths: np.ndarray | None = field(default=None, repr=False)  # (replicate, time, indicator)
+    scenario_toml: str = field(default="", repr=False)
+
+    @property
+    def indicators(self) -> list[str]:
+        return list(self.metadata["indicators"])
+
+    @property
+    def dates(self) -> pd.DatetimeIndex:
+        return pd.DatetimeIndex(self.quantiles["date"].unique())
+
+    def trajectories(self) -> pd.DataFrame:
+        """Every replicate's path, tidy: ``replicate, date, indicator, value``."""
+        if self.paths is None:
+            raise ValueError("this result kept no trajectories: run with trajectories=True")
+        n_rep, n_t, n_k = self.paths.shape
+        first = int(self.metadata.get("first_replicate", 0))
+        return pd.DataFrame({
+            "replicate": np.repeat(np.arange(first, first + n_rep), n_t * n_k),
+            "date": np.tile(np.repeat(self.dates.values, n_k), n_rep),
+            "indicator": pd.Categorical(np.tile(self.indicators, n_rep * n_t), categories=self.indicators),
+            "value": self.paths.reshape(-1),
+        })
+
+    def level(self, indicator: str, date: str, stat: str = "mean") -> float:
+        """The ``stat`` column of the quantile table at the record nearest ``date``."""
+        q = self.quantiles[self.quantiles["indicator"] == indicator]
+        i = int(np.argmin(np.abs(q["date"] - pd.Timestamp(date)).to_numpy()))
+        return float(q[stat].iloc[i])
+
+    def save(self, out: str | Path, trajectories: bool = False, extra: dict[str, str] | None = None) -> Path:
+        """Write the tables, metadata and resolved scenario into ``out`` (atomically)."""
+        with atomic_output(out) as tmp:
+            self.quantiles.to_csv(tmp / "quantiles.csv", index=False, float_format="%.4f")
+            self.events.to_csv(tmp / "events.csv", index=False, float_format="%.4f")
+            self.summary.to_csv(tmp / "summary.csv", index=False, float_format="%.4f")
+            (tmp / "metadata.json").write_text(json.dumps(self.metadata, indent=2, default=str) + "\n")
+            if self.scenario_toml:
+                (tmp / "scenario.resolved.toml").write_text(self.scenario_toml)
+            if trajectories:
+                self.trajectories().to_parquet(tmp / "trajectories.parquet", index=False)
+            for name, text in (extra or {}).items():
+                (tmp / name).write_text(text)
+        return Path(out)
+
+    @classmethod
+    def load(cls, out: str | Path) -> "Result":
+        """Read a result written by :meth:`save` (trajectories are not reloaded)."""
+        out = Path(out)
+        meta = json.loads((out / "metadata.json").read_text())
+        quantiles = pd.read_csv(out / "quantiles.csv", parse_dates=["date"])
+        events = pd.read_csv(out / "events.csv", parse_dates=["date"])
+        events["replicate"] = events["replicate"].astype("Int64")
+        summary = pd.read_csv(out / "summary.csv")
+        toml_path = out / "scenario.resolved.toml"
+        toml_text = toml_path.read_text() if toml_path.exists() else ""
+        return cls(quantiles, events, summary, meta, None, toml_text)
+
+
+class atomic_output:
+    """Context manager: a temporary folder that replaces ``out``'s files on success.
+
+    Nothing appears in ``out`` unless the block finishes; an exception (or
+    Ctrl-C) removes the temporary folder and leaves ``out`` as it was.
+    """
+
+    def __init__(self, out: str | Path) -> None:
+        self.out = Path(out)
+
+    def __enter__(self) -> Path:
+        parent = self.out.resolve().parent
+        parent.mkdir(parents=True, exist_ok=True)
+        self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.", dir=parent))
+        return self.tmp
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            if exc_type is None:
+                self.out.mkdir(parents=True, exist_ok=True)
+                for item in sorted(self.tmp.iterdir()):
+                    os.replace(item, self.out / item.name)
+        finally:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def quantile_frame(dates: pd.DatetimeIndex, indicators: list[str], mean: np.ndarray, q: np.ndarray) -> pd.DataFrame:
+    """Tidy quantile table from ``mean[t, k]`` and ``q[j, t, k]`` (j over QUANTILES)."""
+    n_t, n_k = mean.shape
+    frame = pd.DataFrame({
+        "date": np.repeat(dates.values, n_k),
+        "indicator": np.tile(indicators, n_t),
+        "mean": mean.reshape(-1),
+    })
+    for j, col in enumerate(_QCOLS):
+        frame[col] = q[j].reshape(-1)
+    return frame
+
+
+def event_frame(rows: list[tuple], start: pd.Timestamp) -> pd.DataFrame:
+    """Event log rows ``(replicate, day, event, title, indicator, kind, delta, n)`` -> DataFrame."""
+    frame = pd.DataFrame(rows, columns=EVENT_COLUMNS)
+    frame["date"] = pd.Timestamp(start) + pd.to_timedelta(frame["date"], unit="D")
+    frame["replicate"] = frame["replicate"].astype("Int64").where(frame["replicate"] >= 0)
+    return frame.sort_values(["date", "event", "indicator", "replicate"], kind="stable", ignore_index=True)
+
+
+def summarise(paths: np.ndarray, dates: pd.DatetimeIndex, indicators: list[str],
+              crisis: dict[str, float]) -> pd.DataFrame:
+    """Per-replicate metrics summarised across replicates: one row per indicator and metric.
+
+    Metrics: ``mean`` level, ``min`` level, ``final`` level, ``years_in_crisis``
+    (time below the index's crisis threshold), ``volatility`` (s.d. of the
+    change between consecutive records, in points).
+    """
+    years = np.diff(dates.values).astype("timedelta64[D]").astype(float) / 365.25
+    rows = []
+    for k, name in enumerate(indicators):
+        y = paths[:, :, k]
+        below = (y[:, :-1] < crisis[name]).astype(float)
+        metrics = {
+            "mean": y.mean(axis=1),
+            "min": y.min(axis=1),
+            "final": y[:, -1],
+            "years_in_crisis": below @ years if years.size else np.zeros(len(y)),
+            "volatility": np.diff(y, axis=1).std(axis=1) if y.shape[1] > 1 else np.zeros(len(y)),
+        }
+        for metric, values in metrics.items():
+            q05, q50, q95 = np.quantile(values, [0.05, 0.5, 0.95])
+            rows.append((name, metric, values.mean(), q05, q50, q95))
+    return pd.DataFrame(rows, columns=["indicator", "metric", "mean", "q05", "q50", "q95"])
