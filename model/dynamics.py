@@ -3,13 +3,19 @@
 Between events each replicate follows a linear Ornstein–Uhlenbeck process on
 the latent scale (see :mod:`model.indices`)::
 
-    dz = A (z - m) dt + S dW,      m = logit(squeeze(b) / 100)
+    dz = [-K (z - m) + C (z - m0)] dt + S dW = A (z - z*) dt + S dW
 
-with ``A`` the drift matrix (reversion on the diagonal, spill-overs off it),
-``b`` the baseline in index points and ``S = diag(sigma)``. Over a step of
-``h`` years the solution is exact::
+with ``K = diag(ln 2 / half_life)`` the reversion rates, ``C`` the (non-negative)
+spill-overs, ``A = C - K`` the drift matrix, ``m = logit(squeeze(b) / 100)`` the
+target given by the baseline ``b`` (index points, moved by shifts), ``m0`` the
+same for the scenario's structural baseline before any shift, and
+``S = diag(sigma)``. Spill-overs act on each index's departure from its
+structural baseline, so a lasting crisis in one relation keeps dragging the
+others, and a lower baseline anywhere never lifts any index. The joint
+equilibrium is ``z* = A^-1 (C m0 - K m)``. Over a step of ``h`` years the
+solution is exact::
 
-    z(t + h) = m + F (z(t) - m) + L eps,   F = expm(A h),  L L' = Q(h)
+    z(t + h) = z* + F (z(t) - z*) + L eps,   F = expm(A h),  L L' = Q(h)
 
 where ``Q(h) = int_0^h expm(A s) S S' expm(A' s) ds`` (Van Loan's method) and
 ``eps`` is standard normal. Shapes: ``R`` replicates, ``K`` indices; a matrix
@@ -29,6 +35,7 @@ __all__ = [
     "baseline_latent",
     "check_stable",
     "drift_matrix",
+    "equilibrium",
     "matvec",
     "step",
     "transition",
@@ -109,6 +116,16 @@ def step(
     if eps is not None:
         out = out + matvec(root, eps)
     return out
+
+
+def equilibrium(a: np.ndarray, a_inv: np.ndarray, m: np.ndarray, m0: np.ndarray) -> np.ndarray:
+    """Joint equilibrium ``z* = A^-1 (C m0 - K m)`` for targets ``m`` (rows of ``(R, K)``)."""
+    k = a.shape[-1]
+    idx = np.arange(k)
+    rates = -a[..., idx, idx]
+    spill = np.array(a, copy=True)
+    spill[..., idx, idx] = 0.0
+    return matvec(a_inv, matvec(spill, m0) - rates * m)
 
 
 def baseline_latent(b: np.ndarray) -> np.ndarray:

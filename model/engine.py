@@ -19,7 +19,15 @@ import numpy as np
 import simpy
 
 from .catalog import Effect, Event, add_duration, parse_condition, sample
-from .dynamics import apply_change, baseline_latent, check_stable, drift_matrix, step, transition
+from .dynamics import (
+    apply_change,
+    baseline_latent,
+    check_stable,
+    drift_matrix,
+    equilibrium,
+    step,
+    transition,
+)
 from .indices import to_latent, to_points
 from .rng import Streams
 from .scenario import Hazard, Scenario
@@ -79,6 +87,8 @@ class _State:
         self.shared = bool(np.all(a == a[:1]) and np.all(self.sigma == self.sigma[:1]))
         self.a = a[0] if self.shared else a
         check_stable(self.a)
+        self.a_inv = np.linalg.inv(self.a)
+        self.m0 = baseline_latent(self.base)
         self.z = to_latent(column("initial"))
         self.shift = np.zeros_like(self.z)
         self.day = np.zeros(n, dtype=np.int64)
@@ -109,9 +119,10 @@ class _State:
         for hv in steps:
             sel = rows if steps.size == 1 else rows[h == hv]
             f, root = self._matrices(int(hv))
+            a, a_inv = self.a, self.a_inv
             if not self.shared:
-                f, root = f[sel], root[sel]
-            m = baseline_latent(self.base[sel] + self.shift[sel])
+                f, root, a, a_inv = f[sel], root[sel], a[sel], a_inv[sel]
+            m = equilibrium(a, a_inv, baseline_latent(self.base[sel] + self.shift[sel]), self.m0[sel])
             eps = None
             if self.noise:
                 k = self.z.shape[1]

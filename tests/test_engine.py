@@ -1,0 +1,170 @@
+"""The engine: exactness, reproducibility, bounds and the effect mechanics."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import model
+from model.engine import simulate_chunk
+
+from .strategies import added_events
+
+
+def scenario(**kw) -> model.Scenario:
+    """A small scenario laid over the defaults (catalog kept unless told)."""
+    data = {"name": "test", "run": {"replicates": 4, "seed": 7}}
+    for key, value in kw.items():
+        data.setdefault(key, {})
+        if isinstance(value, dict):
+            data[key].update(value)
+        else:
+            data[key] = value
+    return model.scenario_from_dict(data)
+
+
+def paths(sc: model.Scenario, n: int | None = None) -> np.ndarray:
+    return model.simulate(sc, replicates=n).paths
+
+
+def test_recording_more_often_changes_nothing_without_noise():
+    monthly = scenario(run={"noise": False, "record": "monthly"})
+    yearly = scenario(run={"noise": False, "record": "yearly"})
+    a, b = model.simulate(monthly, 1), model.simulate(yearly, 1)
+    common = a.quantiles.merge(b.quantiles, on=["date", "indicator"])
+    assert len(common) == len(b.quantiles)
+    np.testing.assert_allclose(common["mean_x"], common["mean_y"], atol=1e-9)
+
+
+def test_recording_frequency_does_not_change_the_noise_distribution():
+    """With noise, paths differ by sampling only: compare ensemble moments."""
+    base = {"events": {"only": ["none-such-tag"]}} if False else {}
+    a = model.simulate(scenario(run={"record": "monthly"}, **base), 400)
+    b = model.simulate(scenario(run={"record": "yearly"}, **base), 400)
+    qa = a.quantiles[a.quantiles["date"] == "2030-01-01"].set_index("indicator")
+    qb = b.quantiles[b.quantiles["date"] == "2030-01-01"].set_index("indicator")
+    spread = (qa["q95"] - qa["q05"]) / 3.29
+    assert ((qa["mean"] - qb["mean"]).abs() < 4 * spread / np.sqrt(200)).all()
+
+
+def test_same_seed_same_result_and_other_seed_differs():
+    sc = scenario()
+    np.testing.assert_array_equal(paths(sc), paths(sc))
+    other = sc.model_copy(update={"run": sc.run.model_copy(update={"seed": 8})})
+    assert not np.array_equal(paths(sc), paths(other))
+
+
+def test_a_replicate_does_not_depend_on_its_chunk():
+    sc = scenario()
+    whole = simulate_chunk(sc, np.arange(10), 3).recorder.values
+    part = simulate_chunk(sc, np.arange(6, 10), 3).recorder.values
+    np.testing.assert_array_equal(whole[:, 6:], part)
+
+
+def test_a_shift_with_a_duration_is_undone_exactly():
+    ev = {"id": "embargo-2010", "date": "2010-01-01", "title": "embargo",
+          "effects": [{"indicator": "trade", "shift": -20.0, "duration": "2y"}]}
+    quiet = {"only": ["blue-stream-agreement-1997"]}
+    with_ev = model.simulate(scenario(run={"noise": False}, events={**quiet, "add": [ev]}), 1)
+    without = model.simulate(scenario(run={"noise": False}, events=quiet), 1)
+    log = with_ev.events[with_ev.events["event"] == "embargo-2010"]
+    assert list(log["kind"]) == ["shift", "shift-end"]
+    assert log["date"].dt.strftime("%Y-%m-%d").tolist() == ["2010-01-01", "2012-01-01"]
+    assert log["delta"].sum() == 0
+    gap = with_ev.paths[0, :, 0] - without.paths[0, :, 0]
+    dates = with_ev.dates
+    assert gap[dates == "2011-12-01"][0] < -10
+    assert abs(gap[dates == "2020-01-01"][0]) < 1.0
+    np.testing.assert_allclose(gap[dates >= "2030-01-01"], 0, atol=0.05)
+
+
+def test_a_shift_only_event_is_logged():
+    res = model.simulate(scenario(run={"noise": False}), 1)
+    kinds = res.events.groupby("event")["kind"].apply(set)
+    shift_only = [e for e, k in kinds.items() if k == {"shift"}]
+    assert shift_only, "the catalog has shift-only events and each must appear in the log"
+
+
+def test_condition_selects_replicates():
+    ev = {"id": "sanctions-2030", "date": "2030-01-01", "title": "sanctions if trade is high",
+          "condition": "trade > 75", "effects": [{"indicator": "trade", "jump": -30.0}]}
+    res = model.simulate(scenario(events={"add": [ev]}), 60)
+    row = res.events[res.events["event"] == "sanctions-2030"].iloc[0]
+    assert 0 < row["replicates"] < 60
+    before = res.paths[:, res.dates == "2029-12-01", 0][:, 0]
+    after = res.paths[:, res.dates == "2030-01-01", 0][:, 0]
+    hit = (after - before) < -15
+    assert hit.sum() == row["replicates"]
+
+
+def test_follow_up_fires_days_after_its_trigger():
+    add = [{"id": "incident-2028", "date": "2028-03-01", "title": "incident",
+            "effects": [{"indicator": "security", "jump": -5.0}]},
+           {"id": "retaliation-2028", "after": {"event": "incident-2028", "days": 30},
+            "title": "retaliation", "effects": [{"indicator": "trade", "jump": -5.0}]}]
+    res = model.simulate(scenario(events={"add": add}), 2)
+    log = res.events.set_index("event")
+    assert str(log.loc["retaliation-2028", "date"].date()) == "2028-03-31"
+
+
+def test_hazards_fire_more_when_the_index_is_low():
+    hz = {"id": "incident", "title": "incident", "rate": 1.0, "indicator": "security",
+          "reference": 50.0, "elasticity": 0.08, "start": "2026-01-01",
+          "effects": [{"indicator": "trade", "jump": -1.0}]}
+    low = scenario(hazards=[hz], indices={"security": {"baseline": 20.0, "initial": 20.0}})
+    high = scenario(hazards=[hz], indices={"security": {"baseline": 80.0, "initial": 80.0}})
+    n_low = (model.simulate(low, 50).events["event"] == "incident").sum()
+    n_high = (model.simulate(high, 50).events["event"] == "incident").sum()
+    assert n_low > 5 * n_high > 0
+
+
+def test_hazard_rate_matches_poisson_expectation():
+    hz = {"id": "incident", "title": "incident", "rate": 2.0, "start": "2026-01-01",
+          "effects": [{"indicator": "trade", "jump": -0.5}]}
+    res = model.simulate(scenario(hazards=[hz]), 200)
+    fired = res.events[res.events["event"] == "incident"]
+    years = (np.datetime64("2035-12-31") - np.datetime64("2026-01-01")).astype(int) / 365.25
+    expected = 2.0 * years * 200
+    assert abs(len(fired) - expected) < 4 * np.sqrt(expected)
+    assert fired["replicate"].notna().all()
+
+
+@given(st.data())
+def test_indices_stay_in_bounds_under_any_events(data):
+    events = data.draw(added_events())
+    sc = scenario(events={"add": events},
+                  indices={"security": {"sigma": data.draw(st.floats(0, 1.5))}})
+    y = paths(sc, 3)
+    assert np.isfinite(y).all()
+    assert (y > 0).all() and (y < 100).all()
+
+
+@given(st.floats(0, 60), st.floats(0, 60), st.sampled_from(["trade", "energy", "security", "west"]),
+       st.sampled_from(["jump", "shift"]))
+def test_a_larger_shock_never_helps(a, b, indicator, kind):
+    small, big = sorted((a, b))
+    runs = []
+    for size in (small, big):
+        ev = {"id": "shock-2020", "date": "2020-06-01", "title": "shock",
+              "effects": [{"indicator": indicator, kind: -size}]}
+        runs.append(paths(scenario(events={"add": [ev]}), 3))
+    assert (runs[1] <= runs[0] + 1e-9).all()
+
+
+def test_events_before_the_start_shift_the_baseline():
+    sc = scenario(run={"noise": False})
+    res = model.simulate(sc, 1)
+    first = res.events[res.events["date"] == res.events["date"].min()]
+    assert "blue-stream-agreement-1997" in set(first["event"])
+    assert (first["kind"] == "shift").all()
+
+
+def test_the_index_set_is_data():
+    sc = scenario(indices={"tourism": {"initial": 40.0, "baseline": 60.0, "half_life": 1.0,
+                                       "sigma": 0.1}},
+                  spillover={"tourism": {"security": 0.2}})
+    res = model.simulate(sc, 3)
+    assert res.indicators[-1] == "tourism"
+    assert res.level("tourism", "2035-01-01", "q50") > 45
