@@ -18,6 +18,16 @@ from .scenario import Scenario, load_scenario, scenario_from_dict
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name: str):
+    """``model.plotting`` on first use, so ``import model`` never imports matplotlib."""
+    if name == "plotting":
+        import importlib
+
+        return importlib.import_module(".plotting", __name__)
+    raise AttributeError(f"module 'model' has no attribute {name!r}")
+
+
 __all__ = [
     "Dist",
     "Effect",

@@ -24,11 +24,13 @@ COLORS = {"trade": "#0072B2", "energy": "#E69F00", "security": "#D55E00", "west"
 _FALLBACK = ["#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 
 
+_STYLE = {"font.size": 13, "axes.titlesize": 15, "axes.labelsize": 13}
+
+
 def _pyplot():
     """pyplot, imported on first use (headless machines fall back to Agg)."""
     import matplotlib.pyplot as plt
 
-    plt.rcParams.update({"font.size": 13, "axes.titlesize": 15, "axes.labelsize": 13})
     return plt
 
 
@@ -59,8 +61,11 @@ def plot_index(result: "Result", indicator: str, ax: "Axes | None" = None, bands
     c = color(indicator, i)
     several = result.metadata.get("replicates", 1) > 1
     if bands and several:
-        ax.fill_between(q["date"], q["q05"], q["q95"], color=c, alpha=0.15, lw=0, label="90% band")
-        ax.fill_between(q["date"], q["q25"], q["q75"], color=c, alpha=0.3, lw=0, label="50% band")
+        named = label is None
+        ax.fill_between(q["date"], q["q05"], q["q95"], color=c, alpha=0.15, lw=0,
+                        label="90% band" if named else "_nolegend_")
+        ax.fill_between(q["date"], q["q25"], q["q75"], color=c, alpha=0.3, lw=0,
+                        label="50% band" if named else "_nolegend_")
     ax.plot(q["date"], q["q50"], color=c, lw=2.2, label=label or (f"{indicator} (median)" if several else indicator))
     ax.set_ylim(0, 100)
     ax.set_ylabel(indicator)
@@ -74,9 +79,13 @@ def plot_trajectories(result: "Result", indicators: list[str] | None = None, n_e
                       fig: "Figure | None" = None) -> "Figure":
     """All indices stacked, sharing time, with the key events marked and labelled."""
     plt = _pyplot()
-    names = indicators or result.indicators
+    with plt.rc_context(_STYLE):
+        return _trajectories(plt, result, indicators or result.indicators, n_events, fig)
+
+
+def _trajectories(plt, result, names, n_events, fig):
     if fig is None:
-        fig = plt.figure(figsize=(13, 2.6 * len(names) + 2.4))
+        fig = plt.figure(figsize=(13, 2.6 * len(names) + 2.6))
     axes = fig.subplots(len(names), 1, sharex=True, squeeze=False)[:, 0]
     keys = key_events(result, n_events)
     for i, (ax, name) in enumerate(zip(axes, names)):
@@ -93,23 +102,25 @@ def plot_trajectories(result: "Result", indicators: list[str] | None = None, n_e
 
 
 def _label_events(ax: "Axes", keys: pd.DataFrame) -> None:
-    """Numbered markers above the top panel and a readable key below the title."""
+    """Numbered markers above the top panel (staggered) and a key above them."""
     for j, row in enumerate(keys.itertuples(), start=1):
-        ax.annotate(str(j), xy=(row.date, 100), xytext=(0, 4 + 13 * (j % 2)), textcoords="offset points",
-                    ha="center", va="bottom", fontsize=11, fontweight="bold", annotation_clip=False)
+        ax.annotate(str(j), xy=(row.date, 100), xytext=(0, 3 + 12 * ((j - 1) % 3)),
+                    textcoords="offset points", ha="center", va="bottom", fontsize=10,
+                    fontweight="bold", annotation_clip=False)
     if len(keys):
-        text = "   ".join(f"{j} {row.date:%Y-%m} {_short(row.title)}" for j, row in enumerate(keys.itertuples(), 1))
-        ax.set_title(_wrap(text, 150), fontsize=10, loc="left", pad=34)
+        entries = [f"{j}: {row.date:%Y-%m} {_short(row.title)}" for j, row in enumerate(keys.itertuples(), 1)]
+        ax.set_title(_lines(entries, 3), fontsize=10, loc="left", pad=44, family="monospace")
 
 
-def _short(title: str, n: int = 38) -> str:
+def _short(title: str, n: int = 40) -> str:
     return title if len(title) <= n else title[: n - 1].rstrip() + "…"
 
 
-def _wrap(text: str, width: int) -> str:
-    import textwrap
-
-    return "\n".join(textwrap.wrap(text, width, break_long_words=False))
+def _lines(entries: list[str], per_line: int) -> str:
+    """Entries in aligned columns, never split across lines."""
+    width = max(len(e) for e in entries)
+    rows = [entries[i:i + per_line] for i in range(0, len(entries), per_line)]
+    return "\n".join("  ".join(e.ljust(width) for e in row).rstrip() for row in rows)
 
 
 def save_figure(fig: "Figure", path) -> None:

@@ -65,7 +65,7 @@ class Result:
             "value": self.paths.reshape(-1),
         })
 
-    def level(self, indicator: str, date: str, stat: str = "mean") -> float:
+    def level(self, indicator: str, date: str, stat: str = "q50") -> float:
         """The ``stat`` column of the quantile table at the record nearest ``date``."""
         q = self.quantiles[self.quantiles["indicator"] == indicator]
         i = int(np.argmin(np.abs(q["date"] - pd.Timestamp(date)).to_numpy()))
