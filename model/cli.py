@@ -54,6 +54,13 @@ def _build_parser() -> argparse.ArgumentParser:
     show = sub.add_parser("show", help="print the fully resolved scenario as TOML")
     show.add_argument("scenario", type=Path)
 
+    cmp = sub.add_parser("compare", help="run scenarios with common random numbers and compare them")
+    cmp.add_argument("scenarios", type=Path, nargs="+")
+    cmp.add_argument("--out", type=Path, help="output folder (default: results/compare-<names>)")
+    cmp.add_argument("--replicates", type=_positive("--replicates"))
+    cmp.add_argument("--seed", type=_positive("--seed", 0))
+    cmp.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+
     ev = sub.add_parser("events", help="list the historical catalog")
     ev.add_argument("--format", choices=("table", "csv"), default="table")
     return p
@@ -137,6 +144,42 @@ def _parent_diff(path: Path) -> str:
     return "".join(difflib.unified_diff(parent, child, fromfile=str(raw["extends"]), tofile=path.name))
 
 
+def _cmd_compare(args) -> int:
+    from .compare import compare
+    from .results import atomic_output
+    from .scenario import load_scenario
+
+    if len(args.scenarios) < 2:
+        raise ScenarioError("relsim", "compare", "give at least two scenarios")
+    scenarios = [load_scenario(p) for p in args.scenarios]
+    names = [sc.name for sc in scenarios]
+    if len(set(names)) < len(names):
+        raise ScenarioError("relsim", "compare", f"scenario names must differ (got {names})")
+    result = compare(scenarios, replicates=args.replicates, seed=args.seed)
+    out = args.out or Path("results") / ("compare-" + "-vs-".join(names))
+    figures = {}
+    if not args.no_plots:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from .plotting import plot_differences, plot_overlay
+
+        figures = {"overlay.png": plot_overlay(result.results),
+                   "differences.png": plot_differences(result.differences)}
+    with atomic_output(out) as tmp:
+        result.differences.to_csv(tmp / "differences.csv", index=False, float_format="%.4f")
+        result.metrics.to_csv(tmp / "metrics.csv", index=False, float_format="%.4f")
+        result.quantiles().to_csv(tmp / "quantiles.csv", index=False, float_format="%.4f")
+        for sc in scenarios:
+            (tmp / f"{sc.name}.resolved.toml").write_text(sc.to_toml())
+        for name, fig in figures.items():
+            from .plotting import save_figure
+
+            save_figure(fig, tmp / name)
+    print(f"wrote {out}/: differences.csv metrics.csv quantiles.csv " + " ".join(figures))
+    return 0
+
+
 def _cmd_validate(args) -> int:
     from .scenario import load_scenario
 
@@ -183,4 +226,5 @@ def _cmd_events(args) -> int:
     return 0
 
 
-_COMMANDS = {"run": _cmd_run, "validate": _cmd_validate, "show": _cmd_show, "events": _cmd_events}
+_COMMANDS = {"run": _cmd_run, "validate": _cmd_validate, "show": _cmd_show, "events": _cmd_events,
+             "compare": _cmd_compare}

@@ -28,7 +28,7 @@ import numpy as np
 from scipy.linalg import expm
 
 from .errors import SimulationError
-from .indices import squeeze, to_latent, to_points
+from .indices import squeeze, to_latent, to_points, unsqueeze
 
 __all__ = [
     "apply_change",
@@ -136,9 +136,11 @@ def baseline_latent(b: np.ndarray) -> np.ndarray:
 def apply_change(z: np.ndarray, delta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Add ``delta`` index points at the current level.
 
-    Returns the new latent values and the realised change in points (equal to
-    ``delta`` unless the soft bounds bite).
+    The change is added on the stretched scale ``unsqueeze(y)`` and mapped
+    back, so it is exact on [5, 95], zero change leaves any level unchanged,
+    and a larger negative change always leaves a lower level. Returns the new
+    latent values and the realised change in points.
     """
     y = to_points(z)
-    y_new = squeeze(y + delta)
+    y_new = squeeze(unsqueeze(y) + delta)
     return to_latent(y_new), y_new - y

@@ -92,17 +92,24 @@ class _State:
         self.z = to_latent(column("initial"))
         self.shift = np.zeros_like(self.z)
         self.day = np.zeros(n, dtype=np.int64)
-        self.draws = np.zeros(n, dtype=np.uint64)
         self.streams = streams
         self.noise = noise
         self._cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
-    def _matrices(self, h: int) -> tuple[np.ndarray, np.ndarray]:
+    def _matrices(self, h: int, sel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(F, L)`` for a step of ``h`` days: shared, or one per row of ``sel``.
+
+        Shared matrices and whole-chunk stacks are cached by ``h``; a stack for
+        a few rows (an incident's replicates) is computed for those rows only.
+        """
+        whole = self.shared or sel.size == len(self.z)
+        if not whole:
+            return transition(self.a[sel], np.full(sel.size, h / DAYS_PER_YEAR), self.sigma[sel])
         if h not in self._cache:
-            if len(self._cache) > 512:
+            if len(self._cache) > 64:
                 self._cache.clear()
-            f, root = transition(self.a, np.full(1 if self.shared else len(self.z), h / DAYS_PER_YEAR),
-                                 self.sigma[0] if self.shared else self.sigma)
+            n = 1 if self.shared else len(self.z)
+            f, root = transition(self.a, np.full(n, h / DAYS_PER_YEAR), self.sigma[0] if self.shared else self.sigma)
             self._cache[h] = (f[0], root[0]) if self.shared else (f, root)
         return self._cache[h]
 
@@ -118,17 +125,19 @@ class _State:
         steps = np.unique(h)
         for hv in steps:
             sel = rows if steps.size == 1 else rows[h == hv]
-            f, root = self._matrices(int(hv))
+            f, root = self._matrices(int(hv), sel)
             a, a_inv = self.a, self.a_inv
             if not self.shared:
-                f, root, a, a_inv = f[sel], root[sel], a[sel], a_inv[sel]
+                a, a_inv = a[sel], a_inv[sel]
             m = equilibrium(a, a_inv, baseline_latent(self.base[sel] + self.shift[sel]), self.m0[sel])
             eps = None
             if self.noise:
+                # keyed by the day the step ends on: scenarios that split a
+                # period differently still share the noise of every step that
+                # ends on the same day (common random numbers)
                 k = self.z.shape[1]
-                ctr = self.draws[sel][:, None] + np.arange(k, dtype=np.uint64)
-                eps = self.streams.normal("noise", ctr, rows=sel[:, None])
-                self.draws[sel] += np.uint64(k)
+                ctr = np.uint64(day * k) + np.arange(k, dtype=np.uint64)
+                eps = self.streams.normal("noise", ctr[None, :], rows=sel[:, None])
             self.z[sel] = step(self.z[sel], m, f, root, eps)
         self.day[rows] = day
 
@@ -210,7 +219,7 @@ class _Run:
         if day > self.end_day:
             return
         yield self.env.timeout(day - self.env.now)
-        self.state.advance(day)
+        self.state.advance(day, np.flatnonzero(mask))
         k = self.names.index(indicator)
         self.state.shift[mask, k] -= amount[mask]
         self.log_all(event, indicator, "shift-end", -amount, mask)
@@ -239,24 +248,22 @@ class _Run:
                      [sample(e.size, self.streams, f"hazards.{hz.id}.{i}.{e.kind}", self.n)
                       for i, e in enumerate(hz.effects)])
         k_rate = self.names.index(hz.indicator) if hz.indicator else None
-        if first > 0:
-            yield self.env.timeout(first)
         while True:
-            yield self.env.timeout(0)
-            horizon = min(self.env.peek(), last + 1)
-            clock = self._hazard_window(plan, clock, ctr, rate, lam_max, hz, k_rate, horizon, stream)
-            if horizon > last:
+            day = np.ceil(clock.min())
+            if not day <= last:
                 return
-            yield self.env.timeout(horizon - self.env.now)
+            # wake on the next candidate day; a record or event later that day
+            # sees the incident, because this wake-up was scheduled first
+            yield self.env.timeout(int(day) - self.env.now)
+            clock = self._hazard_day(plan, clock, ctr, rate, lam_max, hz, k_rate, int(day), stream)
 
-    def _hazard_window(self, plan, clock, ctr, rate, lam_max, hz, k_rate, horizon, stream):
+    def _hazard_day(self, plan, clock, ctr, rate, lam_max, hz, k_rate, day, stream):
+        """Thinning rounds for every candidate falling on ``day``."""
         while True:
-            days = np.ceil(clock)
-            rows = np.flatnonzero(days < horizon)
+            rows = np.flatnonzero(np.ceil(clock) <= day)
             if rows.size == 0:
                 return clock
-            for day in np.unique(days[rows]):
-                self.state.advance(int(day), rows[days[rows] == day])
+            self.state.advance(day, rows)
             lam = rate[rows]
             if k_rate is not None:
                 y = self.state.points(rows)[:, k_rate]
@@ -264,14 +271,16 @@ class _Run:
             u = self.streams.uniform(stream + ":accept", ctr[rows], rows=rows)
             fired = rows[u * lam_max[rows] < lam]
             if fired.size:
-                self.apply(plan, fired, per_replicate=True, days=days)
+                self.apply(plan, fired, per_replicate=True)
             ctr[rows] += np.uint64(1)
             gap = -np.log(self.streams.uniform(stream + ":gap", ctr[rows], rows=rows)) / lam_max[rows]
             clock[rows] = clock[rows] + gap * DAYS_PER_YEAR
 
     # -- effects ------------------------------------------------------------
     def fire(self, plan: _Plan, mask: np.ndarray) -> None:
-        self.state.advance(int(self.env.now))
+        # only the replicates the event can reach are moved to today, so a
+        # replicate's path never depends on which others share its chunk
+        self.state.advance(int(self.env.now), np.flatnonzero(mask))
         if plan.event.condition:
             y = self.state.points()
             for name, op, value in parse_condition(plan.event.condition):
@@ -282,7 +291,7 @@ class _Run:
         for child in self.followups.get(plan.event.id, []):
             self.env.process(self.at(child, int(self.env.now) + child.event.after.days, mask.copy()))
 
-    def apply(self, plan: _Plan, rows: np.ndarray, per_replicate: bool = False, days=None) -> None:
+    def apply(self, plan: _Plan, rows: np.ndarray, per_replicate: bool = False) -> None:
         """Apply every effect of ``plan`` to ``rows`` (which are at the event's day)."""
         mask = np.zeros(self.n, bool)
         mask[rows] = True
@@ -296,18 +305,26 @@ class _Run:
                 self.state.shift[rows, k] += amount
                 realised = amount
                 if eff.duration is not None:
-                    full = np.zeros(self.n)
-                    full[rows] = amount
-                    now = self.start + dt.timedelta(days=int(self.env.now))
-                    end = (add_duration(now, eff.duration) - self.start).days
-                    self.env.process(self.undo(plan.event, eff.indicator, full, mask.copy(), end))
+                    self.schedule_undo(plan.event, eff, rows, amount)
             if per_replicate:
-                for r, d, v in zip(self.replicates[rows], days[rows], realised):
-                    self.log.append((int(r), int(d), plan.event.id, plan.event.title, eff.indicator, eff.kind, float(v), 1))
+                day = int(self.env.now)
+                for r, v in zip(self.replicates[rows], realised):
+                    self.log.append((int(r), day, plan.event.id, plan.event.title, eff.indicator, eff.kind,
+                                     float(v), 1))
             else:
                 full = np.zeros(self.n)
                 full[rows] = realised
                 self.log_all(plan.event, eff.indicator, eff.kind, full, mask)
+
+    def schedule_undo(self, event: Event, eff: Effect, rows: np.ndarray, amount: np.ndarray) -> None:
+        """Undo a shift of ``rows`` ``eff.duration`` after today."""
+        full = np.zeros(self.n)
+        full[rows] = amount
+        mask = np.zeros(self.n, bool)
+        mask[rows] = True
+        today = self.start + dt.timedelta(days=int(self.env.now))
+        end = (add_duration(today, eff.duration) - self.start).days
+        self.env.process(self.undo(event, eff.indicator, full, mask, end))
 
     def _damping(self, eff: Effect, size: np.ndarray, rows: np.ndarray) -> np.ndarray:
         if eff.damped_by is None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["MARGIN", "squeeze", "to_latent", "to_points"]
+__all__ = ["MARGIN", "squeeze", "to_latent", "to_points", "unsqueeze"]
 
 #: Width (index points) of the soft zone at each end of the scale.
 MARGIN = 5.0
@@ -29,6 +29,15 @@ def squeeze(y: np.ndarray) -> np.ndarray:
     lo, hi = MARGIN, 100.0 - MARGIN
     below = MARGIN * np.exp((np.minimum(y, lo) - lo) / MARGIN)
     above = 100.0 - MARGIN * np.exp((hi - np.maximum(y, hi)) / MARGIN)
+    return np.where(y < lo, below, np.where(y > hi, above, y))
+
+
+def unsqueeze(y: np.ndarray) -> np.ndarray:
+    """Inverse of :func:`squeeze` on (0, 100): the stretched level a change is added to."""
+    y = np.clip(np.asarray(y, dtype=float), _EPS, 100.0 - _EPS)
+    lo, hi = MARGIN, 100.0 - MARGIN
+    below = lo + MARGIN * np.log(np.minimum(y, lo) / MARGIN)
+    above = hi - MARGIN * np.log((100.0 - np.maximum(y, hi)) / MARGIN)
     return np.where(y < lo, below, np.where(y > hi, above, y))
 
 

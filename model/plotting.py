@@ -128,3 +128,55 @@ def save_figure(fig: "Figure", path) -> None:
     plt = _pyplot()
     fig.savefig(path, dpi=130, bbox_inches="tight")
     plt.close(fig)
+
+
+def plot_overlay(results: dict, indicators: list[str] | None = None, fig: "Figure | None" = None) -> "Figure":
+    """Several scenarios on one chart per index: medians, with the 50% band of each."""
+    plt = _pyplot()
+    with plt.rc_context(_STYLE):
+        first = next(iter(results.values()))
+        names = indicators or first.indicators
+        fig = fig or plt.figure(figsize=(13, 2.6 * len(names) + 1.5))
+        axes = fig.subplots(len(names), 1, sharex=True, squeeze=False)[:, 0]
+        styles = ["-", "--", "-.", ":"]
+        palette = ["#000000", "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9"]
+        for j, (label, res) in enumerate(results.items()):
+            for ax, name in zip(axes, names):
+                q = res.quantiles[res.quantiles["indicator"] == name]
+                c = palette[j % len(palette)]
+                ax.fill_between(q["date"], q["q25"], q["q75"], color=c, alpha=0.12, lw=0)
+                ax.plot(q["date"], q["q50"], color=c, ls=styles[j % len(styles)], lw=2, label=label)
+        for ax, name in zip(axes, names):
+            ax.set_ylim(0, 100)
+            ax.set_ylabel(name)
+            ax.grid(True, axis="y", alpha=0.3)
+        axes[0].legend(loc="upper left", ncol=min(len(results), 4), fontsize=11, frameon=False)
+        fig.suptitle("Scenarios compared: medians and 50% bands", fontsize=15)
+        fig.tight_layout()
+    return fig
+
+
+def plot_differences(differences: pd.DataFrame, indicators: list[str] | None = None,
+                     fig: "Figure | None" = None) -> "Figure":
+    """Paired differences from the reference scenario: mean and 90% band, per index."""
+    plt = _pyplot()
+    with plt.rc_context(_STYLE):
+        names = indicators or list(dict.fromkeys(differences["indicator"]))
+        fig = fig or plt.figure(figsize=(13, 2.4 * len(names) + 1.5))
+        axes = fig.subplots(len(names), 1, sharex=True, squeeze=False)[:, 0]
+        palette = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9"]
+        for j, (scenario, d) in enumerate(differences.groupby("scenario", sort=False)):
+            c = palette[j % len(palette)]
+            for ax, name in zip(axes, names):
+                q = d[d["indicator"] == name]
+                ax.fill_between(q["date"], q["q05"], q["q95"], color=c, alpha=0.18, lw=0)
+                ax.plot(q["date"], q["mean"], color=c, lw=2, label=scenario)
+        for ax, name in zip(axes, names):
+            ax.axhline(0, color="0.3", lw=0.8)
+            ax.set_ylabel(f"Δ {name}")
+            ax.grid(True, axis="y", alpha=0.3)
+        axes[0].legend(loc="upper left", fontsize=11, frameon=False)
+        fig.suptitle("Difference from the reference scenario (paired replicates): mean and 90% band",
+                     fontsize=14)
+        fig.tight_layout()
+    return fig

@@ -116,6 +116,15 @@ class Hazard(BaseModel):
         _check_number(self.rate, "rate", -1e-300, None)
         if self.elasticity != 0 and self.indicator is None:
             raise ValueError("an 'elasticity' needs the 'indicator' it depends on")
+        reach = abs(self.elasticity) * max(self.reference, 100.0 - self.reference)
+        if reach > np.log(1e4):
+            raise ValueError(
+                f"'elasticity' {self.elasticity} makes the rate vary more than 10,000-fold over the "
+                "scale: keep |elasticity| x max(reference, 100 - reference) below 9.2"
+            )
+        for effect in self.effects:
+            if effect.duration is not None and effect.shift is None:
+                raise ValueError("'duration' applies only to a 'shift'")
         return self
 
 
@@ -151,6 +160,14 @@ class Scenario(BaseModel):
     damping: Number = 0.6
     hazards: tuple[Hazard, ...] = ()
     policy: PolicySpec = PolicySpec()
+
+    @field_validator("damping")
+    @classmethod
+    def _damping(cls, v: Number) -> Number:
+        x = v.center() if isinstance(v, Dist) else v
+        if not 0.0 <= x <= 1.0:
+            raise ValueError(f"'damping' must be between 0 and 1 (got {x})")
+        return v
 
     @field_validator("indices")
     @classmethod
@@ -398,7 +415,8 @@ def _check_semantics(sc: Scenario, data: dict, origins: dict, file: str) -> None
         _check_indicators(ev.indicators(), names, lambda p: fail(loc, p))
     for i, hz in enumerate(sc.hazards):
         loc = ("hazards", i)
-        used = {e.indicator for e in hz.effects} | ({hz.indicator} if hz.indicator else set())
+        used = {e.indicator for e in hz.effects} | {e.damped_by for e in hz.effects if e.damped_by}
+        used |= {hz.indicator} if hz.indicator else set()
         _check_indicators(used, names, lambda p: fail(loc, p))
         for key in ("start", "end"):
             when = getattr(hz, key)
@@ -412,6 +430,9 @@ def _check_semantics(sc: Scenario, data: dict, origins: dict, file: str) -> None
                 fail(("spillover", target, source), f"unknown index {source!r}{_suggest(source, names)}")
             if source == target:
                 fail(("spillover", target, source), "an index cannot spill over onto itself (use half_life)")
+            if (value.center() if isinstance(value, Dist) else value) < 0:
+                fail(("spillover", target, source),
+                     f"spill-over rates must be >= 0 (got {value}): a negative one would let a crisis lift another index")
     used_by_catalog = set().union(*(e.indicators() for e in sc.timeline()))
     _check_indicators(used_by_catalog, names, lambda p: fail(("indices",), p + " (used by a catalog event)"))
     _check_stability(sc, fail)

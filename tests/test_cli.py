@@ -95,6 +95,10 @@ EXPECTED = {
     "duplicate_catalog_id.toml": "already a catalog event",
     "missing_name.toml": "required key 'name'",
     "unstable_spillover.toml": "unstable",
+    "negative_spillover.toml": "spill-over rates must be >= 0",
+    "damping_above_one.toml": "'damping' must be between 0 and 1",
+    "hazard_unknown_damped_by.toml": "unknown index 'enrgy'",
+    "hazard_elasticity_too_large.toml": "10,000-fold",
 }
 
 
