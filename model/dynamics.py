@@ -36,6 +36,7 @@ __all__ = [
     "check_stable",
     "drift_matrix",
     "equilibrium",
+    "Spectral",
     "matvec",
     "step",
     "transition",
@@ -83,9 +84,11 @@ def transition(a: np.ndarray, h: np.ndarray, sigma: np.ndarray) -> tuple[np.ndar
     k = a.shape[-1]
     sig = np.broadcast_to(np.asarray(sigma, dtype=float), (n, k))
     block = np.zeros((n, 2 * k, 2 * k))
-    block[:, :k, :k] = -a
+    # "+ 0.0" turns negative zeros into zeros: they send scipy's expm down a
+    # path hundreds of times slower
+    block[:, :k, :k] = -a + 0.0
     block[:, :k, k:] = sig[:, :, None] ** 2 * np.eye(k)
-    block[:, k:, k:] = np.swapaxes(a, -1, -2)
+    block[:, k:, k:] = np.swapaxes(a, -1, -2) + 0.0
     e = expm(block * h[:, None, None])
     f = np.swapaxes(e[:, k:, k:], -1, -2)
     q = f @ e[:, :k, k:]
@@ -93,6 +96,39 @@ def transition(a: np.ndarray, h: np.ndarray, sigma: np.ndarray) -> tuple[np.ndar
     w, v = np.linalg.eigh(q)
     root = v * np.sqrt(np.clip(w, 0.0, None))[:, None, :]
     return f, root
+
+
+class Spectral:
+    """Exact steps for per-replicate drift matrices through their eigenvectors.
+
+    With ``A = V diag(lam) V^-1`` (one per row), ``F = V diag(exp(lam h)) V^-1``
+    and ``Q(h) = V [M_ij (exp((lam_i + conj lam_j) h) - 1) / (lam_i + conj lam_j)] V^H``
+    with ``M = V^-1 S S' V^-H``: the same matrices as :func:`transition`, at a
+    fraction of the cost of a matrix exponential per row and step. Rows whose
+    eigenvectors are ill-conditioned (near-defective ``A``) are flagged in
+    ``self.ok`` so the caller can use :func:`transition` for them.
+    """
+
+    def __init__(self, a: np.ndarray, sigma: np.ndarray) -> None:
+        lam, v = np.linalg.eig(a)
+        self.ok = np.linalg.cond(v) < 1e6
+        v = np.where(self.ok[:, None, None], v, np.eye(a.shape[-1]))
+        v_inv = np.linalg.inv(v)
+        self.lam, self.v, self.v_inv = lam, v, v_inv
+        s2 = np.asarray(sigma, dtype=float) ** 2
+        self.m = v_inv @ (s2[:, :, None] * np.conj(np.swapaxes(v_inv, -1, -2)))
+
+    def matrices(self, rows: np.ndarray, h: float) -> tuple[np.ndarray, np.ndarray]:
+        """``(F, L)`` for the given rows and one step of ``h`` years."""
+        lam, v = self.lam[rows], self.v[rows]
+        f = np.real((v * np.exp(lam * h)[:, None, :]) @ self.v_inv[rows])
+        s = lam[:, :, None] + np.conj(lam)[:, None, :]
+        small = np.abs(s * h) < 1e-12
+        g = np.where(small, h, np.expm1(np.where(small, 1.0, s) * h) / np.where(small, 1.0, s))
+        q = np.real(v @ (self.m[rows] * g) @ np.conj(np.swapaxes(v, -1, -2)))
+        q = 0.5 * (q + np.swapaxes(q, -1, -2))
+        w, u = np.linalg.eigh(q)
+        return f, u * np.sqrt(np.clip(w, 0.0, None))[:, None, :]
 
 
 def matvec(m: np.ndarray, v: np.ndarray) -> np.ndarray:

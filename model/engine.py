@@ -23,6 +23,7 @@ from .dynamics import (
     apply_change,
     baseline_latent,
     check_stable,
+    Spectral,
     drift_matrix,
     equilibrium,
     step,
@@ -88,6 +89,7 @@ class _State:
         self.a = a[0] if self.shared else a
         check_stable(self.a)
         self.a_inv = np.linalg.inv(self.a)
+        self.spectral = None if self.shared else Spectral(self.a, self.sigma)
         self.m0 = baseline_latent(self.base)
         self.z = to_latent(column("initial"))
         self.shift = np.zeros_like(self.z)
@@ -104,6 +106,8 @@ class _State:
         """
         whole = self.shared or sel.size == len(self.z)
         if not whole:
+            if self.spectral.ok[sel].all():
+                return self.spectral.matrices(sel, h / DAYS_PER_YEAR)
             return transition(self.a[sel], np.full(sel.size, h / DAYS_PER_YEAR), self.sigma[sel])
         if h not in self._cache:
             if len(self._cache) > 64:

@@ -111,3 +111,20 @@ def test_half_life_means_half_the_gap(hl, h):
     a = drift_matrix(np.array([hl]), np.zeros((1, 1)))
     f, _ = transition(a, np.array([h]), np.zeros(1))
     assert f[0, 0, 0] == pytest.approx(0.5 ** (h / hl), rel=1e-9)
+
+
+def test_spectral_steps_equal_the_matrix_exponential():
+    from model.dynamics import Spectral
+
+    rng = np.random.default_rng(5)
+    half = rng.uniform(0.5, 6, size=(6, 4))
+    spill = np.abs(rng.normal(0, 0.05, size=(6, 4, 4)))
+    a = drift_matrix(half, spill)
+    sigma = rng.uniform(0, 0.3, size=(6, 4))
+    sp = Spectral(a, sigma)
+    assert sp.ok.all()
+    for h in (1 / 365.25, 0.3, 4.0):
+        f1, r1 = sp.matrices(np.arange(6), h)
+        f2, r2 = transition(a, np.full(6, h), sigma)
+        np.testing.assert_allclose(f1, f2, atol=1e-10)
+        np.testing.assert_allclose(r1 @ np.swapaxes(r1, 1, 2), r2 @ np.swapaxes(r2, 1, 2), atol=1e-10)
