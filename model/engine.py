@@ -36,6 +36,8 @@ from .scenario import Hazard, Scenario
 __all__ = ["Recorder", "RunOutput", "record_dates", "simulate_chunk"]
 
 DAYS_PER_YEAR = 365.25
+#: Scale of the fixed-point sums in ensemble-wide log rows.
+FIXED_POINT = float(2**32)
 _FREQ = {"monthly": "MS", "quarterly": "QS", "yearly": "YS"}
 _OPS = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal}
 
@@ -61,7 +63,13 @@ class Recorder:
 
 @dataclass
 class RunOutput:
-    """What one chunk produced: the recorder and the event log rows."""
+    """What one chunk produced: the recorder and the event log rows.
+
+    Log rows are ``(replicate, day, event, title, indicator, kind, value, n)``:
+    for an incident in one replicate ``value`` is its change in points and
+    ``n`` is 1; for an ensemble-wide row (replicate -1) ``value`` is the
+    fixed-point sum of the changes over the ``n`` replicates it reached.
+    """
 
     recorder: object
     log: list[tuple] = field(default_factory=list)
@@ -91,6 +99,7 @@ class _State:
         self.a_inv = np.linalg.inv(self.a)
         self.spectral = None if self.shared else Spectral(self.a, self.sigma)
         self.m0 = baseline_latent(self.base)
+        self.target = self.m0.copy()
         self.z = to_latent(column("initial"))
         self.shift = np.zeros_like(self.z)
         self.day = np.zeros(n, dtype=np.int64)
@@ -133,7 +142,7 @@ class _State:
             a, a_inv = self.a, self.a_inv
             if not self.shared:
                 a, a_inv = a[sel], a_inv[sel]
-            m = equilibrium(a, a_inv, baseline_latent(self.base[sel] + self.shift[sel]), self.m0[sel])
+            m = self.target[sel]
             eps = None
             if self.noise:
                 # keyed by the day the step ends on: scenarios that split a
@@ -147,6 +156,13 @@ class _State:
 
     def points(self, rows: np.ndarray | None = None) -> np.ndarray:
         return to_points(self.z if rows is None else self.z[rows])
+
+    def move_baseline(self, rows, k: int, amount: np.ndarray) -> None:
+        """Add ``amount`` points to index ``k``'s baseline shift and re-aim ``rows``."""
+        self.shift[rows, k] += amount
+        a, a_inv = (self.a, self.a_inv) if self.shared else (self.a[rows], self.a_inv[rows])
+        m = baseline_latent(self.base[rows] + self.shift[rows])
+        self.target[rows] = equilibrium(a, a_inv, m, self.m0[rows])
 
 
 @dataclass
@@ -211,7 +227,7 @@ class _Run:
                     continue
                 self.env.process(self.undo(plan.event, eff.indicator, size, np.ones(self.n, bool),
                                            (until - self.start).days))
-            self.state.shift[:, self.names.index(eff.indicator)] += size
+            self.state.move_baseline(slice(None), self.names.index(eff.indicator), size)
             self.log_all(plan.event, eff.indicator, "shift", size, np.ones(self.n, bool))
 
     # -- processes ----------------------------------------------------------
@@ -225,7 +241,7 @@ class _Run:
         yield self.env.timeout(day - self.env.now)
         self.state.advance(day, np.flatnonzero(mask))
         k = self.names.index(indicator)
-        self.state.shift[mask, k] -= amount[mask]
+        self.state.move_baseline(np.flatnonzero(mask), k, -amount[mask])
         self.log_all(event, indicator, "shift-end", -amount, mask)
 
     def record(self, days: list[int]):
@@ -306,7 +322,7 @@ class _Run:
                 z, realised = apply_change(self.state.z[rows, k], amount)
                 self.state.z[rows, k] = z
             else:
-                self.state.shift[rows, k] += amount
+                self.state.move_baseline(rows, k, amount)
                 realised = amount
                 if eff.duration is not None:
                     self.schedule_undo(plan.event, eff, rows, amount)
@@ -337,10 +353,14 @@ class _Run:
         return np.where(size < 0, 1.0 - self.damping[rows] * level / 100.0, 1.0)
 
     def log_all(self, event: Event, indicator: str, kind: str, delta: np.ndarray, mask: np.ndarray) -> None:
-        """One log row for an event applied across the ensemble: mean change where it fired."""
+        """One log row for an event applied across the ensemble.
+
+        Carries the sum of the changes where it fired in fixed point (units of
+        2**-32 points, an exact integer), so chunks merge without rounding.
+        """
         day = max(int(self.env.now), 0)
-        row = (-1, day, event.id, event.title, indicator, kind, float(np.mean(delta[mask])), int(mask.sum()))
-        self.log.append(row)
+        total = int(np.round(delta[mask] * FIXED_POINT).astype(np.int64).sum())
+        self.log.append((-1, day, event.id, event.title, indicator, kind, total, int(mask.sum())))
 
 
 def simulate_chunk(scenario: Scenario, replicates: np.ndarray, seed: int, recorder=None) -> RunOutput:

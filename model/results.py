@@ -25,7 +25,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["FORMAT_VERSION", "QUANTILES", "Result", "atomic_output", "event_frame", "quantile_frame", "summarise"]
+__all__ = [
+    "FORMAT_VERSION",
+    "METRICS",
+    "QUANTILES",
+    "Result",
+    "atomic_output",
+    "event_frame",
+    "quantile_frame",
+    "summarise_metrics",
+]
 
 FORMAT_VERSION = 1
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -43,6 +52,7 @@ class Result:
     metadata: dict[str, Any]
     paths: np.ndarray | None = field(default=None, repr=False)  # (replicate, time, indicator)
     scenario_toml: str = field(default="", repr=False)
+    sample: np.ndarray | None = field(default=None, repr=False)  # first replicates' paths, for spaghetti plots
 
     @property
     def indicators(self) -> list[str]:
@@ -147,27 +157,21 @@ def event_frame(rows: list[tuple], start: pd.Timestamp) -> pd.DataFrame:
     return frame.sort_values(["date", "event", "indicator", "replicate"], kind="stable", ignore_index=True)
 
 
-def summarise(paths: np.ndarray, dates: pd.DatetimeIndex, indicators: list[str],
-              crisis: dict[str, float]) -> pd.DataFrame:
-    """Per-replicate metrics summarised across replicates: one row per indicator and metric.
+METRICS = ("mean", "min", "final", "years_in_crisis", "volatility")
+
+
+def summarise_metrics(metrics: np.ndarray, indicators: list[str]) -> pd.DataFrame:
+    """Per-replicate metrics ``(replicate, indicator, metric)`` summarised across replicates.
 
     Metrics: ``mean`` level, ``min`` level, ``final`` level, ``years_in_crisis``
     (time below the index's crisis threshold), ``volatility`` (s.d. of the
-    change between consecutive records, in points).
+    change between consecutive records, in points). One row per indicator and
+    metric with the mean and the 5%, 50% and 95% quantiles across replicates.
     """
-    years = np.diff(dates.values).astype("timedelta64[D]").astype(float) / 365.25
     rows = []
     for k, name in enumerate(indicators):
-        y = paths[:, :, k]
-        below = (y[:, :-1] < crisis[name]).astype(float)
-        metrics = {
-            "mean": y.mean(axis=1),
-            "min": y.min(axis=1),
-            "final": y[:, -1],
-            "years_in_crisis": below @ years if years.size else np.zeros(len(y)),
-            "volatility": np.diff(y, axis=1).std(axis=1) if y.shape[1] > 1 else np.zeros(len(y)),
-        }
-        for metric, values in metrics.items():
+        for j, metric in enumerate(METRICS):
+            values = metrics[:, k, j]
             q05, q50, q95 = np.quantile(values, [0.05, 0.5, 0.95])
             rows.append((name, metric, values.mean(), q05, q50, q95))
     return pd.DataFrame(rows, columns=["indicator", "metric", "mean", "q05", "q50", "q95"])
