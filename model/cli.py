@@ -35,6 +35,13 @@ def _positive(name: str, minimum: int = 1):
     return parse
 
 
+def _parallel_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--workers", type=_positive("--workers"),
+                   help="worker processes (default: all cores)")
+    p.add_argument("--chunk-size", type=_positive("--chunk-size"), help="replicates per chunk")
+    p.add_argument("--scheduler", help="run chunks on Dask: 'local' or a scheduler address")
+
+
 def _build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="relsim", description="Scenario and ensemble model of Türkiye–Russia relations.")
     p.add_argument("--version", action="store_true", help="print the version and exit")
@@ -47,6 +54,7 @@ def _build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=_positive("--seed", 0))
     run.add_argument("--trajectories", action="store_true", help="also write trajectories.parquet")
     run.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    _parallel_options(run)
 
     val = sub.add_parser("validate", help="check scenario files without running them")
     val.add_argument("scenarios", type=Path, nargs="+")
@@ -98,37 +106,35 @@ def main(argv: list[str] | None = None) -> int:
 
 def _cmd_run(args) -> int:
     from .ensemble import simulate
+    from .results import atomic_output
     from .scenario import load_scenario
 
     scenario = load_scenario(args.scenario)
-    result = simulate(scenario, replicates=args.replicates, seed=args.seed, trajectories=args.trajectories)
     out = args.out or Path("results") / scenario.name
-    figures = {} if args.no_plots else _figures(result)
-    extra = {"scenario.diff": _parent_diff(args.scenario)} if scenario.extends else {}
-    result.save(out, trajectories=args.trajectories, extra={k: v for k, v in extra.items() if v})
-    for name, fig in figures.items():
-        _save(fig, out / name)
+    diff = _parent_diff(args.scenario) if scenario.extends else ""
+    with atomic_output(out) as tmp:
+        result = simulate(scenario, replicates=args.replicates, seed=args.seed, trajectories=False,
+                          workers=args.workers, chunk_size=args.chunk_size, scheduler=args.scheduler,
+                          progress=True,
+                          trajectory_file=tmp / "trajectories.parquet" if args.trajectories else None)
+        result.write(tmp, extra={"scenario.diff": diff} if diff else None)
+        figures = [] if args.no_plots else _write_figures(result, tmp)
     print(f"wrote {out}/: quantiles.csv events.csv summary.csv metadata.json scenario.resolved.toml"
-          + ("" if args.no_plots else " " + " ".join(figures))
+          + (" scenario.diff" if diff else "") + "".join(" " + f for f in figures)
           + (" trajectories.parquet" if args.trajectories else ""))
     return 0
 
 
-def _figures(result) -> dict:
+def _write_figures(result, folder: Path) -> list[str]:
     import matplotlib
 
     matplotlib.use("Agg")
-    from .plotting import plot_trajectories
+    from .plotting import plot_fans, plot_trajectories, save_figure
 
-    return {"trajectories.png": plot_trajectories(result)}
-
-
-def _save(fig, path: Path) -> None:
-    from .plotting import save_figure
-
-    tmp = path.with_name("." + path.name)
-    save_figure(fig, tmp)
-    tmp.replace(path)
+    figures = {"trajectories.png": plot_trajectories(result), "fans.png": plot_fans(result)}
+    for name, fig in figures.items():
+        save_figure(fig, folder / name)
+    return list(figures)
 
 
 def _parent_diff(path: Path) -> str:

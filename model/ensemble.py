@@ -315,7 +315,7 @@ class _ParquetWriter:
         import pyarrow.parquet as pq
 
         self.pa, self.path = pa, Path(path)
-        self.dates = pd.DatetimeIndex(record_dates(scenario)).values
+        self.dates = pd.DatetimeIndex(record_dates(scenario)).values.astype("datetime64[ns]")
         self.names = list(scenario.indicators)
         schema = pa.schema([("replicate", pa.int64()), ("date", pa.timestamp("ns")),
                             ("indicator", pa.string()), ("value", pa.float64())])
@@ -328,7 +328,7 @@ class _ParquetWriter:
             "date": np.tile(np.repeat(self.dates, k), n_r),
             "indicator": np.tile(self.names, n_r * n_t),
             "value": out.paths.transpose(1, 0, 2).reshape(-1),
-        })
+        }, schema=self.writer.schema)
         self.writer.write_table(table)
 
     def close(self) -> None:

@@ -180,3 +180,54 @@ def plot_differences(differences: pd.DataFrame, indicators: list[str] | None = N
                      fontsize=14)
         fig.tight_layout()
     return fig
+
+
+def plot_fan(result: "Result", indicator: str, ax: "Axes | None" = None, spaghetti: int = 0,
+             n_events: int = 8, i: int = 0) -> "Axes":
+    """Fan chart of one index: median, 50% and 90% bands, key events numbered.
+
+    ``spaghetti`` adds that many individual replicate paths (the first ones).
+    """
+    plt = _pyplot()
+    with plt.rc_context(_STYLE):
+        if ax is None:
+            _, ax = plt.subplots(figsize=(11, 4.5))
+        keys = key_events(result, n_events)
+        plot_index(result, indicator, ax=ax, events=keys, i=i)
+        sample = result.sample if result.sample is not None else result.paths
+        if spaghetti and sample is not None:
+            k = result.indicators.index(indicator)
+            for path in sample[:spaghetti, :, k]:
+                ax.plot(result.dates, path, color=color(indicator, i), lw=0.6, alpha=0.55)
+        for j, row in enumerate(keys.itertuples(), start=1):
+            ax.annotate(str(j), xy=(row.date, 100), xytext=(0, 2 + 11 * ((j - 1) % 2)),
+                        textcoords="offset points", ha="center", va="bottom", fontsize=9,
+                        annotation_clip=False)
+        ax.set_title(indicator, loc="left", fontweight="bold", color=color(indicator, i), pad=24)
+        ax.legend(loc="lower left", fontsize=10, frameon=False, ncol=3)
+    return ax
+
+
+def plot_fans(result: "Result", indicators: list[str] | None = None, spaghetti: int = 5,
+              n_events: int = 8, fig: "Figure | None" = None) -> "Figure":
+    """A fan chart per index in a grid, with a shared key of the numbered events."""
+    plt = _pyplot()
+    names = indicators or result.indicators
+    with plt.rc_context(_STYLE):
+        cols = 2 if len(names) > 1 else 1
+        rows = -(-len(names) // cols)
+        fig = fig or plt.figure(figsize=(15, 4.6 * rows + 1.6))
+        axes = fig.subplots(rows, cols, squeeze=False, sharex=True).ravel()
+        for i, (ax, name) in enumerate(zip(axes, names)):
+            plot_fan(result, name, ax=ax, spaghetti=spaghetti, n_events=n_events, i=i)
+        for ax in axes[len(names):]:
+            ax.set_visible(False)
+        keys = key_events(result, n_events)
+        entries = [f"{j}: {row.date:%Y-%m} {_short(row.title)}" for j, row in enumerate(keys.itertuples(), 1)]
+        reps = result.metadata.get("replicates", 1)
+        title = (f"{result.metadata.get('scenario', '')}: median, 50% and 90% bands of {reps} replicates"
+                 + (f", {spaghetti} sample paths" if spaghetti else ""))
+        fig.suptitle(title + ("\n" + _lines(entries, 2) if entries else ""), fontsize=11,
+                     family="monospace", y=1.0)
+        fig.tight_layout(rect=(0, 0, 1, 0.97))
+    return fig

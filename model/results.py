@@ -84,17 +84,22 @@ class Result:
     def save(self, out: str | Path, trajectories: bool = False, extra: dict[str, str] | None = None) -> Path:
         """Write the tables, metadata and resolved scenario into ``out`` (atomically)."""
         with atomic_output(out) as tmp:
-            self.quantiles.to_csv(tmp / "quantiles.csv", index=False, float_format="%.4f")
-            self.events.to_csv(tmp / "events.csv", index=False, float_format="%.4f")
-            self.summary.to_csv(tmp / "summary.csv", index=False, float_format="%.4f")
-            (tmp / "metadata.json").write_text(json.dumps(self.metadata, indent=2, default=str) + "\n")
-            if self.scenario_toml:
-                (tmp / "scenario.resolved.toml").write_text(self.scenario_toml)
+            self.write(tmp, extra)
             if trajectories:
                 self.trajectories().to_parquet(tmp / "trajectories.parquet", index=False)
-            for name, text in (extra or {}).items():
-                (tmp / name).write_text(text)
         return Path(out)
+
+    def write(self, folder: Path, extra: dict[str, str] | None = None) -> None:
+        """Write the tables, metadata and resolved scenario into an existing folder."""
+        folder = Path(folder)
+        self.quantiles.to_csv(folder / "quantiles.csv", index=False, float_format="%.4f")
+        self.events.to_csv(folder / "events.csv", index=False, float_format="%.4f")
+        self.summary.to_csv(folder / "summary.csv", index=False, float_format="%.4f")
+        (folder / "metadata.json").write_text(json.dumps(self.metadata, indent=2, default=str) + "\n")
+        if self.scenario_toml:
+            (folder / "scenario.resolved.toml").write_text(self.scenario_toml)
+        for name, text in (extra or {}).items():
+            (folder / name).write_text(text)
 
     @classmethod
     def load(cls, out: str | Path) -> "Result":

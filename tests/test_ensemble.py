@@ -1,0 +1,120 @@
+"""Ensembles: reproducibility across chunks, workers and backends; streaming accuracy."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import model
+from model import ensemble
+from model.cli import main
+from model.ensemble import BIN_WIDTH, histogram_quantiles
+
+from .conftest import SCENARIOS
+
+
+@pytest.fixture(scope="module")
+def stress():
+    return model.load_scenario(SCENARIOS / "stress.toml")
+
+
+def same(a: model.Result, b: model.Result) -> None:
+    assert a.quantiles.equals(b.quantiles)
+    assert a.summary.equals(b.summary)
+    assert a.events.equals(b.events)
+    np.testing.assert_array_equal(a.sample, b.sample)
+
+
+@pytest.fixture(scope="module")
+def reference(stress):
+    return model.simulate(stress, replicates=240, seed=11, chunk_size=240)
+
+
+def test_same_seed_gives_identical_output(stress, reference):
+    same(reference, model.simulate(stress, replicates=240, seed=11, chunk_size=240))
+
+
+def test_chunk_size_does_not_matter(stress, reference):
+    small = model.simulate(stress, replicates=240, seed=11, chunk_size=100)
+    same(reference, small)
+    np.testing.assert_array_equal(reference.paths, small.paths)
+
+
+def test_worker_count_does_not_matter(stress, reference):
+    same(reference, model.simulate(stress, replicates=240, seed=11, chunk_size=60, workers=2))
+
+
+def test_dask_gives_the_same_result(stress, reference):
+    pytest.importorskip("dask.distributed")
+    same(reference, model.simulate(stress, replicates=240, seed=11, chunk_size=120, scheduler="local"))
+
+
+def test_streamed_quantiles_are_within_one_bin_of_exact(reference):
+    exact = np.quantile(reference.paths, [0.05, 0.25, 0.5, 0.75, 0.95], axis=0, method="inverted_cdf")
+    q = reference.quantiles
+    for j, col in enumerate(["q05", "q25", "q50", "q75", "q95"]):
+        streamed = q[col].to_numpy().reshape(exact.shape[1], exact.shape[2])
+        assert np.abs(streamed - exact[j]).max() <= BIN_WIDTH + 1e-9
+    np.testing.assert_allclose(q["mean"].to_numpy(), reference.paths.mean(axis=0).ravel(), atol=1e-8)
+
+
+def test_histogram_quantiles_of_known_samples():
+    rng = np.random.default_rng(0)
+    y = rng.uniform(0, 100, size=20_000)
+    counts = np.bincount((y / BIN_WIDTH).astype(int), minlength=ensemble.N_BINS)[None, :]
+    q = histogram_quantiles(counts, (0.1, 0.5, 0.9))[:, 0]
+    np.testing.assert_allclose(q, np.quantile(y, [0.1, 0.5, 0.9], method="inverted_cdf"), atol=BIN_WIDTH)
+
+
+def test_metrics_match_the_paths(reference):
+    s = reference.summary.set_index(["indicator", "metric"])
+    k = reference.indicators.index("trade")
+    np.testing.assert_allclose(s.loc[("trade", "min"), "mean"], reference.paths[:, :, k].min(axis=1).mean())
+    np.testing.assert_allclose(s.loc[("trade", "final"), "q50"], np.median(reference.paths[:, -1, k]))
+
+
+def test_incidents_are_logged_per_replicate(reference):
+    inc = reference.events[reference.events["event"] == "military-incident"]
+    assert len(inc) > 0 and inc["replicate"].notna().all()
+    assert inc["replicate"].between(0, 239).all()
+
+
+def test_an_interrupted_run_leaves_nothing(monkeypatch, tmp_path, capsys):
+    calls = {"n": 0}
+    real = ensemble.run_chunk
+
+    def flaky(*args, **kw):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kw)
+
+    monkeypatch.setattr(ensemble, "run_chunk", flaky)
+    out = tmp_path / "out"
+    args = ["run", str(SCENARIOS / "baseline.toml"), "--out", str(out), "--replicates", "40",
+            "--chunk-size", "10", "--workers", "1", "--trajectories"]
+    assert main(args) == 130
+    assert "interrupted" in capsys.readouterr().err
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_trajectories_stream_to_parquet(tmp_path):
+    import pandas as pd
+
+    out = tmp_path / "run"
+    args = ["run", str(SCENARIOS / "baseline.toml"), "--out", str(out), "--replicates", "30",
+            "--chunk-size", "7", "--workers", "1", "--trajectories", "--no-plots"]
+    assert main(args) == 0
+    traj = pd.read_parquet(out / "trajectories.parquet")
+    assert sorted(traj["replicate"].unique()) == list(range(30))
+    res = model.simulate(model.load_scenario(SCENARIOS / "baseline.toml"), replicates=30)
+    mine = traj.sort_values(["replicate", "date"], kind="stable")
+    np.testing.assert_allclose(
+        mine.pivot_table(index=["replicate", "date"], columns="indicator", values="value")[res.indicators]
+        .to_numpy().reshape(res.paths.shape), res.paths)
+
+
+def test_no_progress_bar_when_not_a_terminal(capsys, stress):
+    model.simulate(stress, replicates=20, progress=True)
+    assert capsys.readouterr().err == ""
