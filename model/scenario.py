@@ -25,7 +25,7 @@ import numpy as np
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .catalog import Dist, Effect, Event, Number, load_catalog, parse_condition
+from .catalog import Dist, Effect, Event, Number, load_catalog
 from .dynamics import check_stable, drift_matrix
 from .errors import ScenarioError, SimulationError
 
