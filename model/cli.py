@@ -69,6 +69,18 @@ def _build_parser() -> argparse.ArgumentParser:
     cmp.add_argument("--seed", type=_positive("--seed", 0))
     cmp.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
 
+    pol = sub.add_parser("policies", help="compare Türkiye's strategies on one scenario")
+    pol.add_argument("scenario", type=Path)
+    pol.add_argument("--out", type=Path, help="output folder (default: results/policies-<name>)")
+    pol.add_argument("--replicates", type=_positive("--replicates"))
+    pol.add_argument("--seed", type=_positive("--seed", 0))
+    pol.add_argument("--policies", help="comma-separated names (default: every built-in)")
+    pol.add_argument("--from", dest="first", type=_positive("--from", 1900), help="first year measured")
+    pol.add_argument("--to", dest="last", type=_positive("--to", 1900), help="last year measured")
+    pol.add_argument("--no-reactions", action="store_true", help="switch the actors' reactions off")
+    pol.add_argument("--no-plots", action="store_true")
+    _parallel_options(pol)
+
     ev = sub.add_parser("events", help="list the historical catalog")
     ev.add_argument("--format", choices=("table", "csv"), default="table")
     return p
@@ -186,6 +198,47 @@ def _cmd_compare(args) -> int:
     return 0
 
 
+def _cmd_policies(args) -> int:
+    from .compare import compare_policies
+    from .policies import policy_names
+    from .results import atomic_output
+    from .scenario import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    names = [p.strip() for p in args.policies.split(",")] if args.policies else None
+    for name in names or []:
+        if name not in policy_names() or name == "rules":
+            raise ScenarioError("relsim", "--policies", f"unknown policy {name!r}; known: "
+                                + ", ".join(p for p in policy_names() if p != "rules"))
+    first = args.first or scenario.policy.start.year
+    last = args.last or scenario.run.end.year
+    if not scenario.run.start.year <= first <= last <= scenario.run.end.year:
+        raise ScenarioError("relsim", "--from/--to", f"{first}..{last} is not a period inside the run")
+    cmp = compare_policies(scenario, names, replicates=args.replicates, seed=args.seed, period=(first, last),
+                           reactions=not args.no_reactions, trajectories=True, workers=args.workers,
+                           chunk_size=args.chunk_size, scheduler=args.scheduler)
+    out = args.out or Path("results") / f"policies-{scenario.name}"
+    table = cmp.metrics.pivot_table(index=["indicator", "metric"], columns="policy", values="mean", sort=False)
+    with atomic_output(out) as tmp:
+        cmp.metrics.to_csv(tmp / "policies.csv", index=False, float_format="%.3f")
+        table.to_csv(tmp / "policies_wide.csv", float_format="%.2f")
+        (tmp / "scenario.resolved.toml").write_text(scenario.to_toml())
+        figures = [] if args.no_plots else _policy_figures(cmp, tmp, f"{first}-01-01")
+    print(f"wrote {out}/: policies.csv policies_wide.csv scenario.resolved.toml " + " ".join(figures))
+    return 0
+
+
+def _policy_figures(cmp, folder: Path, since: str) -> list[str]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from .plotting import plot_policy_grid, plot_tradeoff, save_figure
+
+    save_figure(plot_policy_grid(cmp.results, since=since), folder / "policies_grid.png")
+    save_figure(plot_tradeoff(cmp.metrics).figure, folder / "tradeoff.png")
+    return ["policies_grid.png", "tradeoff.png"]
+
+
 def _cmd_validate(args) -> int:
     from .scenario import load_scenario
 
@@ -233,4 +286,4 @@ def _cmd_events(args) -> int:
 
 
 _COMMANDS = {"run": _cmd_run, "validate": _cmd_validate, "show": _cmd_show, "events": _cmd_events,
-             "compare": _cmd_compare}
+             "compare": _cmd_compare, "policies": _cmd_policies}

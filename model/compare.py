@@ -18,7 +18,14 @@ from .ensemble import simulate
 from .results import QUANTILES, Result, quantile_frame
 from .scenario import Scenario
 
-__all__ = ["Comparison", "compare", "period_metrics"]
+__all__ = [
+    "Comparison",
+    "PolicyComparison",
+    "compare",
+    "compare_policies",
+    "outcome_metrics",
+    "period_metrics",
+]
 
 
 @dataclass
@@ -113,3 +120,74 @@ def _recovery(y: np.ndarray, dates: pd.DatetimeIndex) -> np.ndarray:
         elif path[low] >= target:
             out[r] = 0.0
     return out
+
+
+@dataclass
+class PolicyComparison:
+    """The same scenario under each policy, with common random numbers."""
+
+    results: dict[str, Result]
+    metrics: pd.DataFrame  # policy, indicator, metric, mean, q05, q50, q95
+    period: tuple[int, int]
+
+
+def compare_policies(scenario: Scenario, names: list[str] | None = None, replicates: int | None = None,
+                     seed: int | None = None, period: tuple[int, int] | None = None,
+                     reactions: bool = True, **run) -> PolicyComparison:
+    """Run ``scenario`` under each policy (built-ins by default) with common random numbers.
+
+    ``period`` (first and last year, default: the policy's start year to the
+    run's end) is where the outcome metrics are measured.
+    """
+    from .policies import BUILTIN
+
+    names = list(names or [p for p in BUILTIN if p != "rules"])
+    start = scenario.policy.start
+    period = period or (start.year, scenario.run.end.year)
+    results, metrics = {}, []
+    crisis = {k: v.crisis for k, v in scenario.indices.items()}
+    for name in names:
+        policy = scenario.policy.model_copy(update={"name": name, "reactions": reactions,
+                                                    "params": scenario.policy.params if name == scenario.policy.name else {}})
+        sc = scenario.model_copy(update={"policy": policy})
+        res = simulate(sc, replicates=replicates, seed=seed, **run)
+        results[name] = res
+        metrics.append(outcome_metrics(res, crisis, *period).assign(policy=name))
+    cols = ["policy", "indicator", "metric", "mean", "q05", "q50", "q95"]
+    return PolicyComparison(results, pd.concat(metrics, ignore_index=True)[cols], period)
+
+
+def outcome_metrics(result: Result, crisis: dict[str, float], first: int, last: int) -> pd.DataFrame:
+    """Per-replicate outcomes over the years ``first..last``, summarised across replicates.
+
+    Per index: ``mean`` level, ``worst`` (lowest) level, ``volatility`` (s.d. of
+    record-to-record changes), ``years_in_crisis`` (time below the crisis
+    threshold), ``crises`` (number of falls below it), ``recovery_years``
+    (from the lowest point back to within 2 points of the level a year before
+    it). Plus ``russia``, the mean of trade, energy and security, for the
+    trade-off between the two relations.
+    """
+    keep = (result.dates.year >= first) & (result.dates.year <= last)
+    dates = result.dates[keep]
+    paths = result.paths[:, keep, :]
+    step = np.diff(dates.values).astype("timedelta64[D]").astype(float) / 365.25
+    names = list(result.indicators)
+    series = {k: paths[:, :, i] for i, k in enumerate(names)}
+    if {"trade", "energy", "security"} <= set(names):
+        series["russia"] = np.mean([series[k] for k in ("trade", "energy", "security")], axis=0)
+    rows = []
+    for name, y in series.items():
+        below = y < crisis.get(name, 25.0)
+        values = {
+            "mean": y.mean(axis=1),
+            "worst": y.min(axis=1),
+            "volatility": np.diff(y, axis=1).std(axis=1),
+            "years_in_crisis": below[:, :-1] @ step,
+            "crises": (below[:, 1:] & ~below[:, :-1]).sum(axis=1) + below[:, 0],
+            "recovery_years": _recovery(y, dates),
+        }
+        for metric, v in values.items():
+            finite = v[np.isfinite(v)]
+            stats = np.quantile(finite, [0.05, 0.5, 0.95]) if finite.size else [np.nan] * 3
+            rows.append((name, metric, finite.mean() if finite.size else np.nan, *stats))
+    return pd.DataFrame(rows, columns=["indicator", "metric", "mean", "q05", "q50", "q95"])

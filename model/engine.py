@@ -30,6 +30,7 @@ from .dynamics import (
     transition,
 )
 from .indices import to_latent, to_points
+from . import policies
 from .rng import Streams
 from .scenario import Hazard, Scenario
 
@@ -211,6 +212,8 @@ class _Run:
                 self.env.process(self.at(plan, (ev.date - self.start).days))
         for hz in self.sc.hazards:
             self.env.process(self.hazard(hz))
+        if self.sc.policy.name != "passive" or self.sc.policy.reactions:
+            self.env.process(self.policy())
         self.env.process(self.record(days))
 
     def pre_start(self, plan: _Plan) -> None:
@@ -295,6 +298,45 @@ class _Run:
             ctr[rows] += np.uint64(1)
             gap = -np.log(self.streams.uniform(stream + ":gap", ctr[rows], rows=rows)) / lam_max[rows]
             clock[rows] = clock[rows] + gap * DAYS_PER_YEAR
+
+    def policy(self):
+        """Türkiye's policy and the actors' reactions, reviewed every ``policy.every``."""
+        spec = self.sc.policy
+        menu = policies.actions()
+        rules = policies.reactions() if spec.reactions else {}
+        plans = {name: self._action_plan(f"policy-{name}", act) for name, act in menu.items()}
+        plans |= {name: self._action_plan(f"reaction-{name}", act) for name, act in rules.items()}
+        params = dict(policies.DEFAULT_PARAMS.get(spec.name, {}), **spec.params)
+        params = {k: sample(v, self.streams, f"policy.params.{k}", self.n) for k, v in params.items()}
+        ready = {name: np.full(self.n, -1) for name in plans}
+        when = spec.start
+        while (day := (when - self.start).days) <= self.end_day:
+            yield self.env.timeout(day - self.env.now)
+            yield self.env.timeout(0)  # review after the day's scheduled events
+            self.state.advance(day)
+            y = self.state.points()
+            levels = dict(zip(self.names, y.T))
+            choice = policies.decide(spec.name, levels, params, [(r.when, r.action) for r in spec.rules])
+            for name in menu:
+                self._act(name, menu[name], plans[name], (choice == name), ready, day)
+            for name, rule in rules.items():
+                hit = np.ones(self.n, bool)
+                for idx, op, value in parse_condition(rule.when):
+                    hit &= _OPS[op](levels[idx], value)
+                self._act(name, rule, plans[name], hit, ready, day)
+            when = add_duration(when, spec.every)
+
+    def _action_plan(self, ident: str, act) -> _Plan:
+        event = Event(id=ident, date=self.start, title=act.title, effects=act.effects, category="policy")
+        return _Plan(event, [sample(e.size, self.streams, f"{ident}.{i}.{e.kind}", self.n)
+                             for i, e in enumerate(act.effects)])
+
+    def _act(self, name: str, act, plan: _Plan, wanted: np.ndarray, ready: dict, day: int) -> None:
+        rows = np.flatnonzero(wanted & (ready[name] <= day))
+        if rows.size:
+            self.apply(plan, rows, per_replicate=True)
+            today = self.start + dt.timedelta(days=day)
+            ready[name][rows] = (add_duration(today, act.cooldown) - self.start).days
 
     # -- effects ------------------------------------------------------------
     def fire(self, plan: _Plan, mask: np.ndarray) -> None:

@@ -231,3 +231,61 @@ def plot_fans(result: "Result", indicators: list[str] | None = None, spaghetti: 
                      family="monospace", y=1.0)
         fig.tight_layout(rect=(0, 0, 1, 0.97))
     return fig
+
+
+def plot_policy_grid(results: dict, indicators: list[str] | None = None, since: str | None = None,
+                     fig: "Figure | None" = None) -> "Figure":
+    """Small multiples: one column per policy, one row per index (median and bands)."""
+    plt = _pyplot()
+    with plt.rc_context(_STYLE):
+        first = next(iter(results.values()))
+        names = indicators or first.indicators
+        fig = fig or plt.figure(figsize=(3.6 * len(results) + 1, 2.2 * len(names) + 1.2))
+        axes = fig.subplots(len(names), len(results), sharex=True, sharey=True, squeeze=False)
+        for col, (policy, res) in enumerate(results.items()):
+            for row, name in enumerate(names):
+                ax = axes[row, col]
+                q = res.quantiles[res.quantiles["indicator"] == name]
+                if since:
+                    q = q[q["date"] >= since]
+                c = color(name, row)
+                ax.fill_between(q["date"], q["q05"], q["q95"], color=c, alpha=0.15, lw=0)
+                ax.fill_between(q["date"], q["q25"], q["q75"], color=c, alpha=0.3, lw=0)
+                ax.plot(q["date"], q["q50"], color=c, lw=1.8)
+                ax.set_ylim(0, 100)
+                ax.grid(True, axis="y", alpha=0.3)
+                if row == 0:
+                    ax.set_title(policy, fontweight="bold")
+                if col == 0:
+                    ax.set_ylabel(name)
+        import matplotlib.dates as mdates
+
+        axes[-1, 0].xaxis.set_major_locator(mdates.YearLocator(3))
+        axes[-1, 0].xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+        fig.suptitle("Policies compared (same random numbers): median, 50% and 90% bands", fontsize=14)
+        fig.tight_layout()
+    return fig
+
+
+def plot_tradeoff(metrics: pd.DataFrame, ax: "Axes | None" = None) -> "Axes":
+    """Average cooperation with Russia against alignment with the West, one point per policy.
+
+    Bars span the 5–95% range across replicates.
+    """
+    plt = _pyplot()
+    with plt.rc_context(_STYLE):
+        if ax is None:
+            _, ax = plt.subplots(figsize=(8, 6.5))
+        m = metrics[metrics["metric"] == "mean"].set_index(["policy", "indicator"])
+        palette = ["#000000", "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00"]
+        for j, policy in enumerate(dict.fromkeys(metrics["policy"])):
+            x, y = m.loc[(policy, "russia")], m.loc[(policy, "west")]
+            ax.errorbar(x["mean"], y["mean"], xerr=[[x["mean"] - x["q05"]], [x["q95"] - x["mean"]]],
+                        yerr=[[y["mean"] - y["q05"]], [y["q95"] - y["mean"]]], fmt="o", ms=9, capsize=4,
+                        color=palette[j % len(palette)], label=policy)
+            ax.annotate(policy, (x["mean"], y["mean"]), xytext=(8, 6), textcoords="offset points", fontsize=12)
+        ax.set_xlabel("cooperation with Russia (mean of trade, energy, security)")
+        ax.set_ylabel("alignment with the West")
+        ax.grid(True, alpha=0.3)
+        ax.set_title("The balancing trade-off (mean over the period, 90% range)")
+    return ax

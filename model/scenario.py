@@ -25,13 +25,14 @@ import numpy as np
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .catalog import Dist, Effect, Event, Number, load_catalog
+from .catalog import Dist, Effect, Event, Number, load_catalog, parse_condition
 from .dynamics import check_stable, drift_matrix
 from .errors import ScenarioError, SimulationError
 
 __all__ = [
     "Hazard",
     "IndexSpec",
+    "PolicyRule",
     "PolicySpec",
     "RunSettings",
     "Scenario",
@@ -128,11 +129,39 @@ class Hazard(BaseModel):
         return self
 
 
-class PolicySpec(BaseModel):
-    """Which strategy Türkiye follows, and its settings."""
+class PolicyRule(BaseModel):
+    """One rule of a user-written policy: take ``action`` where ``when`` holds."""
 
-    model_config = ConfigDict(extra="allow", frozen=True)
+    model_config = _STRICT
+    when: str
+    action: str
+
+    @field_validator("when")
+    @classmethod
+    def _when(cls, v: str) -> str:
+        parse_condition(v)
+        return v
+
+
+class PolicySpec(BaseModel):
+    """Which strategy Türkiye follows from ``start``, how often it reviews, its settings."""
+
+    model_config = _STRICT
     name: str = "passive"
+    start: dt.date = dt.date(2026, 1, 1)
+    every: str = "3m"
+    reactions: bool = False
+    params: dict[str, Number] = {}
+    rules: tuple[PolicyRule, ...] = ()
+
+    @field_validator("every")
+    @classmethod
+    def _every(cls, v: str) -> str:
+        from .catalog import _DURATION
+
+        if not _DURATION.match(v) or float(_DURATION.match(v).group(1)) <= 0:
+            raise ValueError(f"'every' must be a positive duration such as '3m' (got {v!r})")
+        return v
 
 
 class EventsControl(BaseModel):
@@ -435,12 +464,43 @@ def _check_semantics(sc: Scenario, data: dict, origins: dict, file: str) -> None
                      f"spill-over rates must be >= 0 (got {value}): a negative one would let a crisis lift another index")
     used_by_catalog = set().union(*(e.indicators() for e in sc.timeline()))
     _check_indicators(used_by_catalog, names, lambda p: fail(("indices",), p + " (used by a catalog event)"))
+    _check_policy(sc, names, fail)
     _check_stability(sc, fail)
     for name, spec in sc.indices.items():
         for key in ("initial", "baseline"):
             value = getattr(spec, key)
             if isinstance(value, float) and not 0 < value < 100:
                 fail(("indices", name, key), f"must be between 0 and 100 (got {value})")
+
+
+def _check_policy(sc: Scenario, names: set[str], fail) -> None:
+    from .policies import DEFAULT_PARAMS, actions, policy_names
+
+    pol = sc.policy
+    known = policy_names()
+    if pol.name not in known:
+        fail(("policy", "name"), f"unknown policy {pol.name!r}{_suggest(pol.name, known)}; known: {', '.join(known)}")
+    allowed = DEFAULT_PARAMS.get(pol.name)
+    for key in pol.params:
+        if allowed is not None and key not in allowed:
+            fail(("policy", "params", key),
+                 f"policy {pol.name!r} has no setting {key!r}{_suggest(key, allowed)}"
+                 + (f"; its settings: {', '.join(allowed)}" if allowed else ""))
+    menu = actions()
+    for i, rule in enumerate(pol.rules):
+        if rule.action not in menu:
+            fail(("policy", "rules", i, "action"), f"unknown action {rule.action!r}{_suggest(rule.action, menu)}; "
+                 f"actions: {', '.join(menu)}")
+        _check_indicators({n for n, _, _ in parse_condition(rule.when)}, names,
+                          lambda p: fail(("policy", "rules", i, "when"), p))
+    if pol.rules and pol.name != "rules":
+        fail(("policy", "rules"), "rules apply only with name = \"rules\"")
+    if not sc.run.start <= pol.start <= sc.run.end:
+        fail(("policy", "start"), f"{pol.start} is outside the run {sc.run.start}..{sc.run.end}")
+    if pol.name != "passive" or pol.reactions:
+        missing = {"trade", "energy", "security", "west"} - names
+        if missing:
+            fail(("policy",), f"policies need the indices {', '.join(sorted(missing))}")
 
 
 def _check_stability(sc: Scenario, fail) -> None:

@@ -99,6 +99,9 @@ EXPECTED = {
     "damping_above_one.toml": "'damping' must be between 0 and 1",
     "hazard_unknown_damped_by.toml": "unknown index 'enrgy'",
     "hazard_elasticity_too_large.toml": "10,000-fold",
+    "unknown_policy.toml": "did you mean 'balancing'",
+    "unknown_policy_param.toml": "did you mean 'west_floor'",
+    "unknown_policy_action.toml": "did you mean 'nato-reassurance'",
 }
 
 
