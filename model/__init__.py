@@ -11,6 +11,7 @@ historical record and relax toward a structural baseline between them.
 """
 
 from .catalog import Dist, Effect, Event, load_catalog
+from .compare import compare, compare_policies
 from .ensemble import simulate
 from .errors import ModelError, ScenarioError, SimulationError
 from .results import Result
@@ -38,6 +39,8 @@ __all__ = [
     "ScenarioError",
     "SimulationError",
     "__version__",
+    "compare",
+    "compare_policies",
     "load_catalog",
     "load_scenario",
     "scenario_from_dict",
