@@ -193,12 +193,12 @@ class _Run:
         self.followups: dict[str, list[_Plan]] = {}
 
     # -- set-up -------------------------------------------------------------
-    def plan(self, event: Event) -> _Plan:
+    def plan(self, event: Event, prefix: str | None = None) -> _Plan:
+        """Per-replicate effect sizes, each drawn from its own named stream."""
         scale = sample(self.sc.events.scale.get(event.id, 1.0), self.streams, f"events.scale.{event.id}", self.n)
-        sizes = [
-            sample(e.size, self.streams, f"events.{event.id}.{i}.{e.kind}", self.n) * scale
-            for i, e in enumerate(event.effects)
-        ]
+        prefix = prefix or f"events.{event.id}"
+        sizes = [sample(e.size, self.streams, f"{prefix}.{i}.{e.kind}", self.n) * scale
+                 for i, e in enumerate(event.effects)]
         return _Plan(event, sizes)
 
     def start_processes(self, days: list[int]) -> None:
@@ -267,9 +267,8 @@ class _Run:
         active = lam_max > 0
         gap = -np.log(self.streams.uniform(stream + ":gap", ctr)) / np.where(active, lam_max, 1.0)
         clock = np.where(active, first + gap * DAYS_PER_YEAR, np.inf)
-        plan = _Plan(Event(id=hz.id, date=self.start, title=hz.title, effects=hz.effects, category=hz.category),
-                     [sample(e.size, self.streams, f"hazards.{hz.id}.{i}.{e.kind}", self.n)
-                      for i, e in enumerate(hz.effects)])
+        event = Event(id=hz.id, date=self.start, title=hz.title, effects=hz.effects, category=hz.category)
+        plan = self.plan(event, f"hazards.{hz.id}")
         k_rate = self.names.index(hz.indicator) if hz.indicator else None
         while True:
             day = np.ceil(clock.min())
@@ -328,8 +327,7 @@ class _Run:
 
     def _action_plan(self, ident: str, act) -> _Plan:
         event = Event(id=ident, date=self.start, title=act.title, effects=act.effects, category="policy")
-        return _Plan(event, [sample(e.size, self.streams, f"{ident}.{i}.{e.kind}", self.n)
-                             for i, e in enumerate(act.effects)])
+        return self.plan(event, ident)
 
     def _act(self, name: str, act, plan: _Plan, wanted: np.ndarray, ready: dict, day: int) -> None:
         rows = np.flatnonzero(wanted & (ready[name] <= day))
