@@ -83,6 +83,8 @@ def _build_parser() -> argparse.ArgumentParser:
 
     ev = sub.add_parser("events", help="list the historical catalog")
     ev.add_argument("--format", choices=("table", "csv"), default="table")
+    from .explore import add_commands as _explore
+    _COMMANDS.update(_explore(sub))
     return p
 
 
@@ -173,7 +175,10 @@ def _cmd_compare(args) -> int:
     names = [sc.name for sc in scenarios]
     if len(set(names)) < len(names):
         raise ScenarioError("relsim", "compare", f"scenario names must differ (got {names})")
-    result = compare(scenarios, replicates=args.replicates, seed=args.seed)
+    try:
+        result = compare(scenarios, replicates=args.replicates, seed=args.seed)
+    except ValueError as exc:
+        raise ScenarioError(args.scenarios[1], "compare", str(exc)) from None
     out = args.out or Path("results") / ("compare-" + "-vs-".join(names))
     figures = {}
     if not args.no_plots:
