@@ -173,7 +173,7 @@ class Effect(BaseModel):
     @field_validator("duration")
     @classmethod
     def _duration(cls, v: str | None) -> str | None:
-        if v is not None and not _DURATION.match(v):
+        if v is not None and (not _DURATION.match(v) or float(_DURATION.match(v).group(1)) <= 0):
             raise ValueError(
                 f"duration must be a positive number and a unit d, w, m or y, e.g. '18m' (got {v!r})"
             )
@@ -207,7 +207,7 @@ def parse_condition(text: str) -> list[tuple[str, str, float]]:
         m = _COMPARISON.match(part)
         if not m:
             raise ValueError(
-                f"cannot read condition {text!r}: write comparisons like 'security < 25', "
+                f"cannot read condition {part!r}: write comparisons like 'security < 25', "
                 "joined by 'and'"
             )
         out.append((m.group(1), m.group(2), float(m.group(3))))

@@ -83,8 +83,13 @@ def _build_parser() -> argparse.ArgumentParser:
 
     ev = sub.add_parser("events", help="list the historical catalog")
     ev.add_argument("--format", choices=("table", "csv"), default="table")
+
+    app = sub.add_parser("app", help="start the classroom web page")
+    app.add_argument("--port", type=_positive("--port", 0), default=8765)
+    app.add_argument("--host", default="127.0.0.1")
     from .explore import add_commands as _explore
     _COMMANDS.update(_explore(sub))
+    from .calibrate import add_commands; add_commands(sub)  # noqa: E702
     return p
 
 
@@ -101,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command is None:
             parser.print_help()
             return 2
-        return _COMMANDS[args.command](args)
+        return _COMMANDS[args.command](args) if args.command in _COMMANDS else args.func(args)
     except ScenarioError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -290,5 +295,14 @@ def _cmd_events(args) -> int:
     return 0
 
 
+def _cmd_app(args) -> int:
+    from .app import serve
+
+    try:
+        return serve(port=args.port, host=args.host)
+    except KeyboardInterrupt:
+        return 0
+
+
 _COMMANDS = {"run": _cmd_run, "validate": _cmd_validate, "show": _cmd_show, "events": _cmd_events,
-             "compare": _cmd_compare, "policies": _cmd_policies}
+             "compare": _cmd_compare, "policies": _cmd_policies, "app": _cmd_app}

@@ -55,6 +55,12 @@ def compare(scenarios: list[Scenario], replicates: int | None = None, seed: int 
         raise ValueError(f"scenario names must differ to be compared (got {names})")
     n = replicates or scenarios[0].run.replicates
     seed = scenarios[0].run.seed if seed is None else seed
+    for sc in scenarios[1:]:
+        run, first = sc.run, scenarios[0].run
+        if (run.start, run.end, run.record) != (first.start, first.end, first.record):
+            raise ValueError(f"{sc.name!r} has another run period or record frequency than {names[0]!r}")
+        if sc.indicators != scenarios[0].indicators:
+            raise ValueError(f"{sc.name!r} has other indices than {names[0]!r}: {list(sc.indicators)}")
     results = {sc.name: simulate(sc, replicates=n, seed=seed) for sc in scenarios}
     ref = results[names[0]]
     diffs, metrics = [], []
@@ -63,7 +69,7 @@ def compare(scenarios: list[Scenario], replicates: int | None = None, seed: int 
         if name == names[0]:
             continue
         _check_comparable(ref, res)
-        d = res.paths - ref.paths[:, :, : res.paths.shape[2]]
+        d = res.paths - ref.paths
         frame = quantile_frame(res.dates, res.indicators, d.mean(axis=0), np.quantile(d, QUANTILES, axis=0))
         diffs.append(frame.assign(scenario=name))
     cols = ["scenario", "indicator", "metric", "mean", "q05", "q50", "q95"]
@@ -73,8 +79,8 @@ def compare(scenarios: list[Scenario], replicates: int | None = None, seed: int 
 def _check_comparable(a: Result, b: Result) -> None:
     if a.paths.shape[:2] != b.paths.shape[:2] or not a.dates.equals(b.dates):
         raise ValueError("scenarios must share their run period and record frequency to be compared")
-    if a.indicators != b.indicators[: len(a.indicators)]:
-        raise ValueError("scenarios must share their indices to be compared")
+    if a.indicators != b.indicators:
+        raise ValueError(f"scenarios must share their indices to be compared ({a.indicators} vs {b.indicators})")
 
 
 def period_metrics(result: Result, crisis: dict[str, float],

@@ -92,10 +92,7 @@ def transition(a: np.ndarray, h: np.ndarray, sigma: np.ndarray) -> tuple[np.ndar
     e = expm(block * h[:, None, None])
     f = np.swapaxes(e[:, k:, k:], -1, -2)
     q = f @ e[:, :k, k:]
-    q = 0.5 * (q + np.swapaxes(q, -1, -2))
-    w, v = np.linalg.eigh(q)
-    root = v * np.sqrt(np.clip(w, 0.0, None))[:, None, :]
-    return f, root
+    return f, cholesky(0.5 * (q + np.swapaxes(q, -1, -2)))
 
 
 class Spectral:
@@ -126,9 +123,28 @@ class Spectral:
         small = np.abs(s * h) < 1e-12
         g = np.where(small, h, np.expm1(np.where(small, 1.0, s) * h) / np.where(small, 1.0, s))
         q = np.real(v @ (self.m[rows] * g) @ np.conj(np.swapaxes(v, -1, -2)))
-        q = 0.5 * (q + np.swapaxes(q, -1, -2))
-        w, u = np.linalg.eigh(q)
-        return f, u * np.sqrt(np.clip(w, 0.0, None))[:, None, :]
+        return f, cholesky(0.5 * (q + np.swapaxes(q, -1, -2)))
+
+
+def cholesky(q: np.ndarray) -> np.ndarray:
+    """Lower-triangular ``L`` with ``L L' = q`` for a stack of covariances ``(n, K, K)``.
+
+    Tolerates singular ``q`` (an index without noise gets a zero column), and
+    keeps shock ``j`` tied to index ``j``: a diagonal ``q`` gives a diagonal
+    ``L``, and adding an index after the others leaves their rows unchanged.
+    """
+    n, k, _ = q.shape
+    low = np.zeros_like(q)
+    scale = np.maximum(np.abs(np.diagonal(q, axis1=1, axis2=2)).max(axis=1), 1e-300)
+    for j in range(k):
+        d = q[:, j, j] - (low[:, j, :j] ** 2).sum(axis=1)
+        ok = d > 1e-13 * scale
+        root = np.sqrt(np.where(ok, d, 1.0))
+        low[:, j, j] = np.where(ok, root, 0.0)
+        for i in range(j + 1, k):
+            off = q[:, i, j] - (low[:, i, :j] * low[:, j, :j]).sum(axis=1)
+            low[:, i, j] = np.where(ok, off / root, 0.0)
+    return low
 
 
 def matvec(m: np.ndarray, v: np.ndarray) -> np.ndarray:

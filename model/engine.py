@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import simpy
 
-from .catalog import Effect, Event, add_duration, parse_condition, sample
+from .catalog import Dist, Effect, Event, add_duration, parse_condition, sample
 from .dynamics import (
     apply_change,
     baseline_latent,
@@ -106,6 +106,7 @@ class _State:
         self.day = np.zeros(n, dtype=np.int64)
         self.streams = streams
         self.noise = noise
+        self.noise_streams = [f"noise:{name}" for name in names]
         self._cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     def _matrices(self, h: int, sel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -146,12 +147,10 @@ class _State:
             m = self.target[sel]
             eps = None
             if self.noise:
-                # keyed by the day the step ends on: scenarios that split a
-                # period differently still share the noise of every step that
-                # ends on the same day (common random numbers)
-                k = self.z.shape[1]
-                ctr = np.uint64(day * k) + np.arange(k, dtype=np.uint64)
-                eps = self.streams.normal("noise", ctr[None, :], rows=sel[:, None])
+                # one stream per index, keyed by the day the step ends on:
+                # scenarios that split a period differently, or add an index,
+                # still share the noise of every step that ends on the same day
+                eps = self.streams.normals(self.noise_streams, day, sel)
             self.z[sel] = step(self.z[sel], m, f, root, eps)
         self.day[rows] = day
 
@@ -293,10 +292,19 @@ class _Run:
             u = self.streams.uniform(stream + ":accept", ctr[rows], rows=rows)
             fired = rows[u * lam_max[rows] < lam]
             if fired.size:
-                self.apply(plan, fired, per_replicate=True)
+                self.apply(self._incident(plan, hz, fired, ctr), fired, per_replicate=True)
             ctr[rows] += np.uint64(1)
             gap = -np.log(self.streams.uniform(stream + ":gap", ctr[rows], rows=rows)) / lam_max[rows]
             clock[rows] = clock[rows] + gap * DAYS_PER_YEAR
+
+    def _incident(self, plan: _Plan, hz: Hazard, fired: np.ndarray, ctr: np.ndarray) -> _Plan:
+        """Fresh sizes for each incident whose effect size is a distribution."""
+        sizes = [size.copy() for size in plan.sizes]
+        for i, eff in enumerate(hz.effects):
+            if isinstance(eff.size, Dist):
+                u = self.streams.uniform(f"param:hazards.{hz.id}.{i}.{eff.kind}", ctr[fired], rows=fired)
+                sizes[i][fired] = eff.size.draw(u)
+        return _Plan(plan.event, sizes)
 
     def policy(self):
         """Türkiye's policy and the actors' reactions, reviewed every ``policy.every``."""

@@ -66,3 +66,11 @@ class Streams:
     def normal(self, stream: str, counter, rows=None) -> np.ndarray:
         """Standard normals by inversion of :meth:`uniform`."""
         return ndtri(self.uniform(stream, counter, rows))
+
+    def normals(self, streams: list[str], counter: int, rows: np.ndarray) -> np.ndarray:
+        """Normals ``(len(rows), len(streams))``: one per row from each named stream."""
+        ids = np.array([_stream_id(name) for name in streams], dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            x = _mix(self.keys[rows][:, None] ^ ids[None, :])
+            x = _mix(x + (np.uint64(counter) + np.uint64(1)) * _GOLDEN)
+        return ndtri(((x >> np.uint64(11)).astype(float) + 0.5) * 2.0**-53)

@@ -71,6 +71,15 @@ def _check_number(value: Number, name: str, low: float | None, high: float | Non
     return value
 
 
+def _check_positive_support(value: Dist, name: str) -> None:
+    """A quantity that must stay positive cannot take a distribution reaching 0 or below."""
+    if value.dist == "normal":
+        raise ValueError(f"'{name}' must stay positive: a normal distribution can draw values <= 0; "
+                         "use lognormal (median, sigma) or a positive uniform/triangular")
+    if value.dist in ("uniform", "triangular") and value.low <= 0:
+        raise ValueError(f"'{name}' must stay positive: 'low' must be > 0 (got {value.low})")
+
+
 class IndexSpec(BaseModel):
     """One cooperation index: its start, baseline, persistence and noise."""
 
@@ -86,6 +95,10 @@ class IndexSpec(BaseModel):
     def _ranges(self) -> "IndexSpec":
         _check_number(self.initial, "initial", 0, 100)
         _check_number(self.half_life, "half_life", 0, None)
+        for key in ("half_life", "sigma"):
+            value = getattr(self, key)
+            if isinstance(value, Dist):
+                _check_positive_support(value, key)
         if isinstance(self.sigma, float) and self.sigma < 0:
             raise ValueError(f"'sigma' must be >= 0 (got {self.sigma})")
         return self
@@ -114,7 +127,13 @@ class Hazard(BaseModel):
 
     @model_validator(mode="after")
     def _rate(self) -> "Hazard":
-        _check_number(self.rate, "rate", -1e-300, None)
+        rate = self.rate.center() if isinstance(self.rate, Dist) else self.rate
+        if rate < 0:
+            raise ValueError(f"'rate' must be >= 0 (got {rate})")
+        if isinstance(self.rate, Dist):
+            _check_positive_support(self.rate, "rate")
+        if self.start is not None and self.end is not None and self.end <= self.start:
+            raise ValueError(f"'end' ({self.end}) must be after 'start' ({self.start})")
         if self.elasticity != 0 and self.indicator is None:
             raise ValueError("an 'elasticity' needs the 'indicator' it depends on")
         reach = abs(self.elasticity) * max(self.reference, 100.0 - self.reference)
@@ -211,8 +230,12 @@ class Scenario(BaseModel):
         return tuple(self.indices)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data (JSON/TOML-ready), omitting unset optional values."""
-        return _drop_none(self.model_dump(mode="json"))
+        """Plain data (JSON/TOML-ready), omitting unset optional values.
+
+        ``extends`` is left out: the resolved scenario is complete on its own,
+        so it can be loaded back from an output folder.
+        """
+        return _drop_none(self.model_dump(mode="json", exclude={"extends"}))
 
     def to_toml(self) -> str:
         return tomli_w.dumps(self.to_dict())
@@ -233,12 +256,12 @@ class Scenario(BaseModel):
         if self.events.only is not None:
             wanted = set(self.events.only)
             keep = [e for e in keep if e.id in wanted or wanted & set(e.tags) or e.category in wanted]
-        keep = [e for e in keep if e.id not in set(self.events.drop)]
-        keep = [
-            e.model_copy(update={"date": self.events.move[e.id]}) if e.id in self.events.move else e
-            for e in keep
+        events = [e for e in keep + list(self.events.add) if e.id not in set(self.events.drop)]
+        events = [
+            e.model_copy(update={"date": self.events.move[e.id], "after": None})
+            if e.id in self.events.move else e
+            for e in events
         ]
-        events = keep + list(self.events.add)
         dated = sorted((e for e in events if e.date is not None), key=lambda e: e.date)
         return dated + [e for e in events if e.date is None]
 
@@ -428,13 +451,17 @@ def _check_semantics(sc: Scenario, data: dict, origins: dict, file: str) -> None
                 fail(("events", key), f"unknown event id {ident!r}{_suggest(ident, known_ids)}")
     for ident in sc.events.only or ():
         if ident not in known_ids and ident not in tags:
-            fail(("events", "only"), f"{ident!r} is neither an event id nor a tag{_suggest(ident, known_ids | tags)}")
+            fail(("events", "only"), f"{ident!r} is neither an event id, a tag nor a category{_suggest(ident, known_ids | tags)}")
     for ident, when in sc.events.move.items():
         if not sc.run.start <= when <= sc.run.end:
             fail(("events", "move", ident), f"new date {when} is outside the run {sc.run.start}..{sc.run.end}")
     catalog_ids = set(catalog)
+    seen: set[str] = set()
     for i, ev in enumerate(sc.events.add):
         loc = ("events", "add", i)
+        if ev.id in seen:
+            fail(loc + ("id",), f"{ev.id!r} is added twice")
+        seen.add(ev.id)
         if ev.id in catalog_ids:
             fail(loc + ("id",), f"{ev.id!r} is already a catalog event: pick a new id, or use events.move/scale")
         if ev.date is not None and not sc.run.start <= ev.date <= sc.run.end:
@@ -495,7 +522,7 @@ def _check_policy(sc: Scenario, names: set[str], fail) -> None:
                           lambda p: fail(("policy", "rules", i, "when"), p))
     if pol.rules and pol.name != "rules":
         fail(("policy", "rules"), "rules apply only with name = \"rules\"")
-    if not sc.run.start <= pol.start <= sc.run.end:
+    if (pol.name != "passive" or pol.reactions) and not sc.run.start <= pol.start <= sc.run.end:
         fail(("policy", "start"), f"{pol.start} is outside the run {sc.run.start}..{sc.run.end}")
     if pol.name != "passive" or pol.reactions:
         missing = {"trade", "energy", "security", "west"} - names

@@ -102,6 +102,8 @@ EXPECTED = {
     "unknown_policy.toml": "did you mean 'balancing'",
     "unknown_policy_param.toml": "did you mean 'west_floor'",
     "unknown_policy_action.toml": "did you mean 'nato-reassurance'",
+    "half_life_normal.toml": "use lognormal",
+    "duplicate_added_id.toml": "added twice",
 }
 
 
@@ -144,3 +146,21 @@ def test_module_entry_point():
 
     done = subprocess.run([sys.executable, "-m", "model", "validate", BASELINE], capture_output=True, text=True)
     assert done.returncode == 0 and "ok:" in done.stdout
+
+
+def test_resolved_scenario_in_an_output_folder_loads_again(tmp_path):
+    out = tmp_path / "run"
+    assert main(["run", str(SCENARIOS / "no-s400.toml"), "--out", str(out), "--replicates", "4",
+                 "--no-plots", "--workers", "1"]) == 0
+    assert (out / "scenario.diff").read_text().startswith("---")
+    assert main(["run", str(out / "scenario.resolved.toml"), "--out", str(tmp_path / "again"),
+                 "--replicates", "4", "--no-plots", "--workers", "1"]) == 0
+    assert (tmp_path / "again" / "quantiles.csv").read_text() == (out / "quantiles.csv").read_text()
+
+
+def test_compare_refuses_scenarios_with_other_indices(tmp_path, capsys):
+    extra = tmp_path / "tourism.toml"
+    extra.write_text(f'name = "tourism"\nextends = "{SCENARIOS / "baseline.toml"}"\n'
+                     '[indices.tourism]\ninitial = 40.0\nbaseline = 40.0\nhalf_life = 1.0\n')
+    assert main(["compare", BASELINE, str(extra), "--replicates", "3", "--out", str(tmp_path / "c")]) == 2
+    assert "other indices" in capsys.readouterr().err

@@ -128,3 +128,15 @@ def test_spectral_steps_equal_the_matrix_exponential():
         f2, r2 = transition(a, np.full(6, h), sigma)
         np.testing.assert_allclose(f1, f2, atol=1e-10)
         np.testing.assert_allclose(r1 @ np.swapaxes(r1, 1, 2), r2 @ np.swapaxes(r2, 1, 2), atol=1e-10)
+
+
+def test_cholesky_handles_singular_covariances_and_keeps_indices_aligned():
+    from model.dynamics import cholesky
+
+    _, root = transition(A, np.array([0.7]), np.array([0.15, 0.0, 0.2, 0.1]))
+    q = root[0] @ root[0].T
+    assert np.allclose(np.triu(root[0], 1), 0)
+    assert np.allclose(root[0][:, 1], 0) and np.allclose(root[0][1], 0)
+    diag = cholesky(np.diag([4.0, 0.0, 9.0])[None])
+    np.testing.assert_allclose(diag[0], np.diag([2.0, 0.0, 3.0]))
+    assert np.isfinite(q).all()

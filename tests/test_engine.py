@@ -166,3 +166,29 @@ def test_the_index_set_is_data():
     res = model.simulate(sc, 3)
     assert res.indicators[-1] == "tourism"
     assert res.level("tourism", "2035-01-01", "q50") > 45
+
+
+def test_adding_an_index_leaves_the_others_paths_alone():
+    plain = paths(scenario(), 5)
+    more = paths(scenario(indices={"tourism": {"initial": 40.0, "baseline": 40.0, "half_life": 1.0,
+                                               "sigma": 0.1}}), 5)
+    np.testing.assert_allclose(plain, more[:, :, :4], atol=1e-8)  # same noise; matrices differ in rounding
+
+
+def test_each_incident_draws_its_own_size():
+    hz = {"id": "incident", "title": "incident", "rate": 3.0, "start": "2026-01-01",
+          "effects": [{"indicator": "trade", "jump": {"dist": "uniform", "low": -5.0, "high": -1.0}}]}
+    res = model.simulate(scenario(hazards=[hz]), 3)
+    inc = res.events[res.events["event"] == "incident"]
+    per_rep = inc.groupby("replicate")["delta"].nunique()
+    assert (per_rep > 5).all()
+    assert inc["delta"].between(-5.0, -1.0).all()
+
+
+def test_drop_and_move_apply_to_added_events():
+    add = [{"id": "deal-2027", "date": "2027-01-01", "title": "deal",
+            "effects": [{"indicator": "trade", "jump": 5.0}]}]
+    moved = scenario(events={"add": add, "move": {"deal-2027": "2029-06-01"}}).timeline()
+    assert [e.date.isoformat() for e in moved if e.id == "deal-2027"] == ["2029-06-01"]
+    dropped = scenario(events={"add": add, "drop": ["deal-2027"]}).timeline()
+    assert "deal-2027" not in {e.id for e in dropped}
