@@ -199,7 +199,7 @@ def parse_range(spec: str, scenario: Scenario | None = None) -> tuple[str, tuple
         if not value:
             raise ScenarioError("relsim", "--params",
                                 f"{name!r} has no value to range around: give it as {name}=LOW:HIGH")
-        return name, tuple(sorted((0.5 * value, 1.5 * value)))  # type: ignore[return-value]
+        return name, tuple(sorted((round(0.5 * value, 12), round(1.5 * value, 12))))  # type: ignore[return-value]
     low, high = _numbers(rng, 2, spec, "--params", "name=LOW:HIGH")
     if not low < high:
         raise ScenarioError("relsim", "--params", f"{name}: LOW must be below HIGH (got {low}:{high})")
@@ -350,24 +350,26 @@ def experiment(params: Mapping[str, Any], scenario: Scenario | str | Path, seed:
 # --------------------------------------------------------------------------- many points
 
 
-def _pin_blas() -> None:
+def _one_blas_thread():
+    """A context in which BLAS runs on one thread (threads only slow small matrices down)."""
+    import contextlib
+
     try:
         from threadpoolctl import threadpool_limits
-
-        threadpool_limits(1)
     except ImportError:  # pragma: no cover
-        pass
+        return contextlib.nullcontext()
+    return threadpool_limits(1)
 
 
 def _point_batch(scenario: Scenario, points: list[dict], seeds: list[int], replicates: int,
                  spec: Outcomes) -> list[tuple[dict, dict]]:
     """Means and standard errors of the outcomes at each point (runs in workers too)."""
-    _pin_blas()
     out = []
-    for params, seed in zip(points, seeds):
-        frame = replicate_outcomes(params, scenario, seed, replicates, spec)
-        se = frame.std(ddof=1) / math.sqrt(len(frame)) if len(frame) > 1 else frame.iloc[0] * 0.0
-        out.append((frame.mean().to_dict(), se.to_dict()))
+    with _one_blas_thread():
+        for params, seed in zip(points, seeds):
+            frame = replicate_outcomes(params, scenario, seed, replicates, spec)
+            se = frame.std(ddof=1) / math.sqrt(len(frame)) if len(frame) > 1 else frame.iloc[0] * 0.0
+            out.append((frame.mean().to_dict(), se.to_dict()))
     return out
 
 
@@ -765,11 +767,11 @@ def without_events(scenario: Scenario, ids: Iterable[str], removal: str = "drop"
 
 def _levels_batch(variants: list[Scenario], replicates: int, seed: int, at: str) -> list[np.ndarray]:
     """Levels ``[r, k]`` at ``at`` for each scenario variant (runs in workers too)."""
-    _pin_blas()
     out = []
-    for sc in variants:
-        read, _, _ = _reader(sc, at)
-        out.append(read(_paths(sc, replicates, seed)))
+    with _one_blas_thread():
+        for sc in variants:
+            read, _, _ = _reader(sc, at)
+            out.append(read(_paths(sc, replicates, seed)))
     return out
 
 
