@@ -71,20 +71,23 @@ __all__ = [
 DUMMY = "dummy"
 #: Replicates per parameter point: averaged, with common random numbers.
 DEFAULT_REPLICATES = 8
-#: The assumptions ranged by ``relsim sensitivity`` when no ``--params`` are given.
+#: The assumptions ranged by ``relsim sensitivity`` when no ``--params`` are given:
+#: persistence, the two main spill-overs, the damping of energy shocks, the
+#: size of the events that leave lasting shifts, and the dummy.
 DEFAULT_PARAMS = (
-    "indices.trade.half_life",
-    "indices.energy.half_life",
-    "indices.security.half_life",
-    "indices.west.half_life",
-    "spillover.trade.security",
-    "spillover.security.trade",
-    "damping",
-    "events.scale.su24-downing-2015",
-    "events.scale.s400-delivery-2019",
-    "events.scale.ukraine-invasion-2022",
-    "events.scale.caatsa-sanctions-2020",
-    DUMMY,
+    "indices.trade.half_life=1:3",
+    "indices.energy.half_life=2:8",
+    "indices.security.half_life=0.75:3",
+    "indices.west.half_life=1.5:6",
+    "spillover.trade.security=0:0.16",
+    "spillover.security.trade=0:0.06",
+    "damping=0.3:0.9",
+    "events.scale.russian-sanctions-2015=0.8:1.2",
+    "events.scale.su24-downing-2015=0.5:1.5",
+    "events.scale.s400-delivery-2019=0.5:1.5",
+    "events.scale.caatsa-sanctions-2020=0.5:1.5",
+    "events.scale.ukraine-invasion-2022=0.5:1.5",
+    f"{DUMMY}=0:1",
 )
 
 
@@ -314,7 +317,9 @@ def replicate_outcomes(params: Mapping[str, Any], scenario: Scenario | str | Pat
     sc = apply_params(base, params)
     seed = base.run.seed if seed is None else int(seed)
     n = 1 if not sc.run.noise and not _uncertain(sc) else int(replicates)
-    frame = pd.DataFrame(spec.compute(_paths(sc, n, seed), sc))
+    with _one_blas_thread():
+        values = _paths(sc, n, seed)
+    frame = pd.DataFrame(spec.compute(values, sc))
     frame.index.name = "replicate"
     return frame
 
