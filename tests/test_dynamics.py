@@ -133,10 +133,13 @@ def test_spectral_steps_equal_the_matrix_exponential():
 def test_cholesky_handles_singular_covariances_and_keeps_indices_aligned():
     from model.dynamics import cholesky
 
-    _, root = transition(A, np.array([0.7]), np.array([0.15, 0.0, 0.2, 0.1]))
+    uncoupled = drift_matrix(np.array([1.5, 4.0, 1.5, 3.0]), np.zeros((4, 4)))
+    _, root = transition(uncoupled, np.array([0.7]), np.array([0.15, 0.0, 0.2, 0.1]))
     q = root[0] @ root[0].T
     assert np.allclose(np.triu(root[0], 1), 0)
     assert np.allclose(root[0][:, 1], 0) and np.allclose(root[0][1], 0)
+    _, coupled = transition(A, np.array([0.7]), np.array([0.15, 0.0, 0.2, 0.1]))
+    assert np.allclose(np.triu(coupled[0], 1), 0) and np.isfinite(coupled).all()
     diag = cholesky(np.diag([4.0, 0.0, 9.0])[None])
     np.testing.assert_allclose(diag[0], np.diag([2.0, 0.0, 3.0]))
     assert np.isfinite(q).all()
