@@ -381,7 +381,7 @@ def _point_batch(scenario: Scenario, points: list[dict], seeds: list[int], repli
 def _parallel(fn: Callable, tasks: list[tuple], sizes: list[int], workers: int | None,
               scheduler: str | None, progress: bool, unit: str) -> list:
     """``[fn(*task) for task in tasks]`` here, in processes or on Dask; results in order."""
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     workers = (os.cpu_count() or 1) if workers is None else max(int(workers), 1)
     bar = tqdm(total=sum(sizes), unit=unit, delay=1.0, leave=False,
