@@ -68,6 +68,8 @@ TREND_KEYS: Final[tuple[str, ...]] = ("trade:log", "energy:log")
 TREND_CENTRE: Final[float] = 2012.0
 #: Starting noise per family before it is estimated (transformed units).
 _START_SIGMA: Final[dict[str, float]] = {"log": 0.2, "logit": 0.4}
+#: Weight (in degrees of freedom) of the typical noise in each block's noise estimate.
+NOISE_PRIOR_DOF: Final[float] = 4.0
 #: Lower bound of an estimated noise s.d. (transformed units).
 SIGMA_FLOOR: Final[float] = 0.02
 
@@ -253,7 +255,7 @@ def prepare(observed: pd.DataFrame | None = None, indicators=None,
 def decades(dates) -> np.ndarray:
     """Time in decades from the trend's centre (``TREND_CENTRE``), for the trend term."""
     mid = pd.DatetimeIndex(dates)
-    return np.asarray((mid.year + (mid.dayofyear - 0.5) / 365.25 - TREND_CENTRE) / 10.0, float)
+    return np.asarray((mid.year + (mid.day_of_year - 0.5) / 365.25 - TREND_CENTRE) / 10.0, float)
 
 
 def averaging_matrix(frame: pd.DataFrame, dates: pd.DatetimeIndex) -> np.ndarray:
@@ -412,14 +414,21 @@ class Measurement:
         return total
 
     def update_sigma(self, fit: Fit) -> dict[str, float]:
-        """Re-estimate each block's noise s.d. from ``fit`` (degrees of freedom by leverage)."""
+        """Re-estimate each block's noise s.d. from ``fit``.
+
+        The residual degrees of freedom are counted by leverage, and
+        ``NOISE_PRIOR_DOF`` pseudo-observations at the family's typical noise
+        (``_START_SIGMA``) are added, so that a block with few free values (a
+        handful of surveys) cannot claim a tiny noise and outweigh the rest.
+        """
         sig = self.sigma_rows()
         for b in self.blocks:
             r = self._block == b
             raw = fit.residuals[r] * sig[r]
             dof = r.sum() - fit.leverage[r].sum()
-            if dof > 0.5:
-                self.sigma[b] = max(float(np.sqrt(np.sum(raw**2) / dof)), SIGMA_FLOOR)
+            prior = _START_SIGMA[b.split(":")[1]]
+            var = (np.sum(raw**2) + NOISE_PRIOR_DOF * prior**2) / (max(dof, 0.0) + NOISE_PRIOR_DOF)
+            self.sigma[b] = max(float(np.sqrt(var)), SIGMA_FLOOR)
         return dict(self.sigma)
 
     def settle(self, x: np.ndarray, rounds: int = 5) -> Fit:

@@ -1,0 +1,277 @@
+"""Pictures of a calibration or a hindcast: observations over the modelled bands.
+
+Two views, both taking a :class:`~model.calibrate.Calibration` (and, for the
+bands, an ensemble :class:`~model.results.Result` of the calibrated scenario):
+
+* :func:`plot_fit`: one panel per index, in index points. Each observation is
+  mapped back onto the index scale through its fitted measurement equation
+  (``x = 50 + (g(value) - offset - trend) / (sign * slope)``), so every series
+  and statistical basis can be drawn over the same bands; each basis has its
+  own marker. Binary proxies are drawn as ticks at the top (1) or bottom (0).
+* :func:`plot_series`: one panel per series (a quantity on one basis), in the
+  series' own units, with the index bands mapped forward through the same
+  equation.
+
+Key events are marked with numbered lines. matplotlib is imported inside the
+functions only.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Sequence
+
+import numpy as np
+import pandas as pd
+
+from model.measurement import CENTRE, decades
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.figure import Figure
+
+    from model.calibrate import Calibration
+    from model.results import Result
+
+__all__ = ["KEY_EVENTS", "index_scale", "plot_fit", "plot_series"]
+
+#: Events marked on the plots (catalog ids).
+KEY_EVENTS: tuple[str, ...] = (
+    "march-1-memorandum-2003",
+    "putin-ankara-visit-2004",
+    "georgia-war-2008",
+    "hlcc-first-2010",
+    "su24-downing-2015",
+    "coup-attempt-2016",
+    "sanctions-works-lifted-2017",
+    "s400-delivery-2019",
+    "balyun-strike-2020",
+    "ukraine-invasion-2022",
+)
+_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">", "h", "p", "8", "d")
+_FAMILY_COLOURS = {"log": "#000000", "logit": "#CC79A7", "count": "#0072B2", "binary": "#009E73"}
+_INDEX_COLOURS = {"trade": "#0072B2", "energy": "#E69F00", "security": "#D55E00", "west": "#009E73"}
+_STYLE = {"font.size": 11, "axes.titlesize": 12, "axes.labelsize": 11}
+
+
+def _pyplot():
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def index_scale(cal: "Calibration", frame: pd.DataFrame) -> np.ndarray:
+    """Each observation of ``frame`` on the index scale (points), through its fitted equation.
+
+    NaN where the series was not fitted or its key's slope is 0 (the value
+    says nothing about the index); binary rows give NaN too (no inverse).
+    """
+    fit = cal.fit
+    a = frame["group"].map(fit.offsets).to_numpy(float)
+    b = frame["key"].map(fit.slopes).to_numpy(float)
+    c = frame["key"].map(fit.trends).fillna(0.0).to_numpy(float)
+    y = frame["y"].to_numpy(float).copy()
+    fam = frame["family"].to_numpy()
+    count = fam == "count"
+    y[count] = np.log((y[count] + 0.5) / frame["exposure"].to_numpy(float)[count])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x = CENTRE + (y - a - c * decades(frame["date"])) / (frame["sign"].to_numpy(float) * b)
+    x[(fam == "binary") | ~(b > 0)] = np.nan
+    return x
+
+
+def _events(ax, dates: pd.DatetimeIndex, numbers: dict[str, int], catalog) -> None:
+    lo, hi = dates.min(), dates.max()
+    for ident, k in numbers.items():
+        when = pd.Timestamp(catalog[ident].date)
+        if lo <= when <= hi:
+            ax.axvline(when, color="0.55", lw=0.8, ls=":", zorder=0)
+            ax.text(when, 1.0, str(k), transform=ax.get_xaxis_transform(), ha="center", va="bottom",
+                    fontsize=8, color="0.3")
+
+
+def _event_numbers(events: Sequence[str]) -> tuple[dict[str, int], dict]:
+    import model
+
+    catalog = model.load_catalog()
+    chosen = [e for e in events if e in catalog]
+    chosen.sort(key=lambda e: catalog[e].date)
+    return {e: i + 1 for i, e in enumerate(chosen)}, catalog
+
+
+def _bands(ax, ensemble: "Result | None", replay: "Result", indicator: str, colour: str) -> None:
+    if ensemble is not None:
+        q = ensemble.quantiles[ensemble.quantiles["indicator"] == indicator]
+        ax.fill_between(q["date"], q["q05"], q["q95"], color=colour, alpha=0.15, lw=0, label="90% band")
+        ax.fill_between(q["date"], q["q25"], q["q75"], color=colour, alpha=0.3, lw=0, label="50% band")
+        ax.plot(q["date"], q["q50"], color=colour, lw=1.2, label="median")
+    q = replay.quantiles[replay.quantiles["indicator"] == indicator]
+    ax.plot(q["date"], q["q50"], color=colour, lw=1.0, ls="--", label="replay without noise")
+
+
+def _basis_markers(frame: pd.DataFrame) -> dict[str, str]:
+    return {b: _MARKERS[i % len(_MARKERS)] for i, b in enumerate(sorted(frame["basis"].unique()))}
+
+
+def plot_fit(cal: "Calibration", ensemble: "Result | None" = None, until: int | None = None,
+             observations: pd.DataFrame | None = None, indicators: Sequence[str] | None = None,
+             events: Sequence[str] = KEY_EVENTS, start: str = "2000-01-01", end: str = "2025-01-01") -> "Figure":
+    """One panel per index: bands (``ensemble``) or the replay, and the observations on the index scale.
+
+    ``observations`` defaults to the fitted ones (``cal.residuals``); a
+    hindcast passes the later ones too (``pd.concat([cal.residuals,
+    hindcast.predictions])``), drawn hollow after the cut-off ``until``.
+    """
+    plt = _pyplot()
+    obs = cal.residuals if observations is None else observations
+    obs = obs[(obs["date"] >= pd.Timestamp(start)) & (obs["date"] <= pd.Timestamp(end))]
+    names = list(indicators or [k for k in cal.scenario.indicators if k in set(obs["indicator"])])
+    markers = _basis_markers(obs)
+    numbers, catalog = _event_numbers(events)
+    with plt.rc_context(_STYLE):
+        fig, axes = plt.subplots(len(names), 1, figsize=(12, 2.9 * len(names) + 0.8), sharex=True, squeeze=False)
+        for ax, name in zip(axes[:, 0], names):
+            colour = _INDEX_COLOURS.get(name, "0.3")
+            _bands(ax, ensemble, cal.replay, name, colour)
+            part = obs[obs["indicator"] == name]
+            x = index_scale(cal, part)
+            later = (part["year"] > until).to_numpy() if until is not None else np.zeros(len(part), bool)
+            for basis, m in markers.items():
+                for fam in ("log", "logit", "count", "binary"):
+                    sel = ((part["basis"] == basis) & (part["family"] == fam)).to_numpy()
+                    if not sel.any():
+                        continue
+                    col = _FAMILY_COLOURS[fam]
+                    if fam == "binary":
+                        yy = np.where(part["y"].to_numpy(float)[sel] > 0.5, 97.0, 3.0)
+                    else:
+                        yy = np.clip(x[sel], 0.0, 100.0)
+                    dates = part["date"].to_numpy()[sel]
+                    drawn = np.isfinite(yy)
+                    for hollow in (False, True):
+                        s = (later[sel] == hollow) & drawn
+                        if s.any():
+                            ax.scatter(dates[s], yy[s], marker=m, s=22, linewidths=0.9, zorder=3,
+                                       facecolors="none" if hollow else col, edgecolors=col,
+                                       label=f"{basis} ({fam})")
+            skipped = [k for k in sorted(set(part["key"])) if not cal.fit.slopes.get(k, 0) > 0]
+            title = f"{name}"
+            if skipped:
+                title += "  (not drawn, slope 0: " + ", ".join(k.split(":")[1] for k in skipped) + ")"
+            ax.set_title(title, loc="left")
+            ax.set_ylim(0, 100)
+            ax.set_ylabel("index points")
+            if until is not None:
+                ax.axvline(pd.Timestamp(f"{until + 1}-01-01"), color="k", lw=1.2)
+                ax.text(pd.Timestamp(f"{until + 1}-01-01"), 0.02, f" scored after {until}",
+                        transform=ax.get_xaxis_transform(), fontsize=8)
+            _events(ax, pd.DatetimeIndex([pd.Timestamp(start), pd.Timestamp(end)]), numbers, catalog)
+            handles, labels = ax.get_legend_handles_labels()
+            seen = dict(zip(labels, handles))
+            ax.legend(seen.values(), seen.keys(), fontsize=7, loc="upper left", bbox_to_anchor=(1.005, 1.0),
+                      borderaxespad=0.0, frameon=False)
+            ax.set_xlim(pd.Timestamp(start), pd.Timestamp(end))
+        key = "; ".join(f"{k} {catalog[e].title}" for e, k in numbers.items())
+        fig.text(0.01, 0.0, _wrap("Events: " + key, 150), fontsize=7, va="top")
+        fig.suptitle("Observations on the index scale (through the fitted measurement equations)"
+                     + ("" if until is None else f": fitted up to {until}, hollow = scored"), fontsize=12)
+        fig.tight_layout()
+    return fig
+
+
+def plot_series(cal: "Calibration", ensemble: "Result | None", groups: Sequence[str],
+                observations: pd.DataFrame | None = None, until: int | None = None,
+                events: Sequence[str] = KEY_EVENTS, start: str = "2000-01-01", end: str = "2025-01-01",
+                ncols: int = 2) -> "Figure":
+    """One panel per series (``group``: a quantity on one basis) in its own units, bands mapped forward."""
+    plt = _pyplot()
+    obs = cal.residuals if observations is None else observations
+    numbers, catalog = _event_numbers(events)
+    groups = [g for g in groups if g in cal.fit.offsets]
+    nrows = max(1, -(-len(groups) // ncols))
+    with plt.rc_context(_STYLE):
+        fig, axes = plt.subplots(nrows, ncols, figsize=(5.6 * ncols, 2.8 * nrows + 0.6), squeeze=False)
+        for ax in axes.ravel()[len(groups):]:
+            ax.set_visible(False)
+        for ax, group in zip(axes.ravel(), groups):
+            part = obs[obs["group"] == group].sort_values("date")
+            key = part["key"].iloc[0]
+            fam = part["family"].iloc[0]
+            name = part["indicator"].iloc[0]
+            colour = _INDEX_COLOURS.get(name, "0.3")
+            source = ensemble if ensemble is not None else cal.replay
+            q = source.quantiles[source.quantiles["indicator"] == name]
+            q = q[(q["date"] >= pd.Timestamp(start)) & (q["date"] <= pd.Timestamp(end))]
+            sign = float(part["sign"].iloc[0])
+
+            def forward(v, q=q):
+                eta = (cal.fit.offsets[group] + sign * cal.fit.slopes[key] * (np.asarray(v, float) - CENTRE)
+                       + cal.fit.trends.get(key, 0.0) * decades(q["date"]))
+                return _to_units(eta, fam)
+
+            if ensemble is not None:
+                lo, hi = forward(q["q05"]), forward(q["q95"])
+                ax.fill_between(q["date"], np.minimum(lo, hi), np.maximum(lo, hi), color=colour, alpha=0.15, lw=0)
+                lo, hi = forward(q["q25"]), forward(q["q75"])
+                ax.fill_between(q["date"], np.minimum(lo, hi), np.maximum(lo, hi), color=colour, alpha=0.3, lw=0)
+            ax.plot(q["date"], forward(q["q50"]), color=colour, lw=1.1)
+            shown = _observed_units(part, fam)
+            later = (part["year"] > until).to_numpy() if until is not None else np.zeros(len(part), bool)
+            for freq, m in (("annual", "o"), ("periodic", "s")):
+                for hollow in (False, True):
+                    sel = ((part["frequency"] == freq).to_numpy()) & (later == hollow)
+                    if sel.any():
+                        ax.scatter(part["date"].to_numpy()[sel], shown[sel], marker=m, s=20, zorder=3,
+                                   facecolors="none" if hollow else "k", edgecolors="k", linewidths=0.9,
+                                   label=freq if not hollow else f"{freq}, scored")
+            if until is not None:
+                ax.axvline(pd.Timestamp(f"{until + 1}-01-01"), color="k", lw=1.0)
+            _events(ax, pd.DatetimeIndex([pd.Timestamp(start), pd.Timestamp(end)]), numbers, catalog)
+            ax.set_title(_wrap(group.replace("|", " | "), 60), loc="left", fontsize=9)
+            ax.set_ylabel(_units_label(part, fam), fontsize=9)
+            ax.set_xlim(pd.Timestamp(start), pd.Timestamp(end))
+            if fam == "log":
+                ax.set_yscale("log")
+            ax.legend(fontsize=7, loc="best")
+        key_text = "; ".join(f"{k} {catalog[e].title}" for e, k in numbers.items())
+        fig.text(0.01, 0.0, _wrap("Events: " + key_text, 150), fontsize=7, va="top")
+        fig.tight_layout()
+    return fig
+
+
+def _to_units(eta: np.ndarray, family: str) -> np.ndarray:
+    eta = np.asarray(eta, float)
+    if family == "log":
+        return np.exp(eta)
+    if family == "logit":
+        return 100.0 / (1.0 + np.exp(-eta))
+    if family == "count":
+        return np.exp(eta)
+    return 1.0 / (1.0 + np.exp(-eta))
+
+
+def _observed_units(part: pd.DataFrame, family: str) -> np.ndarray:
+    y = part["y"].to_numpy(float)
+    if family == "log":
+        return np.exp(y)
+    if family == "logit":
+        return part["value"].to_numpy(float)
+    if family == "count":
+        return y / part["exposure"].to_numpy(float)
+    return y
+
+
+def _units_label(part: pd.DataFrame, family: str) -> str:
+    unit = str(part["unit"].iloc[0])
+    if family == "log":
+        return ("USD bn a year" if unit.lower().startswith("usd") else unit.split(" (")[0] + " a year"
+                if unit.lower().startswith("bcm") else unit.split(" (")[0])
+    if family == "count":
+        return "per year"
+    if family == "binary":
+        return "held / any (0-1)"
+    return "% of adults"
+
+
+def _wrap(text: str, width: int) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width))
