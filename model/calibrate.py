@@ -49,24 +49,26 @@ from model.measurement import (
 )
 
 __all__ = [
+    "BIG_MOVES",
     "DEFAULT_FIT",
     "Calibration",
     "Hindcast",
     "Param",
     "add_commands",
+    "big_moves",
     "calibrate",
     "hindcast",
     "parse_params",
+    "proxies_by_year",
 ]
 
-#: The parameters ``relsim calibrate`` fits unless told otherwise.
+#: The parameters ``relsim calibrate`` fits unless told otherwise: the trade block, which the
+#: data speak to. Fitting the security and west half-lives or their events' scales gives
+#: estimates at the bounds with very wide intervals (docs/VALIDATION.md, *Calibration*).
 DEFAULT_FIT: tuple[str, ...] = (
     "indices.trade.half_life",
-    "indices.security.half_life",
-    "indices.west.half_life",
     "events.scale.russian-sanctions-2015",
     "events.scale.ukraine-invasion-2022",
-    "events.scale.su24-downing-2015",
 )
 
 _INDEX_ATTRS = {"half_life": (0.1, 30.0), "baseline": (1.0, 99.0), "initial": (1.0, 99.0)}
@@ -325,7 +327,13 @@ class Calibration:
 
     @property
     def theta(self) -> np.ndarray:
-        return self.estimates["estimate"].to_numpy(float)
+        """The fitted values of ``params`` (natural scale)."""
+        return self.estimates.loc[self.estimates["fitted"], "estimate"].to_numpy(float)
+
+    def ensemble(self, replicates: int = 100, seed: int | None = None) -> model.Result:
+        """The calibrated scenario run with its noise over the fitted years (for bands)."""
+        sc = with_params(self.base, self.params, self.theta, record="monthly", end=str(self.replay.metadata["end"]))
+        return model.simulate(sc, replicates=replicates, seed=seed)
 
     def to_toml(self, extends: str, name: str | None = None, command: str | None = None) -> str:
         """A scenario file that ``extends`` the fitted scenario's file and sets the estimates.
@@ -353,9 +361,10 @@ class Calibration:
         ]
         tables: dict[str, list[str]] = {}
         top: list[str] = []
-        for row, p in zip(self.estimates.itertuples(index=False), self.params):
-            note = f"  # s.e. {_fmt(row.se)}; judgement {_fmt(row.judgement)}" + (
-                "; at a bound of the search" if row.at_bound else "")
+        for row, p in zip(self.estimates[self.estimates["fitted"]].itertuples(index=False), self.params):
+            note = (f"  # s.e. {_fmt(row.se)}, 95% interval {_fmt(row.ci_low)}-{_fmt(row.ci_high)}; "
+                    f"judgement {_fmt(row.judgement)}" + ("; at a bound of the search" if row.at_bound else "")
+                    + ("; weakly identified" if row.weak and not row.at_bound else ""))
             if len(p.path) == 1:
                 top.append(f"{p.path[0]} = {_fmt(row.estimate)}{note}")
                 continue
@@ -378,6 +387,9 @@ class Calibration:
         out = [f"fitted {len(self.residuals)} observations in {len(self.fit.offsets)} groups"
                + (f" (years <= {self.until})" if self.until else "")
                + f"; {self.info.get('evaluations', 0)} model runs; {self.info.get('message', '')}"]
+        if self.info.get("held"):
+            out[0] += ("\nnot fitted (the event comes after the last observation; judgement kept): "
+                       + ", ".join(self.info["held"]))
         if len(self.estimates):
             out.append(self.estimates.to_string(index=False, float_format=lambda v: _fmt(v)))
         m = self.measurement[self.measurement["parameter"].str.startswith(("slope:", "trend:"))]
@@ -421,6 +433,12 @@ def calibrate(scenario: model.Scenario, fit: str | Iterable[str] | None = None, 
     if len(obs) == 0:
         raise ScenarioError("relsim", "--until", f"no observations up to {until}: the data start in "
                             f"{int(_observations(observed, scenario).frame['year'].min())}")
+    # an event after the last observation leaves no trace in the data: its scale stays judgement
+    last = obs.frame["end"].max()
+    dates = {e.id: e.date for e in scenario.timeline() if e.date is not None}
+    held = [p for p in params if p.path[:2] == ("events", "scale") and p.path[2] in dates
+            and pd.Timestamp(dates[p.path[2]]) > last]
+    params = [p for p in params if p not in held]
     prob = _Problem(scenario, params, obs, trend)
     phi = prob.start()
     meas = prob.meas
@@ -461,7 +479,17 @@ def calibrate(scenario: model.Scenario, fit: str | Iterable[str] | None = None, 
     estimates = pd.DataFrame({
         "parameter": [q.name for q in params], "judgement": judgement, "estimate": theta, "se": se,
         "ci_low": prob.natural(lo_int), "ci_high": prob.natural(hi_int), "at_bound": at_bound,
+        "fitted": True,
     })
+    # weakly identified: the s.e. is half the estimate or more (on the search scale for half-lives)
+    rel = np.array([se_int[j] if q.log else se[j] / max(abs(theta[j]), 1e-9) for j, q in enumerate(params)])
+    estimates["weak"] = (rel >= 0.5) | at_bound if p else np.zeros(0, bool)
+    if held:
+        info["held"] = [q.name for q in held]
+        values = [q.value(scenario) for q in held]
+        estimates = pd.concat([estimates, pd.DataFrame({
+            "parameter": info["held"], "judgement": values, "estimate": values, "se": np.nan, "ci_low": np.nan,
+            "ci_high": np.nan, "at_bound": False, "fitted": False, "weak": True})], ignore_index=True)
     corr = cov[:p, :p] / np.outer(se_int[:p], se_int[:p]) if p else np.zeros((0, 0))
     correlation = pd.DataFrame(corr, index=[q.name for q in params], columns=[q.name for q in params])
     measurement = _measurement_table(fitted, names, se_int[p:], meas)
@@ -748,7 +776,11 @@ def _cmd_calibrate(args) -> int:
     name = args.name or (toml_path.stem if _valid_name(toml_path.stem) else None)
     extends = os.path.relpath(Path(args.scenario).resolve(), Path(toml_path).resolve().parent)
     text = cal.to_toml(extends=Path(extends).as_posix(), name=name, command=_command_line(args, "calibrate"))
-    figure = None if args.no_plots else _plot(lambda vp: vp.plot_fit(cal))
+    figures = {}
+    if not args.no_plots:
+        ens = cal.ensemble(100)
+        figures = {"fit.png": _plot(lambda vp: vp.plot_fit(cal, ens)),
+                   "series.png": _plot(lambda vp: vp.plot_series(cal, ens, vp.MAIN_SERIES))}
     with atomic_output(out) as tmp:
         cal.estimates.to_csv(tmp / "estimates.csv", index=False, float_format="%.6g")
         cal.measurement.to_csv(tmp / "measurement.csv", index=False, float_format="%.6g")
@@ -759,15 +791,15 @@ def _cmd_calibrate(args) -> int:
         (tmp / "report.md").write_text(report_calibration(cal, _command_line(args, "calibrate")))
         if args.toml is None:
             (tmp / "calibrated.toml").write_text(text)
-        if figure is not None:
-            figure.savefig(tmp / "fit.png", dpi=110, bbox_inches="tight")
+        for name, fig in figures.items():
+            fig.savefig(tmp / name, dpi=110, bbox_inches="tight")
     if args.toml is not None:
         tmp_toml = Path(args.toml).with_name("." + Path(args.toml).name)
         tmp_toml.write_text(text)
         tmp_toml.replace(args.toml)
     print(cal.summary())
     print(f"wrote {out}/: estimates.csv measurement.csv noise.csv residuals.csv excluded.csv correlation.csv "
-          f"report.md" + ("" if args.toml else " calibrated.toml") + ("" if figure is None else " fit.png")
+          f"report.md" + ("" if args.toml else " calibrated.toml") + "".join(" " + f for f in figures)
           + (f"; and {args.toml}" if args.toml else ""))
     return 0
 
@@ -779,7 +811,7 @@ def _cmd_hindcast(args) -> int:
     hc = hindcast(scenario, args.until, args.fit, replicates=args.replicates or 100, seed=args.seed,
                   trend=TREND_KEYS if args.trend else None)
     out = args.out or Path("results") / f"hindcast-{scenario.name}-{args.until}"
-    figure = None if args.no_plots else _plot(lambda vp: vp.plot_fit(hc.calibration, hc.ensemble, until=hc.until))
+    figure = None if args.no_plots else _plot(lambda vp: vp.plot_hindcast(hc))
     with atomic_output(out) as tmp:
         hc.scores.to_csv(tmp / "scores.csv", index=False, float_format="%.4f")
         hc.predictions.to_csv(tmp / "predictions.csv", index=False, float_format="%.6g")
@@ -809,6 +841,75 @@ def _plot(draw):
     return draw(validation_plots)
 
 
+# --------------------------------------------------------------------------- checks against the record
+
+#: The big moves of trade the model should reproduce: (label, first year, second year).
+BIG_MOVES: tuple[tuple[str, int, int], ...] = (
+    ("2009 dip", 2008, 2009),
+    ("2015-16 collapse", 2014, 2016),
+    ("recovery after 2017", 2016, 2019),
+    ("2022 surge", 2021, 2022),
+)
+
+
+def annual_index(result: model.Result) -> pd.DataFrame:
+    """Yearly means of the median (one column per index) of a result."""
+    q = result.quantiles
+    return q.assign(year=pd.DatetimeIndex(q["date"]).year).pivot_table(
+        index="year", columns="indicator", values="q50", aggfunc="mean")[list(result.indicators)]
+
+
+def big_moves(cal: Calibration, moves: Sequence[tuple[str, int, int]] = BIG_MOVES,
+              indicator: str = "trade") -> pd.DataFrame:
+    """Observed and modelled log changes of each series (one basis each) over the ``moves``.
+
+    For every series of ``indicator``'s ``log`` key observed in both years (an
+    annual value, else the longest span in that year, annualised): the
+    observed change of the log value, and the modelled one, ``slope x change
+    of the index's yearly mean``. A move no series covers gets one row saying so.
+    """
+    key = f"{indicator}:log"
+    slope = cal.fit.slopes.get(key, np.nan)
+    years = annual_index(cal.replay)[indicator]
+    f = cal.residuals[cal.residuals["key"] == key].copy()
+    f["span"] = f["period"].astype(str).str.len()
+    rows = []
+    for label, y1, y2 in moves:
+        dx = float(years.get(y2, np.nan) - years.get(y1, np.nan))
+        found = False
+        for group, g in f.groupby("group", sort=True):
+            pick = {}
+            for y in (y1, y2):
+                gy = g[g["year"] == y]
+                if len(gy):
+                    gy = gy.sort_values(["frequency", "span"], ascending=[True, True])  # annual first
+                    pick[y] = gy.iloc[0]
+            if len(pick) < 2:
+                continue
+            found = True
+            obs = float(pick[y2]["y"] - pick[y1]["y"])
+            rows.append((label, group, f"{pick[y1]['period']} -> {pick[y2]['period']}", obs, slope * dx, dx,
+                         bool(np.sign(obs) == np.sign(slope * dx))))
+        if not found:
+            rows.append((label, "(no series observed in both years)", f"{y1} -> {y2}", np.nan, slope * dx, dx,
+                         np.nan))
+    return pd.DataFrame(rows, columns=["move", "series", "periods", "observed", "modelled", "index_change",
+                                       "same_sign"])
+
+
+def proxies_by_year(cal: Calibration, indicator: str, series: Sequence[str],
+                    years: Sequence[int] | None = None) -> pd.DataFrame:
+    """The index's yearly mean (replay) beside the published values of ``series``, by year."""
+    idx = annual_index(cal.replay)[indicator].rename(f"{indicator} index")
+    f = cal.obs.frame
+    f = f[f["series"].isin(series)]
+    table = f.pivot_table(index="year", columns="series", values="value", aggfunc="mean")
+    out = pd.concat([idx, table[[s for s in series if s in table.columns]]], axis=1)
+    if years is not None:
+        out = out.loc[[y for y in years if y in out.index]]
+    return out.rename_axis("year")
+
+
 # --------------------------------------------------------------------------- reports
 
 
@@ -831,7 +932,9 @@ def _markdown(frame: pd.DataFrame) -> str:
             if isinstance(v, (bool, np.bool_)):
                 cells.append("yes" if v else "")
             elif isinstance(v, (float, np.floating)):
-                cells.append("" if not np.isfinite(v) else _fmt(float(v)))
+                v = float(v)
+                cells.append("" if not np.isfinite(v) else str(int(v)) if v.is_integer() and abs(v) < 1e6
+                             else _fmt(v))
             else:
                 cells.append(f"`{v}`" if isinstance(v, str) and (":" in v or "|" in v or "_" in v) else str(v))
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
@@ -860,7 +963,27 @@ def report_calibration(cal: Calibration, command: str = "") -> str:
             "## Residuals by series (standardised or deviance)", "", _markdown(by_series), "",
             "## Largest residuals", "",
             _markdown(big[["period", "group", "value", "unit", "x", "fitted", "residual"]]), ""]
+    if "trade:log" in cal.fit.slopes:
+        out += ["## Big moves of trade (log changes)", "", _markdown(big_moves(cal)), ""]
+    if "security" in cal.scenario.indicators:
+        sec = proxies_by_year(cal, "security", _SECURITY_PROXIES, range(2013, 2025))
+        out += ["## Security index and its proxies by year", "", _markdown(_short(sec).reset_index()), ""]
+    if "west" in cal.scenario.indicators:
+        west = proxies_by_year(cal, "west", _WEST_PROXIES)
+        out += ["## West index and survey items by year", "", _markdown(_short(west).reset_index()), ""]
     return "\n".join(out)
+
+
+_SECURITY_PROXIES = ("RU_putin_erdogan_inperson_meetings_count", "RU_putin_erdogan_phone_calls_count",
+                     "RU_hlcc_meeting_held", "RU_sipri_tiv_imports_from_russia", "RU_pew_russia_favorable_pct")
+_WEST_PROXIES = ("WEST_pew_us_favorable_pct", "WEST_pew_eu_favorable_pct", "WEST_gmf_eu_membership_good_thing_pct",
+                 "WEST_gmf_nato_essential_pct", "WEST_khas_fp_us_seen_as_threat_pct")
+
+
+def _short(table: pd.DataFrame) -> pd.DataFrame:
+    """Shorter column names for a by-year table."""
+    return table.rename(columns=lambda c: c.replace("RU_", "").replace("WEST_", "").replace("putin_erdogan_", "")
+                        .replace("_pct", " %")).round(1)
 
 
 def report_hindcast(hc: Hindcast, command: str = "") -> str:

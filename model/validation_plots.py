@@ -28,10 +28,10 @@ from model.measurement import CENTRE, decades
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
-    from model.calibrate import Calibration
+    from model.calibrate import Calibration, Hindcast
     from model.results import Result
 
-__all__ = ["KEY_EVENTS", "index_scale", "plot_fit", "plot_series"]
+__all__ = ["KEY_EVENTS", "MAIN_SERIES", "index_scale", "plot_fit", "plot_hindcast", "plot_series"]
 
 #: Events marked on the plots (catalog ids).
 KEY_EVENTS: tuple[str, ...] = (
@@ -45,6 +45,19 @@ KEY_EVENTS: tuple[str, ...] = (
     "s400-delivery-2019",
     "balyun-strike-2020",
     "ukraine-invasion-2022",
+)
+#: Series drawn by :func:`plot_series` in ``relsim calibrate`` (measurement groups).
+MAIN_SERIES: tuple[str, ...] = (
+    "trade_total|ru_fcs",
+    "trade_total|official_statement",
+    "tr_exports_to_ru|tim",
+    "tr_imports_from_ru|turkstat",
+    "gas_ru_to_tr|gazprom",
+    "RU_putin_erdogan_inperson_meetings_count",
+    "RU_hlcc_meeting_held",
+    "RU_pew_russia_favorable_pct",
+    "WEST_pew_us_favorable_pct",
+    "WEST_khas_fp_us_seen_as_threat_pct",
 )
 _MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">", "h", "p", "8", "d")
 _FAMILY_COLOURS = {"log": "#000000", "logit": "#CC79A7", "count": "#0072B2", "binary": "#009E73"}
@@ -177,6 +190,12 @@ def plot_fit(cal: "Calibration", ensemble: "Result | None" = None, until: int | 
     return fig
 
 
+def plot_hindcast(hc: "Hindcast", indicators: Sequence[str] | None = None) -> "Figure":
+    """:func:`plot_fit` of a hindcast: fitted values filled, scored ones hollow after the cut-off."""
+    both = pd.concat([hc.calibration.residuals, hc.predictions], ignore_index=True)
+    return plot_fit(hc.calibration, hc.ensemble, until=hc.until, observations=both, indicators=indicators)
+
+
 def plot_series(cal: "Calibration", ensemble: "Result | None", groups: Sequence[str],
                 observations: pd.DataFrame | None = None, until: int | None = None,
                 events: Sequence[str] = KEY_EVENTS, start: str = "2000-01-01", end: str = "2025-01-01",
@@ -229,7 +248,13 @@ def plot_series(cal: "Calibration", ensemble: "Result | None", groups: Sequence[
             ax.set_ylabel(_units_label(part, fam), fontsize=9)
             ax.set_xlim(pd.Timestamp(start), pd.Timestamp(end))
             if fam == "log":
+                from matplotlib.ticker import FuncFormatter
+
                 ax.set_yscale("log")
+                plain = FuncFormatter(lambda v, _: f"{v:g}")
+                ax.yaxis.set_major_formatter(plain)
+                ax.yaxis.set_minor_formatter(plain)
+                ax.tick_params(axis="y", which="minor", labelsize=7)
             ax.legend(fontsize=7, loc="best")
         key_text = "; ".join(f"{k} {catalog[e].title}" for e, k in numbers.items())
         fig.text(0.01, 0.0, _wrap("Events: " + key_text, 150), fontsize=7, va="top")
