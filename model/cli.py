@@ -85,8 +85,8 @@ def _build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--format", choices=("table", "csv"), default="table")
 
     app = sub.add_parser("app", help="start the classroom web page")
-    app.add_argument("--port", type=_positive("--port", 0), default=8765)
-    app.add_argument("--host", default="127.0.0.1")
+    app.add_argument("--port", type=_positive("--port", 0), default=8765, help="port (default: 8765)")
+    app.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     from .explore import add_commands as _explore
     _COMMANDS.update(_explore(sub))
     from .calibrate import add_commands; add_commands(sub)  # noqa: E702
