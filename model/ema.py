@@ -181,13 +181,23 @@ class Discovery:
         """The restricted dimensions of the chosen box: ``min, max, qp_lower, qp_upper`` per parameter.
 
         ``qp_*`` are PRIM's quasi-p-values of each restriction (small: the
-        restriction is unlikely to be chance). Categorical limits are sets.
+        restriction is unlikely to be chance; NaN: that side is not
+        restricted). For a categorical parameter ``min`` holds the set of
+        values kept and ``max`` is empty.
         """
-        _, lims = self.box.inspect(style="data")[0]
-        lims = lims.copy()
-        lims.columns = ["min", "max", "qp_lower", "qp_upper"]
-        lims.index.name = "parameter"
-        return lims
+        box = self.box
+        lims = box.box_lims[box._cur_box]
+        rows = {}
+        for name, qp in dict(box.qp[box._cur_box]).items():
+            low, high = lims[name].iloc[0], lims[name].iloc[1]
+            qp = [np.nan if q is None or q < 0 else float(q) for q in qp]
+            if isinstance(low, set):
+                rows[name] = {"min": sorted(low), "max": None, "qp_lower": qp[0], "qp_upper": qp[-1]}
+            else:
+                rows[name] = {"min": float(low), "max": float(high), "qp_lower": qp[0], "qp_upper": qp[-1]}
+        frame = pd.DataFrame.from_dict(rows, orient="index", columns=["min", "max", "qp_lower", "qp_upper"])
+        frame.index.name = "parameter"
+        return frame
 
     def summary(self) -> dict[str, float]:
         """Coverage, density, mass and restricted dimensions of the chosen box."""
@@ -220,6 +230,12 @@ def discover(experiments: pd.DataFrame, outcomes: Mapping[str, np.ndarray], outc
     x = x.loc[:, x.nunique() > 1]
     finder = prim.Prim(x, hits, threshold=density, peel_alpha=peel_alpha)
     box = finder.find_box()
+    if box.res_dim == 0:
+        best = prim.Prim(x, hits, threshold=1e-9, peel_alpha=peel_alpha).find_box()
+        reach = float(best.peeling_trajectory["density"].max())
+        raise ScenarioError("relsim", "density", f"PRIM found no box with density >= {density}: the densest box "
+                            f"on the peeling trajectory reaches {reach:.2f} (cases of interest: {hits.mean():.0%}); "
+                            "lower the density or choose another threshold")
     if significance is not None:
         for name, qp in dict(box.qp[box._cur_box]).items():
             values = [v for v in qp if v is not None and v >= 0 and not np.isnan(v)]

@@ -930,7 +930,7 @@ def plot_sensitivity(result: Sensitivity, outcomes: Sequence[str] | None = None)
     axes[0].legend(fontsize=9, loc="lower right")
     fig.suptitle(f"{result.metadata.get('scenario', '')}: {result.method} sensitivity "
                  f"({len(result.samples)} runs)", fontsize=12)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.97))
     return fig
 
 
@@ -972,7 +972,7 @@ def plot_sweep(result: Sweep, outcomes: Sequence[str] | None = None):
                 if j == 0:
                     ax.set_ylabel(name, fontsize=8)
     fig.suptitle(f"{result.metadata.get('scenario', '')}: {result.kind} sweep ({len(t)} points)", fontsize=12)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.97))
     return fig
 
 
@@ -990,7 +990,7 @@ def plot_waterfall(result: Attribution, top: int = 8):
         _waterfall(ax, result, name, top)
     fig.suptitle(f"{result.metadata.get('scenario', '')}: event contributions at {result.at} "
                  f"({'leave-one-out' if result.method == 'loo' else 'Shapley values'})", fontsize=12)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.97))
     return fig
 
 
