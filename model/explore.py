@@ -793,7 +793,7 @@ MAX_SHAPLEY = 10
 
 
 def attribute(scenario: Scenario | str | Path, at: str, events: Sequence[str] | str | None = None,
-              method: str = "loo", removal: str = "drop", replicates: int = 100,
+              method: str = "loo", removal: str = "zero", replicates: int = 100,
               seed: int | None = None, workers: int | None = 1, scheduler: str | None = None,
               progress: bool = False) -> Attribution:
     """What each chosen event contributed to each index at ``at`` (a date or a year).
@@ -808,6 +808,11 @@ def attribute(scenario: Scenario | str | Path, at: str, events: Sequence[str] | 
     averaged over every order of adding the chosen events, and the
     contributions add up exactly to the level with all of them minus the level
     without any. Events not chosen stay in every run.
+
+    ``removal="zero"`` (the default) keeps a removed event on the calendar
+    with its effects scaled to zero, so the paired runs split time at the same
+    moments and share all their noise; ``"drop"`` removes it and its
+    follow-ups (see :func:`without_events`).
     """
     sc = _as_scenario(scenario)
     seed = sc.run.seed if seed is None else int(seed)
@@ -1078,7 +1083,8 @@ def add_commands(sub) -> dict[str, Callable]:
     at.add_argument("--at", required=True, help="a date YYYY-MM-DD (the record on or before it) or a year YYYY")
     at.add_argument("--events", default="all", help="comma-separated event ids, or 'all' up to --at (default)")
     at.add_argument("--method", choices=("loo", "shapley"), default="loo")
-    at.add_argument("--removal", choices=("drop", "zero"), default="drop")
+    at.add_argument("--removal", choices=("zero", "drop"), default="zero",
+                    help="zero: scale the event's effects to 0 (default); drop: remove it and its follow-ups")
     at.add_argument("--top", type=_positive("--top"), default=8, help="events drawn one by one in the waterfall")
     at.set_defaults(func=_cmd_attribute)
     return {"sensitivity": _cmd_sensitivity, "sweep": _cmd_sweep, "attribute": _cmd_attribute}
