@@ -932,13 +932,25 @@ def _markdown(frame: pd.DataFrame) -> str:
             if isinstance(v, (bool, np.bool_)):
                 cells.append("yes" if v else "")
             elif isinstance(v, (float, np.floating)):
-                v = float(v)
-                cells.append("" if not np.isfinite(v) else str(int(v)) if v.is_integer() and abs(v) < 1e6
-                             else _fmt(v))
+                cells.append(_cell(float(v)))
             else:
-                cells.append(f"`{v}`" if isinstance(v, str) and (":" in v or "|" in v or "_" in v) else str(v))
+                code = isinstance(v, str) and any(c in v for c in ":|_.") and " " not in v
+                cells.append(f"`{v}`" if code else str(v))
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return "\n".join(lines)
+
+
+def _cell(v: float) -> str:
+    """A number for a table: 4 significant digits, whole numbers plain, round-off zeros as 0."""
+    if not np.isfinite(v):
+        return ""
+    if abs(v) < 1e-9:
+        return "0"
+    if v.is_integer() and abs(v) < 1e6:
+        return str(int(v))
+    if abs(v) >= 1000:
+        return f"{v:,.0f}"
+    return f"{v:.4g}"
 
 
 def report_calibration(cal: Calibration, command: str = "") -> str:
@@ -948,19 +960,27 @@ def report_calibration(cal: Calibration, command: str = "") -> str:
     by_series = (res.groupby(["indicator", "family", "group"], as_index=False)
                  .agg(n=("residual", "size"), rms_residual=("r2", lambda v: float(np.sqrt(v.mean()))),
                       first=("year", "min"), last=("year", "max")))
+    single = int((by_series["n"] == 1).sum())
+    by_series = by_series[by_series["n"] > 1]
     big = res.reindex(res["residual"].abs().sort_values(ascending=False).index).head(12)
     out = [f"# Calibration of `{cal.base.name}`", ""]
     if command:
         out += [f"`{command}`", ""]
     out += [f"{len(cal.residuals)} observations, {cal.residuals['year'].min()}–{cal.residuals['year'].max()}; "
-            f"dispersion {cal.info.get('dispersion', 1):.2f}; optimiser: {cal.info.get('message', '')}", ""]
+            f"log-likelihood {cal.info.get('loglik', float('nan')):.1f}; dispersion {cal.info.get('dispersion', 1):.2f}; "
+            f"{cal.info.get('evaluations', 0)} model runs; optimiser: {cal.info.get('message', '')}", ""]
+    if cal.info.get("held"):
+        out += ["Not fitted (the event comes after the last observation; judgement kept): "
+                + ", ".join(f"`{h}`" for h in cal.info["held"]), ""]
     if len(cal.estimates):
         out += ["## Model parameters", "", _markdown(cal.estimates), ""]
         out += ["## Correlation of the estimates", "",
                 _markdown(cal.correlation.round(2).reset_index().rename(columns={"index": "parameter"})), ""]
     out += ["## Measurement slopes and trends", "", _markdown(slopes.drop(columns="key")), "",
             "## Noise", "", _markdown(cal.noise), "",
-            "## Residuals by series (standardised or deviance)", "", _markdown(by_series), "",
+            "## Residuals by series (standardised or deviance)", "",
+            f"Root mean square of the residuals of each series with two or more values ({single} series "
+            "with a single value fit exactly: their offset absorbs it).", "", _markdown(by_series), "",
             "## Largest residuals", "",
             _markdown(big[["period", "group", "value", "unit", "x", "fitted", "residual"]]), ""]
     if "trade:log" in cal.fit.slopes:
