@@ -236,6 +236,16 @@ def test_shapley_values_add_up_and_agree_with_leave_one_out_without_interactions
     assert a[("west", "s400-delivery-2019")] == pytest.approx(b[("west", "s400-delivery-2019")], abs=0.3)
 
 
+def test_scaling_to_zero_shares_every_random_number_dropping_does_not(baseline):
+    """West is untouched by the sanctions: exactly zero when scaled to zero, re-drawn noise when dropped."""
+    zero = ex.attribute(baseline, "2016", ["russian-sanctions-2015"], replicates=10, removal="zero")
+    drop = ex.attribute(baseline, "2016", ["russian-sanctions-2015"], replicates=10, removal="drop")
+    west = {name: r.contributions.set_index(["indicator", "event"]).loc[("west", "russian-sanctions-2015")]
+            for name, r in (("zero", zero), ("drop", drop))}
+    assert west["zero"]["mean"] == 0.0 and west["zero"]["sd"] == 0.0
+    assert west["drop"]["sd"] > 0.0
+
+
 def test_removing_an_added_event_removes_its_follow_ups():
     sc = model.load_scenario(SCENARIOS / "ukraine-ceasefire-2026.toml")
     gone = ex.without_events(sc, ["ukraine-ceasefire-2026"])
