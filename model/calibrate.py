@@ -27,7 +27,8 @@ import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -84,11 +85,11 @@ DATA_END = "2024-12-31"
 class Param:
     """One model parameter to fit: its place in the scenario and its bounds."""
 
-    name: str                 # indices.trade.half_life, spillover.trade.security, events.scale.<id>, damping
-    path: tuple[str, ...]     # keys in the scenario dict
+    name: str  # indices.trade.half_life, spillover.trade.security, events.scale.<id>, damping
+    path: tuple[str, ...]  # keys in the scenario dict
     lower: float
     upper: float
-    log: bool = False         # searched on the log scale (half-lives)
+    log: bool = False  # searched on the log scale (half-lives)
 
     def internal(self, value: float) -> float:
         return math.log(value) if self.log else float(value)
@@ -136,7 +137,9 @@ def _centre(d: dict) -> float:
 
 def _known_names(scenario: model.Scenario) -> list[str]:
     names = [f"indices.{k}.{a}" for k in scenario.indicators for a in _INDEX_ATTRS]
-    names += [f"spillover.{i}.{j}" for i in scenario.indicators for j in scenario.indicators if i != j]
+    names += [
+        f"spillover.{i}.{j}" for i in scenario.indicators for j in scenario.indicators if i != j
+    ]
     names += [f"events.scale.{e.id}" for e in scenario.timeline()]
     return names + ["damping"]
 
@@ -167,13 +170,27 @@ def parse_params(spec: str | Iterable[str] | None, scenario: model.Scenario) -> 
             parts = ["indices"] + parts
         if parts[0] == "scale" and len(parts) >= 2:
             parts = ["events"] + parts
-        if parts[:2] == ["events", "scale"] and len(parts) > 3:  # an id never has dots, but be clear
+        if (
+            parts[:2] == ["events", "scale"] and len(parts) > 3
+        ):  # an id never has dots, but be clear
             parts = parts[:2] + [".".join(parts[2:])]
         param = None
-        if len(parts) == 3 and parts[0] == "indices" and parts[1] in indices and parts[2] in _INDEX_ATTRS:
-            param = Param(".".join(parts), tuple(parts), *_INDEX_ATTRS[parts[2]], log=parts[2] == "half_life")
-        elif (len(parts) == 3 and parts[0] == "spillover" and parts[1] in indices and parts[2] in indices
-              and parts[1] != parts[2]):
+        if (
+            len(parts) == 3
+            and parts[0] == "indices"
+            and parts[1] in indices
+            and parts[2] in _INDEX_ATTRS
+        ):
+            param = Param(
+                ".".join(parts), tuple(parts), *_INDEX_ATTRS[parts[2]], log=parts[2] == "half_life"
+            )
+        elif (
+            len(parts) == 3
+            and parts[0] == "spillover"
+            and parts[1] in indices
+            and parts[2] in indices
+            and parts[1] != parts[2]
+        ):
             param = Param(".".join(parts), tuple(parts), *_BOUNDS["spillover"])
         elif len(parts) == 3 and parts[:2] == ["events", "scale"] and parts[2] in events:
             param = Param(".".join(parts), tuple(parts), *_BOUNDS["scale"])
@@ -182,9 +199,13 @@ def parse_params(spec: str | Iterable[str] | None, scenario: model.Scenario) -> 
         if param is None:
             close = difflib.get_close_matches(item, _known_names(scenario), n=2, cutoff=0.6)
             hint = f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
-            raise ScenarioError("relsim", "--fit", f"unknown parameter {item!r}{hint}; use "
-                                "indices.<index>.half_life|baseline|initial, spillover.<index>.<index>, "
-                                "events.scale.<event id> or damping")
+            raise ScenarioError(
+                "relsim",
+                "--fit",
+                f"unknown parameter {item!r}{hint}; use "
+                "indices.<index>.half_life|baseline|initial, spillover.<index>.<index>, "
+                "events.scale.<event id> or damping",
+            )
         if param.name in {p.name for p in out}:
             raise ScenarioError("relsim", "--fit", f"parameter {param.name!r} given twice")
         out.append(param)
@@ -201,8 +222,9 @@ def _merge(base: dict, over: dict) -> dict:
     return out
 
 
-def with_params(scenario: model.Scenario, params: Sequence[Param], values: Sequence[float],
-                **run: Any) -> model.Scenario:
+def with_params(
+    scenario: model.Scenario, params: Sequence[Param], values: Sequence[float], **run: Any
+) -> model.Scenario:
     """``scenario`` with the parameters set to ``values`` (and ``run`` settings changed)."""
     data = scenario.to_dict()
     for p, v in zip(params, values):
@@ -219,15 +241,25 @@ def with_params(scenario: model.Scenario, params: Sequence[Param], values: Seque
 class _Problem:
     """Model parameters -> index values at the observations -> measurement residuals."""
 
-    def __init__(self, scenario: model.Scenario, params: Sequence[Param], obs: Observations,
-                 trend: Sequence[str] | None) -> None:
+    def __init__(
+        self,
+        scenario: model.Scenario,
+        params: Sequence[Param],
+        obs: Observations,
+        trend: Sequence[str] | None,
+    ) -> None:
         self.base = scenario
         self.params = list(params)
         self.run = {"noise": False, "record": "monthly", "replicates": 1}
-        end = max(pd.Timestamp(DATA_END), obs.frame["end"].max() if len(obs) else pd.Timestamp(DATA_END))
+        end = max(
+            pd.Timestamp(DATA_END), obs.frame["end"].max() if len(obs) else pd.Timestamp(DATA_END)
+        )
         end = end + pd.offsets.MonthBegin(1)
         # a shorter run is faster; it must still hold every dated setting of the scenario (a policy start)
-        for candidate in (end, max(end, pd.Timestamp(scenario.policy.start) + pd.Timedelta(days=1))):
+        for candidate in (
+            end,
+            max(end, pd.Timestamp(scenario.policy.start) + pd.Timedelta(days=1)),
+        ):
             if candidate.date() >= scenario.run.end:
                 break
             try:
@@ -247,7 +279,9 @@ class _Problem:
 
     def start(self) -> np.ndarray:
         """The scenario's values, on the search scale."""
-        return np.array([p.internal(min(max(p.value(self.base), p.lower), p.upper)) for p in self.params])
+        return np.array(
+            [p.internal(min(max(p.value(self.base), p.lower), p.upper)) for p in self.params]
+        )
 
     def natural(self, phi: Sequence[float]) -> np.ndarray:
         return np.array([p.natural(v) for p, v in zip(self.params, phi)])
@@ -277,7 +311,11 @@ class _Problem:
         return self.meas.solve(x).vector()
 
     def _n_prior(self) -> int:
-        return sum(len(self.meas.groups[k]) + 1 for k in self.meas.keys if self.meas.family[k] not in GAUSSIAN)
+        return sum(
+            len(self.meas.groups[k]) + 1
+            for k in self.meas.keys
+            if self.meas.family[k] not in GAUSSIAN
+        )
 
     def dx(self, phi: np.ndarray) -> np.ndarray:
         """Central differences of the window means in each parameter (search scale)."""
@@ -332,7 +370,13 @@ class Calibration:
 
     def ensemble(self, replicates: int = 100, seed: int | None = None) -> model.Result:
         """The calibrated scenario run with its noise over the fitted years (for bands)."""
-        sc = with_params(self.base, self.params, self.theta, record="monthly", end=str(self.replay.metadata["end"]))
+        sc = with_params(
+            self.base,
+            self.params,
+            self.theta,
+            record="monthly",
+            end=str(self.replay.metadata["end"]),
+        )
         return model.simulate(sc, replicates=replicates, seed=seed)
 
     def to_toml(self, extends: str, name: str | None = None, command: str | None = None) -> str:
@@ -347,7 +391,8 @@ class Calibration:
         years = self.residuals["year"]
         lines = [
             f"# Model parameters fitted to the observed data in model/data/observed/ ({len(self.residuals)}",
-            f"# values, {years.min()}-{years.max()}" + (f", up to {self.until}" if self.until else "")
+            f"# values, {years.min()}-{years.max()}"
+            + (f", up to {self.until}" if self.until else "")
             + "); docs/VALIDATION.md describes the fit.",
         ]
         if command:
@@ -361,10 +406,15 @@ class Calibration:
         ]
         tables: dict[str, list[str]] = {}
         top: list[str] = []
-        for row, p in zip(self.estimates[self.estimates["fitted"]].itertuples(index=False), self.params):
-            note = (f"  # s.e. {_fmt(row.se)}, 95% interval {_fmt(row.ci_low)}-{_fmt(row.ci_high)}; "
-                    f"judgement {_fmt(row.judgement)}" + ("; at a bound of the search" if row.at_bound else "")
-                    + ("; weakly identified" if row.weak and not row.at_bound else ""))
+        for row, p in zip(
+            self.estimates[self.estimates["fitted"]].itertuples(index=False), self.params
+        ):
+            note = (
+                f"  # s.e. {_fmt(row.se)}, 95% interval {_fmt(row.ci_low)}-{_fmt(row.ci_high)}; "
+                f"judgement {_fmt(row.judgement)}"
+                + ("; at a bound of the search" if row.at_bound else "")
+                + ("; weakly identified" if row.weak and not row.at_bound else "")
+            )
             if len(p.path) == 1:
                 top.append(f"{p.path[0]} = {_fmt(row.estimate)}{note}")
                 continue
@@ -378,18 +428,24 @@ class Calibration:
 
     def _description(self) -> str:
         fitted = ", ".join(p.name for p in self.params) or "no model parameter"
-        return (f"{self.base.name} with {fitted} fitted to the observed trade, gas and proxy series "
-                f"({'all years' if self.until is None else f'up to {self.until}'}); "
-                "all other values are judgement.")
+        return (
+            f"{self.base.name} with {fitted} fitted to the observed trade, gas and proxy series "
+            f"({'all years' if self.until is None else f'up to {self.until}'}); "
+            "all other values are judgement."
+        )
 
     def summary(self) -> str:
         """A plain-text report: the estimates, the slopes and the noise."""
-        out = [f"fitted {len(self.residuals)} observations in {len(self.fit.offsets)} groups"
-               + (f" (years <= {self.until})" if self.until else "")
-               + f"; {self.info.get('evaluations', 0)} model runs; {self.info.get('message', '')}"]
+        out = [
+            f"fitted {len(self.residuals)} observations in {len(self.fit.offsets)} groups"
+            + (f" (years <= {self.until})" if self.until else "")
+            + f"; {self.info.get('evaluations', 0)} model runs; {self.info.get('message', '')}"
+        ]
         if self.info.get("held"):
-            out[0] += ("\nnot fitted (the event comes after the last observation; judgement kept): "
-                       + ", ".join(self.info["held"]))
+            out[0] += (
+                "\nnot fitted (the event comes after the last observation; judgement kept): "
+                + ", ".join(self.info["held"])
+            )
         if len(self.estimates):
             out.append(self.estimates.to_string(index=False, float_format=lambda v: _fmt(v)))
         m = self.measurement[self.measurement["parameter"].str.startswith(("slope:", "trend:"))]
@@ -414,9 +470,15 @@ def _toml_str(text: str) -> str:
 # --------------------------------------------------------------------------- calibrate
 
 
-def calibrate(scenario: model.Scenario, fit: str | Iterable[str] | None = None, *,
-              observed: pd.DataFrame | Observations | None = None, until: int | None = None,
-              trend: Sequence[str] | None = None, max_evaluations: int = 400) -> Calibration:
+def calibrate(
+    scenario: model.Scenario,
+    fit: str | Iterable[str] | None = None,
+    *,
+    observed: pd.DataFrame | Observations | None = None,
+    until: int | None = None,
+    trend: Sequence[str] | None = None,
+    max_evaluations: int = 400,
+) -> Calibration:
     """Fit ``fit`` (names, see :func:`parse_params`; default :data:`DEFAULT_FIT`) to the observations.
 
     ``observed`` is a tidy frame like :func:`model.observed.load_observed`
@@ -431,13 +493,22 @@ def calibrate(scenario: model.Scenario, fit: str | Iterable[str] | None = None, 
     obs = _observations(observed, scenario)
     obs = obs.until(until)
     if len(obs) == 0:
-        raise ScenarioError("relsim", "--until", f"no observations up to {until}: the data start in "
-                            f"{int(_observations(observed, scenario).frame['year'].min())}")
+        raise ScenarioError(
+            "relsim",
+            "--until",
+            f"no observations up to {until}: the data start in "
+            f"{int(_observations(observed, scenario).frame['year'].min())}",
+        )
     # an event after the last observation leaves no trace in the data: its scale stays judgement
     last = obs.frame["end"].max()
     dates = {e.id: e.date for e in scenario.timeline() if e.date is not None}
-    held = [p for p in params if p.path[:2] == ("events", "scale") and p.path[2] in dates
-            and pd.Timestamp(dates[p.path[2]]) > last]
+    held = [
+        p
+        for p in params
+        if p.path[:2] == ("events", "scale")
+        and p.path[2] in dates
+        and pd.Timestamp(dates[p.path[2]]) > last
+    ]
     params = [p for p in params if p not in held]
     prob = _Problem(scenario, params, obs, trend)
     phi = prob.start()
@@ -448,13 +519,23 @@ def calibrate(scenario: model.Scenario, fit: str | Iterable[str] | None = None, 
         lower = np.array([p.bounds[0] for p in params])
         upper = np.array([p.bounds[1] for p in params])
         for _ in range(2):  # refit once with the noise re-estimated at the optimum
-            res = least_squares(prob.residuals, phi, bounds=(lower, upper), diff_step=1e-4, method="trf",
-                                max_nfev=max_evaluations, xtol=1e-4, ftol=1e-6)
+            res = least_squares(
+                prob.residuals,
+                phi,
+                bounds=(lower, upper),
+                diff_step=1e-4,
+                method="trf",
+                max_nfev=max_evaluations,
+                xtol=1e-4,
+                ftol=1e-6,
+            )
             moved = np.max(np.abs(res.x - phi))
             phi = res.x
             before = dict(meas.sigma)
             meas.settle(prob.x(phi))
-            if moved < 1e-3 or all(abs(meas.sigma[b] - before[b]) < 0.02 * before[b] for b in meas.blocks):
+            if moved < 1e-3 or all(
+                abs(meas.sigma[b] - before[b]) < 0.02 * before[b] for b in meas.blocks
+            ):
                 break
         info = {"message": res.message, "success": bool(res.success)}
     x = prob.x(phi)
@@ -472,42 +553,97 @@ def calibrate(scenario: model.Scenario, fit: str | Iterable[str] | None = None, 
     # natural scale: delta method for the s.e., the interval mapped from the search scale
     grad = np.array([q.natural(v) if q.log else 1.0 for q, v in zip(params, phi)])
     se = se_int[:p] * grad
-    lo_int = np.maximum(phi - 1.96 * se_int[:p], [q.bounds[0] for q in params]) if p else np.zeros(0)
-    hi_int = np.minimum(phi + 1.96 * se_int[:p], [q.bounds[1] for q in params]) if p else np.zeros(0)
-    at_bound = np.array([np.isclose(v, q.bounds[0], atol=1e-6) or np.isclose(v, q.bounds[1], atol=1e-6)
-                         for v, q in zip(phi, params)], dtype=bool)
-    estimates = pd.DataFrame({
-        "parameter": [q.name for q in params], "judgement": judgement, "estimate": theta, "se": se,
-        "ci_low": prob.natural(lo_int), "ci_high": prob.natural(hi_int), "at_bound": at_bound,
-        "fitted": True,
-    })
+    lo_int = (
+        np.maximum(phi - 1.96 * se_int[:p], [q.bounds[0] for q in params]) if p else np.zeros(0)
+    )
+    hi_int = (
+        np.minimum(phi + 1.96 * se_int[:p], [q.bounds[1] for q in params]) if p else np.zeros(0)
+    )
+    at_bound = np.array(
+        [
+            np.isclose(v, q.bounds[0], atol=1e-6) or np.isclose(v, q.bounds[1], atol=1e-6)
+            for v, q in zip(phi, params)
+        ],
+        dtype=bool,
+    )
+    estimates = pd.DataFrame(
+        {
+            "parameter": [q.name for q in params],
+            "judgement": judgement,
+            "estimate": theta,
+            "se": se,
+            "ci_low": prob.natural(lo_int),
+            "ci_high": prob.natural(hi_int),
+            "at_bound": at_bound,
+            "fitted": True,
+        }
+    )
     # weakly identified: the s.e. is half the estimate or more (on the search scale for half-lives)
-    rel = np.array([se_int[j] if q.log else se[j] / max(abs(theta[j]), 1e-9) for j, q in enumerate(params)])
+    rel = np.array(
+        [se_int[j] if q.log else se[j] / max(abs(theta[j]), 1e-9) for j, q in enumerate(params)]
+    )
     estimates["weak"] = (rel >= 0.5) | at_bound if p else np.zeros(0, bool)
     if held:
         info["held"] = [q.name for q in held]
         values = [q.value(scenario) for q in held]
-        estimates = pd.concat([estimates, pd.DataFrame({
-            "parameter": info["held"], "judgement": values, "estimate": values, "se": np.nan, "ci_low": np.nan,
-            "ci_high": np.nan, "at_bound": False, "fitted": False, "weak": True})], ignore_index=True)
+        estimates = pd.concat(
+            [
+                estimates,
+                pd.DataFrame(
+                    {
+                        "parameter": info["held"],
+                        "judgement": values,
+                        "estimate": values,
+                        "se": np.nan,
+                        "ci_low": np.nan,
+                        "ci_high": np.nan,
+                        "at_bound": False,
+                        "fitted": False,
+                        "weak": True,
+                    }
+                ),
+            ],
+            ignore_index=True,
+        )
     corr = cov[:p, :p] / np.outer(se_int[:p], se_int[:p]) if p else np.zeros((0, 0))
-    correlation = pd.DataFrame(corr, index=[q.name for q in params], columns=[q.name for q in params])
+    correlation = pd.DataFrame(
+        corr, index=[q.name for q in params], columns=[q.name for q in params]
+    )
     measurement = _measurement_table(fitted, names, se_int[p:], meas)
-    noise = pd.DataFrame([(b, fitted.sigma[b], int((meas._block == b).sum())) for b in meas.blocks],
-                         columns=["block", "sigma", "n"])
+    noise = pd.DataFrame(
+        [(b, fitted.sigma[b], int((meas._block == b).sum())) for b in meas.blocks],
+        columns=["block", "sigma", "n"],
+    )
     calibrated = with_params(scenario, params, theta)
     replay = prob.simulate(phi)
     residuals = _residual_frame(obs, x, fitted)
-    return Calibration(calibrated, scenario, params, estimates, measurement, noise, residuals, correlation,
-                       fitted, meas, obs, until, x, replay, info)
+    return Calibration(
+        calibrated,
+        scenario,
+        params,
+        estimates,
+        measurement,
+        noise,
+        residuals,
+        correlation,
+        fitted,
+        meas,
+        obs,
+        until,
+        x,
+        replay,
+        info,
+    )
 
 
 def _observations(observed, scenario: model.Scenario) -> Observations:
     if isinstance(observed, Observations):
         obs = observed
         frame = obs.frame[obs.frame["indicator"].isin(scenario.indicators)]
-        return Observations(frame[frame["start"] >= pd.Timestamp(scenario.run.start)].reset_index(drop=True),
-                            obs.excluded)
+        return Observations(
+            frame[frame["start"] >= pd.Timestamp(scenario.run.start)].reset_index(drop=True),
+            obs.excluded,
+        )
     return prepare(observed, indicators=scenario.indicators, start=scenario.run.start)
 
 
@@ -524,23 +660,47 @@ def _covariance(J: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, float]:
     return cov * phi, phi
 
 
-def _measurement_table(fit: Fit, names: list[str], se: np.ndarray, meas: Measurement) -> pd.DataFrame:
+def _measurement_table(
+    fit: Fit, names: list[str], se: np.ndarray, meas: Measurement
+) -> pd.DataFrame:
     se_of = dict(zip(names, se))
     rows = []
     for key in meas.keys:
         for g in meas.groups[key]:
-            rows.append((f"offset:{g}", key, fit.offsets[g], se_of.get(f"offset:{g}", np.nan), False))
+            rows.append(
+                (f"offset:{g}", key, fit.offsets[g], se_of.get(f"offset:{g}", np.nan), False)
+            )
         s = fit.slopes[key]
         rows.append((f"slope:{key}", key, s, se_of.get(f"slope:{key}", np.nan), s <= 0))
         if key in fit.trends:
-            rows.append((f"trend:{key}", key, fit.trends[key], se_of.get(f"trend:{key}", np.nan), False))
+            rows.append(
+                (f"trend:{key}", key, fit.trends[key], se_of.get(f"trend:{key}", np.nan), False)
+            )
     return pd.DataFrame(rows, columns=["parameter", "key", "estimate", "se", "at_bound"])
 
 
 def _residual_frame(obs: Observations, x: np.ndarray, fit: Fit) -> pd.DataFrame:
     f = obs.frame
-    out = f[["date", "year", "period", "series", "group", "key", "block", "indicator", "family", "basis", "frequency",
-             "value", "unit", "y", "exposure", "sign"]].copy()
+    out = f[
+        [
+            "date",
+            "year",
+            "period",
+            "series",
+            "group",
+            "key",
+            "block",
+            "indicator",
+            "family",
+            "basis",
+            "frequency",
+            "value",
+            "unit",
+            "y",
+            "exposure",
+            "sign",
+        ]
+    ].copy()
     out["x"] = x
     out["fitted"] = point_prediction(f, fit.eta)
     out["residual"] = fit.residuals
@@ -571,9 +731,17 @@ class Hindcast:
     unscored: pd.DataFrame
 
 
-def hindcast(scenario: model.Scenario, until: int, fit: str | Iterable[str] | None = None, *,
-             observed: pd.DataFrame | Observations | None = None, replicates: int = 100,
-             seed: int | None = None, trend: Sequence[str] | None = None, draws: int = 20) -> Hindcast:
+def hindcast(
+    scenario: model.Scenario,
+    until: int,
+    fit: str | Iterable[str] | None = None,
+    *,
+    observed: pd.DataFrame | Observations | None = None,
+    replicates: int = 100,
+    seed: int | None = None,
+    trend: Sequence[str] | None = None,
+    draws: int = 20,
+) -> Hindcast:
     """Fit on the observations up to ``until`` and score those after it.
 
     The model parameters ``fit`` and the measurement parameters are fitted on
@@ -587,18 +755,34 @@ def hindcast(scenario: model.Scenario, until: int, fit: str | Iterable[str] | No
     obs = _observations(observed, scenario)
     later = obs.after(until)
     if len(later) == 0:
-        raise ScenarioError("relsim", "--until", f"no observations after {until} to score (the data end in "
-                            f"{int(obs.frame['year'].max())})")
+        raise ScenarioError(
+            "relsim",
+            "--until",
+            f"no observations after {until} to score (the data end in "
+            f"{int(obs.frame['year'].max())})",
+        )
     cal = calibrate(scenario, fit, observed=obs, until=until, trend=trend)
-    judge = calibrate(scenario, "none", observed=obs, until=until, trend=trend) if cal.params else cal
+    judge = (
+        calibrate(scenario, "none", observed=obs, until=until, trend=trend) if cal.params else cal
+    )
     seen = set(cal.fit.offsets)
-    test = later.frame[later.frame["group"].isin(seen) & later.frame["key"].isin(cal.fit.slopes)].reset_index(drop=True)
-    unscored = (later.frame[~later.frame.index.isin(later.frame.index[later.frame["group"].isin(seen)])]
-                .groupby(["series", "indicator", "family"], as_index=False).size().rename(columns={"size": "n"}))
+    test = later.frame[
+        later.frame["group"].isin(seen) & later.frame["key"].isin(cal.fit.slopes)
+    ].reset_index(drop=True)
+    unscored = (
+        later.frame[~later.frame.index.isin(later.frame.index[later.frame["group"].isin(seen)])]
+        .groupby(["series", "indicator", "family"], as_index=False)
+        .size()
+        .rename(columns={"size": "n"})
+    )
     if test.empty:
-        raise ScenarioError("relsim", "--until", f"none of the series observed after {until} was observed up to it")
+        raise ScenarioError(
+            "relsim", "--until", f"none of the series observed after {until} was observed up to it"
+        )
     # the ensemble: the calibrated scenario with its noise, over the same record dates
-    ens_sc = with_params(scenario, cal.params, cal.theta, record="monthly", end=str(cal.replay.metadata["end"]))
+    ens_sc = with_params(
+        scenario, cal.params, cal.theta, record="monthly", end=str(cal.replay.metadata["end"])
+    )
     ens = model.simulate(ens_sc, replicates=replicates, seed=seed)
     M = averaging_matrix(test, ens.dates)
     col = np.array([ens.indicators.index(k) for k in test["indicator"]], dtype=int)
@@ -614,8 +798,26 @@ def hindcast(scenario: model.Scenario, until: int, fit: str | Iterable[str] | No
     eta = meas.linear_predictor(cal.fit, test, x_det)
     x_jdg = np.einsum("it,ti->i", M_det, judge.replay.paths[0][:, col_det])
     eta_j = judge.model_fit.linear_predictor(judge.fit, test, x_jdg)
-    pred = test[["date", "year", "period", "series", "group", "key", "block", "indicator", "family", "basis", "frequency",
-                 "value", "unit", "y", "exposure", "sign"]].copy()
+    pred = test[
+        [
+            "date",
+            "year",
+            "period",
+            "series",
+            "group",
+            "key",
+            "block",
+            "indicator",
+            "family",
+            "basis",
+            "frequency",
+            "value",
+            "unit",
+            "y",
+            "exposure",
+            "sign",
+        ]
+    ].copy()
     pred["x"] = x_det
     pred["predicted"] = point_prediction(test, eta)
     pred["judgement"] = point_prediction(test, eta_j)
@@ -648,9 +850,16 @@ def _direction(pred: pd.DataFrame, cal: Calibration) -> np.ndarray:
     The previous value may be the last one before the cut-off (its fitted
     value is then the model's). NaN for a first value or an unchanged one.
     """
-    train = cal.residuals[["date", "group", "frequency", "y", "fitted"]].rename(columns={"fitted": "predicted"})
-    both = pd.concat([train.assign(pos=-1), pred[["date", "group", "frequency", "y", "predicted"]]
-                      .assign(pos=np.arange(len(pred)))], ignore_index=True)
+    train = cal.residuals[["date", "group", "frequency", "y", "fitted"]].rename(
+        columns={"fitted": "predicted"}
+    )
+    both = pd.concat(
+        [
+            train.assign(pos=-1),
+            pred[["date", "group", "frequency", "y", "predicted"]].assign(pos=np.arange(len(pred))),
+        ],
+        ignore_index=True,
+    )
     both = both.sort_values(["group", "frequency", "date"], kind="stable")
     out = np.full(len(pred), np.nan)
     for _, g in both.groupby(["group", "frequency"], sort=False):
@@ -674,25 +883,47 @@ def _scores(pred: pd.DataFrame, cal: Calibration) -> pd.DataFrame:
         within = g.groupby("group")["y"].transform("mean").to_numpy(float)
         within_p = g.groupby("group")["predicted"].transform("mean").to_numpy(float)
         dy, dp = y - within, p - within_p
-        corr = (float(np.corrcoef(dy, dp)[0, 1]) if len(g) >= 3 and dy.std() > 0 and dp.std() > 0 else np.nan)
+        corr = (
+            float(np.corrcoef(dy, dp)[0, 1])
+            if len(g) >= 3 and dy.std() > 0 and dp.std() > 0
+            else np.nan
+        )
         pers = g["persistence"].to_numpy(float)
         ok = np.isfinite(pers)
         inside50 = (y >= g["q25"]) & (y <= g["q75"])
         inside90 = (y >= g["q05"]) & (y <= g["q95"])
         hit = g["hit"].dropna()
-        rows.append({
-            "level": level, "name": name, "key": key, "n": len(g),
-            "rmse": float(np.sqrt(np.mean((y - p) ** 2))),
-            "rmse_judgement": float(np.sqrt(np.mean((y - g["judgement"].to_numpy(float)) ** 2))),
-            "rmse_persistence": float(np.sqrt(np.mean((y[ok] - pers[ok]) ** 2))) if ok.any() else np.nan,
-            "corr": corr, "direction": float(hit.mean()) if len(hit) else np.nan, "n_direction": len(hit),
-            "cover50": float(inside50.mean()), "cover90": float(inside90.mean()),
-            "crps": float(g["crps"].mean()),
-        })
+        rows.append(
+            {
+                "level": level,
+                "name": name,
+                "key": key,
+                "n": len(g),
+                "rmse": float(np.sqrt(np.mean((y - p) ** 2))),
+                "rmse_judgement": float(
+                    np.sqrt(np.mean((y - g["judgement"].to_numpy(float)) ** 2))
+                ),
+                "rmse_persistence": float(np.sqrt(np.mean((y[ok] - pers[ok]) ** 2)))
+                if ok.any()
+                else np.nan,
+                "corr": corr,
+                "direction": float(hit.mean()) if len(hit) else np.nan,
+                "n_direction": len(hit),
+                "cover50": float(inside50.mean()),
+                "cover90": float(inside90.mean()),
+                "crps": float(g["crps"].mean()),
+            }
+        )
 
-    keys = sorted(pred["key"].unique(), key=lambda k: (("trade", "energy", "security", "west").index(k.split(":")[0])
-                                                        if k.split(":")[0] in ("trade", "energy", "security", "west")
-                                                        else 9, FAMILIES.index(k.split(":")[1])))
+    keys = sorted(
+        pred["key"].unique(),
+        key=lambda k: (
+            ("trade", "energy", "security", "west").index(k.split(":")[0])
+            if k.split(":")[0] in ("trade", "energy", "security", "west")
+            else 9,
+            FAMILIES.index(k.split(":")[1]),
+        ),
+    )
     for key in keys:
         g = pred[pred["key"] == key]
         score("key", key, key, g)
@@ -706,26 +937,53 @@ def _scores(pred: pd.DataFrame, cal: Calibration) -> pd.DataFrame:
 
 def add_commands(sub) -> None:
     """Add ``calibrate`` and ``hindcast`` to the ``relsim`` sub-command parsers."""
-    cal = sub.add_parser("calibrate", help="fit model and measurement parameters to the observed data")
+    cal = sub.add_parser(
+        "calibrate", help="fit model and measurement parameters to the observed data"
+    )
     cal.add_argument("scenario", type=Path)
-    cal.add_argument("--fit", help="comma-separated parameters to fit (default: " + ",".join(DEFAULT_FIT)
-                     + "); 'none' fits the measurement model only")
+    cal.add_argument(
+        "--fit",
+        help="comma-separated parameters to fit (default: "
+        + ",".join(DEFAULT_FIT)
+        + "); 'none' fits the measurement model only",
+    )
     cal.add_argument("--until", type=_year, help="use only observations up to this year")
-    cal.add_argument("--out", type=Path, help="output folder (default: results/calibrate-<scenario name>)")
-    cal.add_argument("--toml", type=Path, help="where to write the calibrated scenario (default: OUT/calibrated.toml)")
-    cal.add_argument("--name", help="name of the calibrated scenario (default: the --toml file's stem)")
-    cal.add_argument("--trend", action="store_true", help="add a time trend to the trade and gas equations")
+    cal.add_argument(
+        "--out", type=Path, help="output folder (default: results/calibrate-<scenario name>)"
+    )
+    cal.add_argument(
+        "--toml",
+        type=Path,
+        help="where to write the calibrated scenario (default: OUT/calibrated.toml)",
+    )
+    cal.add_argument(
+        "--name", help="name of the calibrated scenario (default: the --toml file's stem)"
+    )
+    cal.add_argument(
+        "--trend", action="store_true", help="add a time trend to the trade and gas equations"
+    )
     cal.add_argument("--no-plots", action="store_true", help="skip the PNG plot")
     cal.set_defaults(func=_cmd_calibrate)
 
-    hc = sub.add_parser("hindcast", help="fit on the years up to --until and score the years after it")
+    hc = sub.add_parser(
+        "hindcast", help="fit on the years up to --until and score the years after it"
+    )
     hc.add_argument("scenario", type=Path)
     hc.add_argument("--until", type=_year, required=True, help="last year used for the fit")
     hc.add_argument("--fit", help="parameters to fit, as for calibrate")
-    hc.add_argument("--replicates", type=_count, default=100, help="ensemble size for the intervals (default 100)")
+    hc.add_argument(
+        "--replicates",
+        type=_count,
+        default=100,
+        help="ensemble size for the intervals (default 100)",
+    )
     hc.add_argument("--seed", type=_count, help="seed of the ensemble (default: the scenario's)")
-    hc.add_argument("--out", type=Path, help="output folder (default: results/hindcast-<scenario name>-<until>)")
-    hc.add_argument("--trend", action="store_true", help="add a time trend to the trade and gas equations")
+    hc.add_argument(
+        "--out", type=Path, help="output folder (default: results/hindcast-<scenario name>-<until>)"
+    )
+    hc.add_argument(
+        "--trend", action="store_true", help="add a time trend to the trade and gas equations"
+    )
     hc.add_argument("--no-plots", action="store_true", help="skip the PNG plot")
     hc.set_defaults(func=_cmd_hindcast)
 
@@ -738,7 +996,9 @@ def _year(text: str) -> int:
     except ValueError:
         raise argparse.ArgumentTypeError(f"--until must be a year (got {text!r})") from None
     if not 1990 <= year <= 2100:
-        raise argparse.ArgumentTypeError(f"--until must be a year between 1990 and 2100 (got {year})")
+        raise argparse.ArgumentTypeError(
+            f"--until must be a year between 1990 and 2100 (got {year})"
+        )
     return year
 
 
@@ -775,12 +1035,16 @@ def _cmd_calibrate(args) -> int:
     toml_path = args.toml or out / "calibrated.toml"
     name = args.name or (toml_path.stem if _valid_name(toml_path.stem) else None)
     extends = os.path.relpath(Path(args.scenario).resolve(), Path(toml_path).resolve().parent)
-    text = cal.to_toml(extends=Path(extends).as_posix(), name=name, command=_command_line(args, "calibrate"))
+    text = cal.to_toml(
+        extends=Path(extends).as_posix(), name=name, command=_command_line(args, "calibrate")
+    )
     figures = {}
     if not args.no_plots:
         ens = cal.ensemble(100)
-        figures = {"fit.png": _plot(lambda vp: vp.plot_fit(cal, ens)),
-                   "series.png": _plot(lambda vp: vp.plot_series(cal, ens, vp.MAIN_SERIES))}
+        figures = {
+            "fit.png": _plot(lambda vp: vp.plot_fit(cal, ens)),
+            "series.png": _plot(lambda vp: vp.plot_series(cal, ens, vp.MAIN_SERIES)),
+        }
     with atomic_output(out) as tmp:
         cal.estimates.to_csv(tmp / "estimates.csv", index=False, float_format="%.6g")
         cal.measurement.to_csv(tmp / "measurement.csv", index=False, float_format="%.6g")
@@ -798,9 +1062,13 @@ def _cmd_calibrate(args) -> int:
         tmp_toml.write_text(text)
         tmp_toml.replace(args.toml)
     print(cal.summary())
-    print(f"wrote {out}/: estimates.csv measurement.csv noise.csv residuals.csv excluded.csv correlation.csv "
-          f"report.md" + ("" if args.toml else " calibrated.toml") + "".join(" " + f for f in figures)
-          + (f"; and {args.toml}" if args.toml else ""))
+    print(
+        f"wrote {out}/: estimates.csv measurement.csv noise.csv residuals.csv excluded.csv correlation.csv "
+        f"report.md"
+        + ("" if args.toml else " calibrated.toml")
+        + "".join(" " + f for f in figures)
+        + (f"; and {args.toml}" if args.toml else "")
+    )
     return 0
 
 
@@ -808,8 +1076,14 @@ def _cmd_hindcast(args) -> int:
     from model.results import atomic_output
 
     scenario = model.load_scenario(args.scenario)
-    hc = hindcast(scenario, args.until, args.fit, replicates=args.replicates or 100, seed=args.seed,
-                  trend=TREND_KEYS if args.trend else None)
+    hc = hindcast(
+        scenario,
+        args.until,
+        args.fit,
+        replicates=args.replicates or 100,
+        seed=args.seed,
+        trend=TREND_KEYS if args.trend else None,
+    )
     out = args.out or Path("results") / f"hindcast-{scenario.name}-{args.until}"
     figure = None if args.no_plots else _plot(lambda vp: vp.plot_hindcast(hc))
     with atomic_output(out) as tmp:
@@ -821,8 +1095,10 @@ def _cmd_hindcast(args) -> int:
         if figure is not None:
             figure.savefig(tmp / "hindcast.png", dpi=110, bbox_inches="tight")
     print(score_table(hc.scores, level="key").to_string(index=False))
-    print(f"wrote {out}/: scores.csv predictions.csv estimates.csv unscored.csv report.md"
-          + ("" if figure is None else " hindcast.png"))
+    print(
+        f"wrote {out}/: scores.csv predictions.csv estimates.csv unscored.csv report.md"
+        + ("" if figure is None else " hindcast.png")
+    )
     return 0
 
 
@@ -856,11 +1132,13 @@ def annual_index(result: model.Result) -> pd.DataFrame:
     """Yearly means of the median (one column per index) of a result."""
     q = result.quantiles
     return q.assign(year=pd.DatetimeIndex(q["date"]).year).pivot_table(
-        index="year", columns="indicator", values="q50", aggfunc="mean")[list(result.indicators)]
+        index="year", columns="indicator", values="q50", aggfunc="mean"
+    )[list(result.indicators)]
 
 
-def big_moves(cal: Calibration, moves: Sequence[tuple[str, int, int]] = BIG_MOVES,
-              indicator: str = "trade") -> pd.DataFrame:
+def big_moves(
+    cal: Calibration, moves: Sequence[tuple[str, int, int]] = BIG_MOVES, indicator: str = "trade"
+) -> pd.DataFrame:
     """Observed and modelled log changes of each series (one basis each) over the ``moves``.
 
     For every series of ``indicator``'s ``log`` key observed in both years (an
@@ -882,23 +1160,46 @@ def big_moves(cal: Calibration, moves: Sequence[tuple[str, int, int]] = BIG_MOVE
             for y in (y1, y2):
                 gy = g[g["year"] == y]
                 if len(gy):
-                    gy = gy.sort_values(["frequency", "span"], ascending=[True, True])  # annual first
+                    gy = gy.sort_values(
+                        ["frequency", "span"], ascending=[True, True]
+                    )  # annual first
                     pick[y] = gy.iloc[0]
             if len(pick) < 2:
                 continue
             found = True
             obs = float(pick[y2]["y"] - pick[y1]["y"])
-            rows.append((label, group, f"{pick[y1]['period']} -> {pick[y2]['period']}", obs, slope * dx, dx,
-                         bool(np.sign(obs) == np.sign(slope * dx))))
+            rows.append(
+                (
+                    label,
+                    group,
+                    f"{pick[y1]['period']} -> {pick[y2]['period']}",
+                    obs,
+                    slope * dx,
+                    dx,
+                    bool(np.sign(obs) == np.sign(slope * dx)),
+                )
+            )
         if not found:
-            rows.append((label, "(no series observed in both years)", f"{y1} -> {y2}", np.nan, slope * dx, dx,
-                         np.nan))
-    return pd.DataFrame(rows, columns=["move", "series", "periods", "observed", "modelled", "index_change",
-                                       "same_sign"])
+            rows.append(
+                (
+                    label,
+                    "(no series observed in both years)",
+                    f"{y1} -> {y2}",
+                    np.nan,
+                    slope * dx,
+                    dx,
+                    np.nan,
+                )
+            )
+    return pd.DataFrame(
+        rows,
+        columns=["move", "series", "periods", "observed", "modelled", "index_change", "same_sign"],
+    )
 
 
-def proxies_by_year(cal: Calibration, indicator: str, series: Sequence[str],
-                    years: Sequence[int] | None = None) -> pd.DataFrame:
+def proxies_by_year(
+    cal: Calibration, indicator: str, series: Sequence[str], years: Sequence[int] | None = None
+) -> pd.DataFrame:
     """The index's yearly mean (replay) beside the published values of ``series``, by year."""
     idx = annual_index(cal.replay)[indicator].rename(f"{indicator} index")
     f = cal.obs.frame
@@ -917,10 +1218,35 @@ def score_table(scores: pd.DataFrame, level: str | None = None, min_n: int = 1) 
     """The scores rounded for reading; ``level`` = ``"key"`` or ``"series"``; series with ``n >= min_n``."""
     s = scores if level is None else scores[scores["level"] == level]
     s = s[s["n"] >= min_n]
-    cols = ["name", "n", "rmse", "rmse_judgement", "rmse_persistence", "corr", "direction", "n_direction",
-            "cover50", "cover90", "crps"]
-    return s[cols].round({"rmse": 3, "rmse_judgement": 3, "rmse_persistence": 3, "corr": 2, "direction": 2,
-                          "cover50": 2, "cover90": 2, "crps": 3}).reset_index(drop=True)
+    cols = [
+        "name",
+        "n",
+        "rmse",
+        "rmse_judgement",
+        "rmse_persistence",
+        "corr",
+        "direction",
+        "n_direction",
+        "cover50",
+        "cover90",
+        "crps",
+    ]
+    return (
+        s[cols]
+        .round(
+            {
+                "rmse": 3,
+                "rmse_judgement": 3,
+                "rmse_persistence": 3,
+                "corr": 2,
+                "direction": 2,
+                "cover50": 2,
+                "cover90": 2,
+                "crps": 3,
+            }
+        )
+        .reset_index(drop=True)
+    )
 
 
 def _markdown(frame: pd.DataFrame) -> str:
@@ -957,53 +1283,108 @@ def report_calibration(cal: Calibration, command: str = "") -> str:
     """Markdown tables of a calibration (the ones docs/VALIDATION.md shows)."""
     slopes = cal.measurement[cal.measurement["parameter"].str.startswith(("slope:", "trend:"))]
     res = cal.residuals.assign(r2=cal.residuals["residual"] ** 2)
-    by_series = (res.groupby(["indicator", "family", "group"], as_index=False)
-                 .agg(n=("residual", "size"), rms_residual=("r2", lambda v: float(np.sqrt(v.mean()))),
-                      first=("year", "min"), last=("year", "max")))
+    by_series = res.groupby(["indicator", "family", "group"], as_index=False).agg(
+        n=("residual", "size"),
+        rms_residual=("r2", lambda v: float(np.sqrt(v.mean()))),
+        first=("year", "min"),
+        last=("year", "max"),
+    )
     single = int((by_series["n"] == 1).sum())
     by_series = by_series[by_series["n"] > 1]
     big = res.reindex(res["residual"].abs().sort_values(ascending=False).index).head(12)
     out = [f"# Calibration of `{cal.base.name}`", ""]
     if command:
         out += [f"`{command}`", ""]
-    out += [f"{len(cal.residuals)} observations, {cal.residuals['year'].min()}–{cal.residuals['year'].max()}; "
-            f"log-likelihood {cal.info.get('loglik', float('nan')):.1f}; dispersion {cal.info.get('dispersion', 1):.2f}; "
-            f"{cal.info.get('evaluations', 0)} model runs; optimiser: {cal.info.get('message', '')}", ""]
+    out += [
+        f"{len(cal.residuals)} observations, {cal.residuals['year'].min()}–{cal.residuals['year'].max()}; "
+        f"log-likelihood {cal.info.get('loglik', float('nan')):.1f}; dispersion {cal.info.get('dispersion', 1):.2f}; "
+        f"{cal.info.get('evaluations', 0)} model runs; optimiser: {cal.info.get('message', '')}",
+        "",
+    ]
     if cal.info.get("held"):
-        out += ["Not fitted (the event comes after the last observation; judgement kept): "
-                + ", ".join(f"`{h}`" for h in cal.info["held"]), ""]
+        out += [
+            "Not fitted (the event comes after the last observation; judgement kept): "
+            + ", ".join(f"`{h}`" for h in cal.info["held"]),
+            "",
+        ]
     if len(cal.estimates):
         out += ["## Model parameters", "", _markdown(cal.estimates), ""]
-        out += ["## Correlation of the estimates", "",
-                _markdown(cal.correlation.round(2).reset_index().rename(columns={"index": "parameter"})), ""]
-    out += ["## Measurement slopes and trends", "", _markdown(slopes.drop(columns="key")), "",
-            "## Noise", "", _markdown(cal.noise), "",
-            "## Residuals by series (standardised or deviance)", "",
-            f"Root mean square of the residuals of each series with two or more values ({single} series "
-            "with a single value fit exactly: their offset absorbs it).", "", _markdown(by_series), "",
-            "## Largest residuals", "",
-            _markdown(big[["period", "group", "value", "unit", "x", "fitted", "residual"]]), ""]
+        out += [
+            "## Correlation of the estimates",
+            "",
+            _markdown(
+                cal.correlation.round(2).reset_index().rename(columns={"index": "parameter"})
+            ),
+            "",
+        ]
+    out += [
+        "## Measurement slopes and trends",
+        "",
+        _markdown(slopes.drop(columns="key")),
+        "",
+        "## Noise",
+        "",
+        _markdown(cal.noise),
+        "",
+        "## Residuals by series (standardised or deviance)",
+        "",
+        f"Root mean square of the residuals of each series with two or more values ({single} series "
+        "with a single value fit exactly: their offset absorbs it).",
+        "",
+        _markdown(by_series),
+        "",
+        "## Largest residuals",
+        "",
+        _markdown(big[["period", "group", "value", "unit", "x", "fitted", "residual"]]),
+        "",
+    ]
     if "trade:log" in cal.fit.slopes:
         out += ["## Big moves of trade (log changes)", "", _markdown(big_moves(cal)), ""]
     if "security" in cal.scenario.indicators:
         sec = proxies_by_year(cal, "security", _SECURITY_PROXIES, range(2013, 2025))
-        out += ["## Security index and its proxies by year", "", _markdown(_short(sec).reset_index()), ""]
+        out += [
+            "## Security index and its proxies by year",
+            "",
+            _markdown(_short(sec).reset_index()),
+            "",
+        ]
     if "west" in cal.scenario.indicators:
         west = proxies_by_year(cal, "west", _WEST_PROXIES)
-        out += ["## West index and survey items by year", "", _markdown(_short(west).reset_index()), ""]
+        out += [
+            "## West index and survey items by year",
+            "",
+            _markdown(_short(west).reset_index()),
+            "",
+        ]
     return "\n".join(out)
 
 
-_SECURITY_PROXIES = ("RU_putin_erdogan_inperson_meetings_count", "RU_putin_erdogan_phone_calls_count",
-                     "RU_hlcc_meeting_held", "RU_sipri_tiv_imports_from_russia", "RU_pew_russia_favorable_pct")
-_WEST_PROXIES = ("WEST_pew_us_favorable_pct", "WEST_pew_eu_favorable_pct", "WEST_gmf_eu_membership_good_thing_pct",
-                 "WEST_gmf_nato_essential_pct", "WEST_khas_fp_us_seen_as_threat_pct")
+_SECURITY_PROXIES = (
+    "RU_putin_erdogan_inperson_meetings_count",
+    "RU_putin_erdogan_phone_calls_count",
+    "RU_hlcc_meeting_held",
+    "RU_sipri_tiv_imports_from_russia",
+    "RU_pew_russia_favorable_pct",
+)
+_WEST_PROXIES = (
+    "WEST_pew_us_favorable_pct",
+    "WEST_pew_eu_favorable_pct",
+    "WEST_gmf_eu_membership_good_thing_pct",
+    "WEST_gmf_nato_essential_pct",
+    "WEST_khas_fp_us_seen_as_threat_pct",
+)
 
 
 def _short(table: pd.DataFrame) -> pd.DataFrame:
     """Shorter column names for a by-year table."""
-    return table.rename(columns=lambda c: c.replace("RU_", "").replace("WEST_", "").replace("putin_erdogan_", "")
-                        .replace("_pct", " %")).round(1)
+    return table.rename(
+        columns=lambda c: (
+            c.replace("RU_", "")
+            .replace("WEST_", "")
+            .replace("putin_erdogan_", "")
+            .replace("_pct", " %")
+        )
+    ).round(1)
 
 
 def report_hindcast(hc: Hindcast, command: str = "") -> str:
@@ -1012,8 +1393,16 @@ def report_hindcast(hc: Hindcast, command: str = "") -> str:
         out += [f"`{command}`", ""]
     if len(hc.calibration.estimates):
         out += ["## Estimates on the early years", "", _markdown(hc.calibration.estimates), ""]
-    out += ["## Scores by index and family", "", _markdown(score_table(hc.scores, "key")), "",
-            "## Scores by series (two or more scored values)", "", _markdown(score_table(hc.scores, "series", 2)), ""]
+    out += [
+        "## Scores by index and family",
+        "",
+        _markdown(score_table(hc.scores, "key")),
+        "",
+        "## Scores by series (two or more scored values)",
+        "",
+        _markdown(score_table(hc.scores, "series", 2)),
+        "",
+    ]
     if len(hc.unscored):
         out += ["## Not scored (no observation up to the cut-off)", "", _markdown(hc.unscored), ""]
     return "\n".join(out)

@@ -75,8 +75,12 @@ SIGMA_FLOOR: Final[float] = 0.02
 
 _UNIT_TOKEN = re.compile(r"_(?:usd_bn|usd_mn|bcm)(?=_|$)")
 _TO_DATE = re.compile(r"to (\d{1,2}) ([A-Za-z]{3})")
-_MONTHS = {m: i for i, m in enumerate(
-    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1
+    )
+}
 _PERIOD = re.compile(
     r"^(?P<y0>\d{4})(?:-(?P<m0>\d{2})(?:\.\.(?P<y1>\d{4})-(?P<m1>\d{2})(?:-(?P<d1>\d{2}))?)?)?$"
 )
@@ -166,18 +170,26 @@ class Observations:
         """Only the observations of ``year`` and before."""
         if year is None:
             return self
-        return Observations(self.frame[self.frame["year"] <= year].reset_index(drop=True), self.excluded)
+        return Observations(
+            self.frame[self.frame["year"] <= year].reset_index(drop=True), self.excluded
+        )
 
     def after(self, year: int) -> "Observations":
         """Only the observations after ``year``."""
-        return Observations(self.frame[self.frame["year"] > year].reset_index(drop=True), self.excluded)
+        return Observations(
+            self.frame[self.frame["year"] > year].reset_index(drop=True), self.excluded
+        )
 
     def __len__(self) -> int:
         return len(self.frame)
 
 
-def prepare(observed: pd.DataFrame | None = None, indicators=None,
-            start: str | pd.Timestamp | None = None, end: str | pd.Timestamp | None = None) -> Observations:
+def prepare(
+    observed: pd.DataFrame | None = None,
+    indicators=None,
+    start: str | pd.Timestamp | None = None,
+    end: str | pd.Timestamp | None = None,
+) -> Observations:
     """Turn a tidy observed frame (``model.observed.load_observed()`` by default) into measurements.
 
     ``indicators`` keeps only series of those indices; ``start`` and ``end``
@@ -195,10 +207,20 @@ def prepare(observed: pd.DataFrame | None = None, indicators=None,
     for series, part in observed.groupby("series", sort=True):
         first = part.iloc[0]
         units = " | ".join(dict.fromkeys(part["unit"]))
-        family, reason = _family(str(series), str(first["unit"]), str(first["indicator"]), part["value"])
+        family, reason = _family(
+            str(series), str(first["unit"]), str(first["indicator"]), part["value"]
+        )
         if family is None or (indicators is not None and first["indicator"] not in indicators):
-            excluded.append((series, first["indicator"], first["basis"], units, len(part),
-                             reason if family is None else "index not in the scenario"))
+            excluded.append(
+                (
+                    series,
+                    first["indicator"],
+                    first["basis"],
+                    units,
+                    len(part),
+                    reason if family is None else "index not in the scenario",
+                )
+            )
             continue
         dropped = 0
         for row in part.itertuples(index=False):
@@ -224,30 +246,77 @@ def prepare(observed: pd.DataFrame | None = None, indicators=None,
             else:
                 y = float(value > 0)
             key = f"{row.indicator}:{family}"
-            group = (f"{_quantity(str(series), row.basis)}|{row.basis}" if family == "log" and
-                     not str(series).startswith(("RU_", "WEST_")) else str(series))
-            rows.append({
-                "series": series, "group": group, "key": key,
-                "block": f"{key}:{row.frequency}", "indicator": row.indicator, "family": family,
-                "basis": row.basis, "frequency": row.frequency, "period": row.period,
-                "year": int(row.year), "date": win_start + (win_end - win_start) / 2,
-                "start": win_start, "end": win_end, "value": value, "y": float(y),
-                "exposure": exposure, "sign": int(row.sign), "unit": row.unit,
-                "source": getattr(row, "source", ""),
-            })
+            group = (
+                f"{_quantity(str(series), row.basis)}|{row.basis}"
+                if family == "log" and not str(series).startswith(("RU_", "WEST_"))
+                else str(series)
+            )
+            rows.append(
+                {
+                    "series": series,
+                    "group": group,
+                    "key": key,
+                    "block": f"{key}:{row.frequency}",
+                    "indicator": row.indicator,
+                    "family": family,
+                    "basis": row.basis,
+                    "frequency": row.frequency,
+                    "period": row.period,
+                    "year": int(row.year),
+                    "date": win_start + (win_end - win_start) / 2,
+                    "start": win_start,
+                    "end": win_end,
+                    "value": value,
+                    "y": float(y),
+                    "exposure": exposure,
+                    "sign": int(row.sign),
+                    "unit": row.unit,
+                    "source": getattr(row, "source", ""),
+                }
+            )
         if dropped:
-            excluded.append((series, first["indicator"], first["basis"], units, dropped,
-                             "rows without a usable value or exposure (e.g. a partial-year count)"))
+            excluded.append(
+                (
+                    series,
+                    first["indicator"],
+                    first["basis"],
+                    units,
+                    dropped,
+                    "rows without a usable value or exposure (e.g. a partial-year count)",
+                )
+            )
     frame = pd.DataFrame(rows)
     if frame.empty:
-        frame = pd.DataFrame(columns=["series", "group", "key", "block", "indicator", "family", "basis",
-                                      "frequency", "period", "year", "date", "start", "end", "value",
-                                      "y", "exposure", "sign", "unit", "source"])
+        frame = pd.DataFrame(
+            columns=[
+                "series",
+                "group",
+                "key",
+                "block",
+                "indicator",
+                "family",
+                "basis",
+                "frequency",
+                "period",
+                "year",
+                "date",
+                "start",
+                "end",
+                "value",
+                "y",
+                "exposure",
+                "sign",
+                "unit",
+                "source",
+            ]
+        )
     if start is not None:
         frame = frame[frame["start"] >= pd.Timestamp(start)]
     if end is not None:
         frame = frame[frame["end"] <= pd.Timestamp(end)]
-    frame = frame.sort_values(["indicator", "family", "group", "date"], kind="stable").reset_index(drop=True)
+    frame = frame.sort_values(["indicator", "family", "group", "date"], kind="stable").reset_index(
+        drop=True
+    )
     excl = pd.DataFrame(excluded, columns=["series", "indicator", "basis", "unit", "n", "reason"])
     return Observations(frame, excl)
 
@@ -268,7 +337,9 @@ def averaging_matrix(frame: pd.DataFrame, dates: pd.DatetimeIndex) -> np.ndarray
     d = np.asarray(pd.DatetimeIndex(dates).values, dtype="datetime64[D]")
     M = np.zeros((len(frame), len(d)))
     starts = np.asarray(pd.DatetimeIndex(frame["start"]).values, dtype="datetime64[D]")
-    ends = np.asarray(pd.DatetimeIndex(frame["end"]).values, dtype="datetime64[D]") + np.timedelta64(1, "D")
+    ends = np.asarray(
+        pd.DatetimeIndex(frame["end"]).values, dtype="datetime64[D]"
+    ) + np.timedelta64(1, "D")
     for i, (s, e) in enumerate(zip(starts, ends)):
         inside = (d >= s) & (d <= e)
         if inside.any():
@@ -286,12 +357,12 @@ def averaging_matrix(frame: pd.DataFrame, dates: pd.DatetimeIndex) -> np.ndarray
 class Fit:
     """Measurement parameters given one modelled path, and the residuals."""
 
-    offsets: dict[str, float]           # group -> a_g
-    slopes: dict[str, float]            # key -> b_k (per index point)
-    sigma: dict[str, float]             # block -> noise s.d. (Gaussian families)
-    eta: np.ndarray                     # linear predictor per observation
-    residuals: np.ndarray               # standardised (Gaussian) or deviance (count, binary)
-    prior: np.ndarray                   # prior pseudo-residuals of count and binary parameters
+    offsets: dict[str, float]  # group -> a_g
+    slopes: dict[str, float]  # key -> b_k (per index point)
+    sigma: dict[str, float]  # block -> noise s.d. (Gaussian families)
+    eta: np.ndarray  # linear predictor per observation
+    residuals: np.ndarray  # standardised (Gaussian) or deviance (count, binary)
+    prior: np.ndarray  # prior pseudo-residuals of count and binary parameters
     leverage: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))
     trends: dict[str, float] = field(default_factory=dict)  # key -> per decade
 
@@ -308,8 +379,12 @@ class Measurement:
     observation, as often as the outer optimiser needs.
     """
 
-    def __init__(self, obs: Observations, sigma: dict[str, float] | None = None,
-                 trend: tuple[str, ...] | None = None) -> None:
+    def __init__(
+        self,
+        obs: Observations,
+        sigma: dict[str, float] | None = None,
+        trend: tuple[str, ...] | None = None,
+    ) -> None:
         f = obs.frame
         self.obs = obs
         self.frame = f
@@ -321,16 +396,22 @@ class Measurement:
         self.keys = list(dict.fromkeys(f["key"]))
         self.rows = {k: np.flatnonzero(f["key"].to_numpy() == k) for k in self.keys}
         self.family = {k: k.split(":", 1)[1] for k in self.keys}
-        self.groups = {k: list(dict.fromkeys(f["group"].to_numpy()[r])) for k, r in self.rows.items()}
-        self.group_of = {k: np.array([self.groups[k].index(g) for g in f["group"].to_numpy()[r]], dtype=int)
-                         for k, r in self.rows.items()}
+        self.groups = {
+            k: list(dict.fromkeys(f["group"].to_numpy()[r])) for k, r in self.rows.items()
+        }
+        self.group_of = {
+            k: np.array([self.groups[k].index(g) for g in f["group"].to_numpy()[r]], dtype=int)
+            for k, r in self.rows.items()
+        }
         self.blocks = list(dict.fromkeys(f.loc[f["family"].isin(GAUSSIAN), "block"]))
         block_col = f["block"].to_numpy()
         self.sigma = {b: _START_SIGMA[b.split(":")[1]] for b in self.blocks}
         self.sigma.update(sigma or {})
         self._block = block_col
         self._warm: dict[str, np.ndarray] = {}
-        self.trend = tuple(k for k in (trend or ()) if k in self.keys and self.family[k] in GAUSSIAN)
+        self.trend = tuple(
+            k for k in (trend or ()) if k in self.keys and self.family[k] in GAUSSIAN
+        )
         self.time = decades(f["date"])
 
     def n_params(self, key: str) -> int:
@@ -380,8 +461,10 @@ class Measurement:
                 sd = _prior_sd(n_g + 1)
                 beta = _glm(D, self.y[r], self.log_exposure[r], fam, self._warm.get(key), sd, n_g)
                 if beta[n_g] < 0:
-                    beta = np.append(_glm(D[:, :n_g], self.y[r], self.log_exposure[r], fam, None,
-                                          sd[:n_g], n_g), 0.0)
+                    beta = np.append(
+                        _glm(D[:, :n_g], self.y[r], self.log_exposure[r], fam, None, sd[:n_g], n_g),
+                        0.0,
+                    )
                 self._warm[key] = beta
                 eta[r] = D @ beta
                 resid[r] = _deviance_residuals(self.y[r], eta[r] + self.log_exposure[r], fam)
@@ -391,8 +474,16 @@ class Measurement:
             slopes[key] = float(beta[n_g])
             if key in self.trend:
                 trends[key] = float(beta[n_g + 1])
-        return Fit(offsets, slopes, dict(self.sigma), eta, resid,
-                   np.concatenate(prior) if prior else np.zeros(0), lev, trends)
+        return Fit(
+            offsets,
+            slopes,
+            dict(self.sigma),
+            eta,
+            resid,
+            np.concatenate(prior) if prior else np.zeros(0),
+            lev,
+            trends,
+        )
 
     def loglik(self, fit: Fit) -> float:
         """Log-likelihood of the observations under ``fit`` (no prior terms)."""
@@ -448,7 +539,11 @@ class Measurement:
         a = frame["group"].map(fit.offsets).to_numpy(float)
         b = frame["key"].map(fit.slopes).to_numpy(float)
         c = frame["key"].map(fit.trends).fillna(0.0).to_numpy(float)
-        return a + frame["sign"].to_numpy(float) * b * (np.asarray(x, float) - CENTRE) + c * decades(frame["date"])
+        return (
+            a
+            + frame["sign"].to_numpy(float) * b * (np.asarray(x, float) - CENTRE)
+            + c * decades(frame["date"])
+        )
 
     # -- the information matrix
     def jacobian(self, fit: Fit, x: np.ndarray, dx: np.ndarray) -> tuple[np.ndarray, list[str]]:
@@ -464,7 +559,9 @@ class Measurement:
         dx = np.asarray(dx, float).reshape(self.n, -1)
         p = dx.shape[1]
         names: list[str] = []
-        blocks: list[tuple[str, list[int], list[int]]] = []  # key, design columns kept, their J columns
+        blocks: list[
+            tuple[str, list[int], list[int]]
+        ] = []  # key, design columns kept, their J columns
         for key in self.keys:
             n_g = len(self.groups[key])
             cols = list(range(n_g))
@@ -528,8 +625,15 @@ def _loglik(y, eta, family):
     return float(np.sum(y * eta - np.logaddexp(0.0, eta)))
 
 
-def _glm(D: np.ndarray, y: np.ndarray, off: np.ndarray, family: str, start: np.ndarray | None,
-         prior_sd: np.ndarray, n_offsets: int) -> np.ndarray:
+def _glm(
+    D: np.ndarray,
+    y: np.ndarray,
+    off: np.ndarray,
+    family: str,
+    start: np.ndarray | None,
+    prior_sd: np.ndarray,
+    n_offsets: int,
+) -> np.ndarray:
     """Posterior mode of a Poisson or Bernoulli GLM with independent normal priors (Newton)."""
     prec = 1.0 / prior_sd**2
     beta = np.zeros(D.shape[1]) if start is None or len(start) != D.shape[1] else start.copy()
@@ -567,7 +671,9 @@ def _deviance_residuals(y: np.ndarray, eta: np.ndarray, family: str) -> np.ndarr
             term = np.where(y > 0, y * np.log(y / mu), 0.0)
         dev = 2.0 * (term - (y - mu))
     else:
-        dev = -2.0 * np.where(y > 0.5, np.log(np.clip(mu, 1e-300, 1)), np.log(np.clip(1.0 - mu, 1e-300, 1)))
+        dev = -2.0 * np.where(
+            y > 0.5, np.log(np.clip(mu, 1e-300, 1)), np.log(np.clip(1.0 - mu, 1e-300, 1))
+        )
     return np.sign(y - mu) * np.sqrt(np.maximum(dev, 0.0))
 
 
@@ -589,8 +695,13 @@ def crps_sample(samples: np.ndarray, y: np.ndarray) -> np.ndarray:
     return first - 0.5 * spread
 
 
-def predictive_draws(frame: pd.DataFrame, eta: np.ndarray, sigma: dict[str, float],
-                     draws: int = 20, rng: np.random.Generator | None = None) -> np.ndarray:
+def predictive_draws(
+    frame: pd.DataFrame,
+    eta: np.ndarray,
+    sigma: dict[str, float],
+    draws: int = 20,
+    rng: np.random.Generator | None = None,
+) -> np.ndarray:
     """Draws of the observations given ``eta[r, i]`` (replicates by rows) and the noise.
 
     Gaussian families add ``N(0, sigma_block^2)``; counts draw Poisson, binary
@@ -609,7 +720,9 @@ def predictive_draws(frame: pd.DataFrame, eta: np.ndarray, sigma: dict[str, floa
         out[:, c] = rng.poisson(expo[c] * np.exp(np.clip(out[:, c], -30, 30)))
     b = fam == "binary"
     if b.any():
-        out[:, b] = (rng.random((out.shape[0], b.sum())) < 1.0 / (1.0 + np.exp(-out[:, b]))).astype(float)
+        out[:, b] = (rng.random((out.shape[0], b.sum())) < 1.0 / (1.0 + np.exp(-out[:, b]))).astype(
+            float
+        )
     return out
 
 

@@ -18,7 +18,8 @@ functions only.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -97,8 +98,16 @@ def _events(ax, dates: pd.DatetimeIndex, numbers: dict[str, int], catalog) -> No
         when = pd.Timestamp(catalog[ident].date)
         if lo <= when <= hi:
             ax.axvline(when, color="0.55", lw=0.8, ls=":", zorder=0)
-            ax.text(when, 1.0, str(k), transform=ax.get_xaxis_transform(), ha="center", va="bottom",
-                    fontsize=8, color="0.3")
+            ax.text(
+                when,
+                1.0,
+                str(k),
+                transform=ax.get_xaxis_transform(),
+                ha="center",
+                va="bottom",
+                fontsize=8,
+                color="0.3",
+            )
 
 
 def _event_numbers(events: Sequence[str]) -> tuple[dict[str, int], dict]:
@@ -113,8 +122,12 @@ def _event_numbers(events: Sequence[str]) -> tuple[dict[str, int], dict]:
 def _bands(ax, ensemble: "Result | None", replay: "Result", indicator: str, colour: str) -> None:
     if ensemble is not None:
         q = ensemble.quantiles[ensemble.quantiles["indicator"] == indicator]
-        ax.fill_between(q["date"], q["q05"], q["q95"], color=colour, alpha=0.15, lw=0, label="90% band")
-        ax.fill_between(q["date"], q["q25"], q["q75"], color=colour, alpha=0.3, lw=0, label="50% band")
+        ax.fill_between(
+            q["date"], q["q05"], q["q95"], color=colour, alpha=0.15, lw=0, label="90% band"
+        )
+        ax.fill_between(
+            q["date"], q["q25"], q["q75"], color=colour, alpha=0.3, lw=0, label="50% band"
+        )
         ax.plot(q["date"], q["q50"], color=colour, lw=1.2, label="median")
     q = replay.quantiles[replay.quantiles["indicator"] == indicator]
     ax.plot(q["date"], q["q50"], color=colour, lw=1.0, ls="--", label="replay without noise")
@@ -124,9 +137,16 @@ def _basis_markers(frame: pd.DataFrame) -> dict[str, str]:
     return {b: _MARKERS[i % len(_MARKERS)] for i, b in enumerate(sorted(frame["basis"].unique()))}
 
 
-def plot_fit(cal: "Calibration", ensemble: "Result | None" = None, until: int | None = None,
-             observations: pd.DataFrame | None = None, indicators: Sequence[str] | None = None,
-             events: Sequence[str] = KEY_EVENTS, start: str = "2000-01-01", end: str = "2025-01-01") -> "Figure":
+def plot_fit(
+    cal: "Calibration",
+    ensemble: "Result | None" = None,
+    until: int | None = None,
+    observations: pd.DataFrame | None = None,
+    indicators: Sequence[str] | None = None,
+    events: Sequence[str] = KEY_EVENTS,
+    start: str = "2000-01-01",
+    end: str = "2025-01-01",
+) -> "Figure":
     """One panel per index: bands (``ensemble``) or the replay, and the observations on the index scale.
 
     ``observations`` defaults to the fitted ones (``cal.residuals``); a
@@ -140,13 +160,19 @@ def plot_fit(cal: "Calibration", ensemble: "Result | None" = None, until: int | 
     markers = _basis_markers(obs)
     numbers, catalog = _event_numbers(events)
     with plt.rc_context(_STYLE):
-        fig, axes = plt.subplots(len(names), 1, figsize=(12, 2.9 * len(names) + 0.8), sharex=True, squeeze=False)
+        fig, axes = plt.subplots(
+            len(names), 1, figsize=(12, 2.9 * len(names) + 0.8), sharex=True, squeeze=False
+        )
         for ax, name in zip(axes[:, 0], names):
             colour = _INDEX_COLOURS.get(name, "0.3")
             _bands(ax, ensemble, cal.replay, name, colour)
             part = obs[obs["indicator"] == name]
             x = index_scale(cal, part)
-            later = (part["year"] > until).to_numpy() if until is not None else np.zeros(len(part), bool)
+            later = (
+                (part["year"] > until).to_numpy()
+                if until is not None
+                else np.zeros(len(part), bool)
+            )
             for basis, m in markers.items():
                 for fam in ("log", "logit", "count", "binary"):
                     sel = ((part["basis"] == basis) & (part["family"] == fam)).to_numpy()
@@ -162,30 +188,57 @@ def plot_fit(cal: "Calibration", ensemble: "Result | None" = None, until: int | 
                     for hollow in (False, True):
                         s = (later[sel] == hollow) & drawn
                         if s.any():
-                            ax.scatter(dates[s], yy[s], marker=m, s=22, linewidths=0.9, zorder=3,
-                                       facecolors="none" if hollow else col, edgecolors=col,
-                                       label=f"{basis} ({fam})")
+                            ax.scatter(
+                                dates[s],
+                                yy[s],
+                                marker=m,
+                                s=22,
+                                linewidths=0.9,
+                                zorder=3,
+                                facecolors="none" if hollow else col,
+                                edgecolors=col,
+                                label=f"{basis} ({fam})",
+                            )
             skipped = [k for k in sorted(set(part["key"])) if not cal.fit.slopes.get(k, 0) > 0]
             title = f"{name}"
             if skipped:
-                title += "  (not drawn, slope 0: " + ", ".join(k.split(":")[1] for k in skipped) + ")"
+                title += (
+                    "  (not drawn, slope 0: " + ", ".join(k.split(":")[1] for k in skipped) + ")"
+                )
             ax.set_title(title, loc="left")
             ax.set_ylim(0, 100)
             ax.set_ylabel("index points")
             if until is not None:
                 ax.axvline(pd.Timestamp(f"{until + 1}-01-01"), color="k", lw=1.2)
-                ax.text(pd.Timestamp(f"{until + 1}-01-01"), 0.02, f" scored after {until}",
-                        transform=ax.get_xaxis_transform(), fontsize=8)
-            _events(ax, pd.DatetimeIndex([pd.Timestamp(start), pd.Timestamp(end)]), numbers, catalog)
+                ax.text(
+                    pd.Timestamp(f"{until + 1}-01-01"),
+                    0.02,
+                    f" scored after {until}",
+                    transform=ax.get_xaxis_transform(),
+                    fontsize=8,
+                )
+            _events(
+                ax, pd.DatetimeIndex([pd.Timestamp(start), pd.Timestamp(end)]), numbers, catalog
+            )
             handles, labels = ax.get_legend_handles_labels()
             seen = dict(zip(labels, handles))
-            ax.legend(seen.values(), seen.keys(), fontsize=7, loc="upper left", bbox_to_anchor=(1.005, 1.0),
-                      borderaxespad=0.0, frameon=False)
+            ax.legend(
+                seen.values(),
+                seen.keys(),
+                fontsize=7,
+                loc="upper left",
+                bbox_to_anchor=(1.005, 1.0),
+                borderaxespad=0.0,
+                frameon=False,
+            )
             ax.set_xlim(pd.Timestamp(start), pd.Timestamp(end))
         key = "; ".join(f"{k} {catalog[e].title}" for e, k in numbers.items())
         fig.text(0.01, 0.0, _wrap("Events: " + key, 150), fontsize=7, va="top")
-        fig.suptitle("Observations on the index scale (through the fitted measurement equations)"
-                     + ("" if until is None else f": fitted up to {until}, hollow = scored"), fontsize=12)
+        fig.suptitle(
+            "Observations on the index scale (through the fitted measurement equations)"
+            + ("" if until is None else f": fitted up to {until}, hollow = scored"),
+            fontsize=12,
+        )
         fig.tight_layout()
     return fig
 
@@ -193,13 +246,22 @@ def plot_fit(cal: "Calibration", ensemble: "Result | None" = None, until: int | 
 def plot_hindcast(hc: "Hindcast", indicators: Sequence[str] | None = None) -> "Figure":
     """:func:`plot_fit` of a hindcast: fitted values filled, scored ones hollow after the cut-off."""
     both = pd.concat([hc.calibration.residuals, hc.predictions], ignore_index=True)
-    return plot_fit(hc.calibration, hc.ensemble, until=hc.until, observations=both, indicators=indicators)
+    return plot_fit(
+        hc.calibration, hc.ensemble, until=hc.until, observations=both, indicators=indicators
+    )
 
 
-def plot_series(cal: "Calibration", ensemble: "Result | None", groups: Sequence[str],
-                observations: pd.DataFrame | None = None, until: int | None = None,
-                events: Sequence[str] = KEY_EVENTS, start: str = "2000-01-01", end: str = "2025-01-01",
-                ncols: int = 2) -> "Figure":
+def plot_series(
+    cal: "Calibration",
+    ensemble: "Result | None",
+    groups: Sequence[str],
+    observations: pd.DataFrame | None = None,
+    until: int | None = None,
+    events: Sequence[str] = KEY_EVENTS,
+    start: str = "2000-01-01",
+    end: str = "2025-01-01",
+    ncols: int = 2,
+) -> "Figure":
     """One panel per series (``group``: a quantity on one basis) in its own units, bands mapped forward."""
     plt = _pyplot()
     obs = cal.residuals if observations is None else observations
@@ -207,8 +269,10 @@ def plot_series(cal: "Calibration", ensemble: "Result | None", groups: Sequence[
     groups = [g for g in groups if g in cal.fit.offsets]
     nrows = max(1, -(-len(groups) // ncols))
     with plt.rc_context(_STYLE):
-        fig, axes = plt.subplots(nrows, ncols, figsize=(5.6 * ncols, 2.8 * nrows + 0.6), squeeze=False)
-        for ax in axes.ravel()[len(groups):]:
+        fig, axes = plt.subplots(
+            nrows, ncols, figsize=(5.6 * ncols, 2.8 * nrows + 0.6), squeeze=False
+        )
+        for ax in axes.ravel()[len(groups) :]:
             ax.set_visible(False)
         for ax, group in zip(axes.ravel(), groups):
             part = obs[obs["group"] == group].sort_values("date")
@@ -221,29 +285,55 @@ def plot_series(cal: "Calibration", ensemble: "Result | None", groups: Sequence[
             q = q[(q["date"] >= pd.Timestamp(start)) & (q["date"] <= pd.Timestamp(end))]
             sign = float(part["sign"].iloc[0])
 
-            def forward(v, q=q):
-                eta = (cal.fit.offsets[group] + sign * cal.fit.slopes[key] * (np.asarray(v, float) - CENTRE)
-                       + cal.fit.trends.get(key, 0.0) * decades(q["date"]))
+            def forward(v, q=q, group=group, key=key, sign=sign, fam=fam):
+                eta = (
+                    cal.fit.offsets[group]
+                    + sign * cal.fit.slopes[key] * (np.asarray(v, float) - CENTRE)
+                    + cal.fit.trends.get(key, 0.0) * decades(q["date"])
+                )
                 return _to_units(eta, fam)
 
             if ensemble is not None:
                 lo, hi = forward(q["q05"]), forward(q["q95"])
-                ax.fill_between(q["date"], np.minimum(lo, hi), np.maximum(lo, hi), color=colour, alpha=0.15, lw=0)
+                ax.fill_between(
+                    q["date"],
+                    np.minimum(lo, hi),
+                    np.maximum(lo, hi),
+                    color=colour,
+                    alpha=0.15,
+                    lw=0,
+                )
                 lo, hi = forward(q["q25"]), forward(q["q75"])
-                ax.fill_between(q["date"], np.minimum(lo, hi), np.maximum(lo, hi), color=colour, alpha=0.3, lw=0)
+                ax.fill_between(
+                    q["date"], np.minimum(lo, hi), np.maximum(lo, hi), color=colour, alpha=0.3, lw=0
+                )
             ax.plot(q["date"], forward(q["q50"]), color=colour, lw=1.1)
             shown = _observed_units(part, fam)
-            later = (part["year"] > until).to_numpy() if until is not None else np.zeros(len(part), bool)
+            later = (
+                (part["year"] > until).to_numpy()
+                if until is not None
+                else np.zeros(len(part), bool)
+            )
             for freq, m in (("annual", "o"), ("periodic", "s")):
                 for hollow in (False, True):
                     sel = ((part["frequency"] == freq).to_numpy()) & (later == hollow)
                     if sel.any():
-                        ax.scatter(part["date"].to_numpy()[sel], shown[sel], marker=m, s=20, zorder=3,
-                                   facecolors="none" if hollow else "k", edgecolors="k", linewidths=0.9,
-                                   label=freq if not hollow else f"{freq}, scored")
+                        ax.scatter(
+                            part["date"].to_numpy()[sel],
+                            shown[sel],
+                            marker=m,
+                            s=20,
+                            zorder=3,
+                            facecolors="none" if hollow else "k",
+                            edgecolors="k",
+                            linewidths=0.9,
+                            label=freq if not hollow else f"{freq}, scored",
+                        )
             if until is not None:
                 ax.axvline(pd.Timestamp(f"{until + 1}-01-01"), color="k", lw=1.0)
-            _events(ax, pd.DatetimeIndex([pd.Timestamp(start), pd.Timestamp(end)]), numbers, catalog)
+            _events(
+                ax, pd.DatetimeIndex([pd.Timestamp(start), pd.Timestamp(end)]), numbers, catalog
+            )
             ax.set_title(_wrap(group.replace("|", " | "), 60), loc="left", fontsize=9)
             ax.set_ylabel(_units_label(part, fam), fontsize=9)
             ax.set_xlim(pd.Timestamp(start), pd.Timestamp(end))
@@ -287,8 +377,13 @@ def _observed_units(part: pd.DataFrame, family: str) -> np.ndarray:
 def _units_label(part: pd.DataFrame, family: str) -> str:
     unit = str(part["unit"].iloc[0])
     if family == "log":
-        return ("USD bn a year" if unit.lower().startswith("usd") else unit.split(" (")[0] + " a year"
-                if unit.lower().startswith("bcm") else unit.split(" (")[0])
+        return (
+            "USD bn a year"
+            if unit.lower().startswith("usd")
+            else unit.split(" (")[0] + " a year"
+            if unit.lower().startswith("bcm")
+            else unit.split(" (")[0]
+        )
     if family == "count":
         return "per year"
     if family == "binary":
