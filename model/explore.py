@@ -366,9 +366,26 @@ def _one_blas_thread():
     return threadpool_limits(1)
 
 
+@dataclass(frozen=True)
+class _Failure:
+    """A ScenarioError raised in a worker, carried back as plain data (it does not pickle)."""
+
+    file: str
+    field: str
+    problem: str
+
+
 def _point_batch(scenario: Scenario, points: list[dict], seeds: list[int], replicates: int,
-                 spec: Outcomes) -> list[tuple[dict, dict]]:
+                 spec: Outcomes) -> list[tuple[dict, dict]] | _Failure:
     """Means and standard errors of the outcomes at each point (runs in workers too)."""
+    try:
+        return _points(scenario, points, seeds, replicates, spec)
+    except ScenarioError as exc:
+        return _Failure(exc.file, exc.field, exc.problem)
+
+
+def _points(scenario: Scenario, points: list[dict], seeds: list[int], replicates: int,
+            spec: Outcomes) -> list[tuple[dict, dict]]:
     out = []
     with _one_blas_thread():
         for params, seed in zip(points, seeds):
@@ -398,6 +415,9 @@ def _parallel(fn: Callable, tasks: list[tuple], sizes: list[int], workers: int |
             _on_processes(fn, tasks, sizes, workers, bar, results)
     finally:
         bar.close()
+    for result in results:
+        if isinstance(result, _Failure):
+            raise ScenarioError(result.file, result.field, result.problem)
     return results
 
 
@@ -770,8 +790,15 @@ def without_events(scenario: Scenario, ids: Iterable[str], removal: str = "drop"
     return scenario_from_dict(data, file=f"{scenario.name} without {', '.join(ids)}")
 
 
-def _levels_batch(variants: list[Scenario], replicates: int, seed: int, at: str) -> list[np.ndarray]:
+def _levels_batch(variants: list[Scenario], replicates: int, seed: int, at: str) -> list[np.ndarray] | _Failure:
     """Levels ``[r, k]`` at ``at`` for each scenario variant (runs in workers too)."""
+    try:
+        return _levels(variants, replicates, seed, at)
+    except ScenarioError as exc:
+        return _Failure(exc.file, exc.field, exc.problem)
+
+
+def _levels(variants: list[Scenario], replicates: int, seed: int, at: str) -> list[np.ndarray]:
     out = []
     with _one_blas_thread():
         for sc in variants:

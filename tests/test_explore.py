@@ -170,6 +170,12 @@ def test_workers_give_the_same_numbers(baseline):
     pd.testing.assert_frame_equal(one, two)
 
 
+def test_a_bad_point_in_a_worker_is_a_scenario_error(baseline):
+    points = pd.DataFrame({"indices.trade.half_life": [1.5, 1.5, 1.5, -1.0]})
+    with pytest.raises(model.ScenarioError, match="half_life"):
+        ex.evaluate(baseline, points, replicates=1, workers=2)
+
+
 def test_dask_gives_the_same_numbers(baseline):
     pytest.importorskip("dask.distributed")
     points = pd.DataFrame({SANCTIONS: [0.8, 1.2]})
