@@ -108,6 +108,10 @@ class Spectral:
 
     def __init__(self, a: np.ndarray, sigma: np.ndarray) -> None:
         lam, v = np.linalg.eig(a)
+        # eig returns real arrays when every matrix of the stack has real
+        # eigenvalues: always work in complex so a row's arithmetic never
+        # depends on the other rows
+        lam, v = lam.astype(complex), v.astype(complex)
         self.ok = np.linalg.cond(v) < 1e6
         v = np.where(self.ok[:, None, None], v, np.eye(a.shape[-1]))
         v_inv = np.linalg.inv(v)
@@ -118,12 +122,22 @@ class Spectral:
     def matrices(self, rows: np.ndarray, h: float) -> tuple[np.ndarray, np.ndarray]:
         """``(F, L)`` for the given rows and one step of ``h`` years."""
         lam, v = self.lam[rows], self.v[rows]
-        f = np.real((v * np.exp(lam * h)[:, None, :]) @ self.v_inv[rows])
+        f = np.real(matmul(v * np.exp(lam * h)[:, None, :], self.v_inv[rows]))
         s = lam[:, :, None] + np.conj(lam)[:, None, :]
         small = np.abs(s * h) < 1e-12
         g = np.where(small, h, np.expm1(np.where(small, 1.0, s) * h) / np.where(small, 1.0, s))
-        q = np.real(v @ (self.m[rows] * g) @ np.conj(np.swapaxes(v, -1, -2)))
+        q = np.real(matmul(matmul(v, self.m[rows] * g), np.conj(np.swapaxes(v, -1, -2))))
         return f, cholesky(0.5 * (q + np.swapaxes(q, -1, -2)))
+
+
+def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Stacked ``a @ b`` as K elementwise products: each matrix's result is
+    independent of how many are stacked (bit for bit), unlike BLAS kernels."""
+    k = a.shape[-1]
+    out = a[..., :, 0:1] * b[..., 0:1, :]
+    for j in range(1, k):
+        out = out + a[..., :, j : j + 1] * b[..., j : j + 1, :]
+    return out
 
 
 def cholesky(q: np.ndarray) -> np.ndarray:
@@ -135,16 +149,25 @@ def cholesky(q: np.ndarray) -> np.ndarray:
     """
     n, k, _ = q.shape
     low = np.zeros_like(q)
-    scale = np.maximum(np.abs(np.diagonal(q, axis1=1, axis2=2)).max(axis=1), 1e-300)
+    diag = np.abs(np.diagonal(q, axis1=1, axis2=2))
+    scale = np.maximum(np.maximum.reduce([diag[:, i] for i in range(k)]), 1e-300)
     for j in range(k):
-        d = q[:, j, j] - (low[:, j, :j] ** 2).sum(axis=1)
+        d = q[:, j, j] - _dot(low[:, j, :j], low[:, j, :j])
         ok = d > 1e-13 * scale
         root = np.sqrt(np.where(ok, d, 1.0))
         low[:, j, j] = np.where(ok, root, 0.0)
         for i in range(j + 1, k):
-            off = q[:, i, j] - (low[:, i, :j] * low[:, j, :j]).sum(axis=1)
+            off = q[:, i, j] - _dot(low[:, i, :j], low[:, j, :j])
             low[:, i, j] = np.where(ok, off / root, 0.0)
     return low
+
+
+def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row-wise dot product summed left to right (no reduction kernel)."""
+    out = np.zeros(a.shape[0])
+    for m in range(a.shape[1]):
+        out = out + a[:, m] * b[:, m]
+    return out
 
 
 def matvec(m: np.ndarray, v: np.ndarray) -> np.ndarray:

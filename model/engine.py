@@ -94,7 +94,12 @@ class _State:
             for source, value in scenario.spillover.get(target, {}).items():
                 spill[:, i, names.index(source)] = sample(value, streams, f"spillover.{target}.{source}", n)
         a = drift_matrix(column("half_life"), spill)
-        self.shared = bool(np.all(a == a[:1]) and np.all(self.sigma == self.sigma[:1]))
+        # shared when no drift or noise parameter is uncertain: decided by the
+        # scenario, never by the values drawn, so a chunk of one replicate
+        # takes the same path as a chunk of thousands
+        uncertain = [getattr(specs[k], attr) for k in names for attr in ("half_life", "sigma")]
+        uncertain += [v for row in scenario.spillover.values() for v in row.values()]
+        self.shared = not any(isinstance(v, Dist) for v in uncertain)
         self.a = a[0] if self.shared else a
         check_stable(self.a)
         self.a_inv = np.linalg.inv(self.a)
@@ -112,21 +117,38 @@ class _State:
     def _matrices(self, h: int, sel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(F, L)`` for a step of ``h`` days: shared, or one per row of ``sel``.
 
-        Shared matrices and whole-chunk stacks are cached by ``h``; a stack for
-        a few rows (an incident's replicates) is computed for those rows only.
+        Each row always gets its matrices the same way (through its
+        eigenvectors, or by the matrix exponential when those are
+        ill-conditioned), however many rows step together, so a replicate's
+        path never depends on its chunk. Shared matrices and whole-chunk
+        stacks are cached by ``h``.
         """
         whole = self.shared or sel.size == len(self.z)
-        if not whole:
-            if self.spectral.ok[sel].all():
-                return self.spectral.matrices(sel, h / DAYS_PER_YEAR)
-            return transition(self.a[sel], np.full(sel.size, h / DAYS_PER_YEAR), self.sigma[sel])
-        if h not in self._cache:
+        if whole and h in self._cache:
+            return self._cache[h]
+        years = h / DAYS_PER_YEAR
+        if self.shared:
+            f, root = transition(self.a, np.array([years]), self.sigma[0])
+            out = (f[0], root[0])
+        else:
+            out = self._row_matrices(sel, years)
+        if whole:
             if len(self._cache) > 64:
                 self._cache.clear()
-            n = 1 if self.shared else len(self.z)
-            f, root = transition(self.a, np.full(n, h / DAYS_PER_YEAR), self.sigma[0] if self.shared else self.sigma)
-            self._cache[h] = (f[0], root[0]) if self.shared else (f, root)
-        return self._cache[h]
+            self._cache[h] = out
+        return out
+
+    def _row_matrices(self, sel: np.ndarray, years: float) -> tuple[np.ndarray, np.ndarray]:
+        ok = self.spectral.ok[sel]
+        if ok.all():
+            return self.spectral.matrices(sel, years)
+        k = self.z.shape[1]
+        f, root = np.empty((sel.size, k, k)), np.empty((sel.size, k, k))
+        if ok.any():
+            f[ok], root[ok] = self.spectral.matrices(sel[ok], years)
+        bad = sel[~ok]
+        f[~ok], root[~ok] = transition(self.a[bad], np.full(bad.size, years), self.sigma[bad])
+        return f, root
 
     def advance(self, day: int, rows: np.ndarray | None = None) -> None:
         """Move ``rows`` (all by default) forward to ``day``, exactly."""
@@ -165,12 +187,40 @@ class _State:
         self.target[rows] = equilibrium(a, a_inv, m, self.m0[rows])
 
 
+RANK_EVENT, RANK_FOLLOW_UP, RANK_SHIFT_END, RANK_POLICY, RANK_INCIDENT, RANK_RECORD = range(1, 7)
+
+
+class _Wake(simpy.events.Event):
+    """A timeout with a rank: among wake-ups on one day, lower ranks go first."""
+
+    def __init__(self, env: simpy.Environment, delay: float, rank: int) -> None:
+        super().__init__(env)
+        self._ok = True
+        self._value = None
+        env.schedule(self, rank, delay)
+
+
 @dataclass
 class _Plan:
     """An event ready to fire: its day and per-replicate effect sizes."""
 
     event: Event
     sizes: list[np.ndarray]
+
+
+@dataclass
+class _HazardState:
+    """One hazard's per-replicate rates, candidate clocks and counters."""
+
+    hz: Hazard
+    plan: _Plan
+    rate: np.ndarray
+    lam_max: np.ndarray
+    clock: np.ndarray
+    ctr: np.ndarray
+    last: int
+    stream: str
+    k_rate: int | None
 
 
 class _Run:
@@ -209,8 +259,8 @@ class _Run:
                 self.pre_start(plan)
             elif (ev.date - self.start).days <= self.end_day:
                 self.env.process(self.at(plan, (ev.date - self.start).days))
-        for hz in self.sc.hazards:
-            self.env.process(self.hazard(hz))
+        if self.sc.hazards:
+            self.env.process(self.hazards())
         if self.sc.policy.name != "passive" or self.sc.policy.reactions:
             self.env.process(self.policy())
         self.env.process(self.record(days))
@@ -233,14 +283,21 @@ class _Run:
             self.log_all(plan.event, eff.indicator, "shift", size, np.ones(self.n, bool))
 
     # -- processes ----------------------------------------------------------
+    # Every wake-up carries a rank, so that on one day things happen in a fixed
+    # order whatever the chunk: dated events, follow-ups, shift ends, the
+    # policy review, incidents, and last the record. Within a rank, the order
+    # of scheduling decides, and that order is the same for every replicate.
+    def wake(self, day: int, rank: int) -> simpy.Event:
+        return _Wake(self.env, day - self.env.now, rank)
+
     def at(self, plan: _Plan, day: int, mask: np.ndarray | None = None):
-        yield self.env.timeout(day - self.env.now)
+        yield self.wake(day, RANK_EVENT if mask is None else RANK_FOLLOW_UP)
         self.fire(plan, np.ones(self.n, bool) if mask is None else mask)
 
     def undo(self, event: Event, indicator: str, amount: np.ndarray, mask: np.ndarray, day: int):
         if day > self.end_day:
             return
-        yield self.env.timeout(day - self.env.now)
+        yield self.wake(day, RANK_SHIFT_END)
         self.state.advance(day, np.flatnonzero(mask))
         k = self.names.index(indicator)
         self.state.move_baseline(np.flatnonzero(mask), k, -amount[mask])
@@ -248,17 +305,33 @@ class _Run:
 
     def record(self, days: list[int]):
         for i, day in enumerate(days):
-            yield self.env.timeout(day - self.env.now)
-            yield self.env.timeout(0)  # let events of the same day act first
+            yield self.wake(day, RANK_RECORD)
             self.state.advance(day)
             self.recorder.record(i, self.state.points())
 
-    def hazard(self, hz: Hazard):
-        """Exact thinning, per replicate, resolved to the day."""
+    def hazards(self):
+        """All hazards in one process: exact thinning per replicate, resolved to the day.
+
+        On a day with candidates, hazards are handled in the order the
+        scenario lists them, so two incidents of one replicate on one day
+        always act in the same order.
+        """
+        states = [self._hazard_state(hz) for hz in self.sc.hazards]
+        while True:
+            due = [np.ceil(h.clock.min()) for h in states]
+            live = [d for d, h in zip(due, states) if d <= h.last]
+            if not live:
+                return
+            day = int(min(live))
+            yield self.wake(day, RANK_INCIDENT)
+            for h in states:
+                if day <= h.last:
+                    self._hazard_day(h, day)
+
+    def _hazard_state(self, hz: Hazard) -> "_HazardState":
         rate = sample(hz.rate, self.streams, f"hazards.{hz.id}.rate", self.n)
         level_max = 0.0 if hz.elasticity > 0 else 100.0
-        ref_factor = np.exp(-hz.elasticity * (level_max - hz.reference))
-        lam_max = rate * ref_factor
+        lam_max = rate * np.exp(-hz.elasticity * (level_max - hz.reference))
         first = 0 if hz.start is None else (hz.start - self.start).days
         last = self.end_day if hz.end is None else (hz.end - self.start).days
         stream = f"hazard:{hz.id}"
@@ -267,35 +340,28 @@ class _Run:
         gap = -np.log(self.streams.uniform(stream + ":gap", ctr)) / np.where(active, lam_max, 1.0)
         clock = np.where(active, first + gap * DAYS_PER_YEAR, np.inf)
         event = Event(id=hz.id, date=self.start, title=hz.title, effects=hz.effects, category=hz.category)
-        plan = self.plan(event, f"hazards.{hz.id}")
         k_rate = self.names.index(hz.indicator) if hz.indicator else None
-        while True:
-            day = np.ceil(clock.min())
-            if not day <= last:
-                return
-            # wake on the next candidate day; a record or event later that day
-            # sees the incident, because this wake-up was scheduled first
-            yield self.env.timeout(int(day) - self.env.now)
-            clock = self._hazard_day(plan, clock, ctr, rate, lam_max, hz, k_rate, int(day), stream)
+        return _HazardState(hz, self.plan(event, f"hazards.{hz.id}"), rate, lam_max, clock, ctr, last,
+                            stream, k_rate)
 
-    def _hazard_day(self, plan, clock, ctr, rate, lam_max, hz, k_rate, day, stream):
-        """Thinning rounds for every candidate falling on ``day``."""
+    def _hazard_day(self, h: "_HazardState", day: int) -> None:
+        """Thinning rounds for every candidate of one hazard falling on ``day``."""
         while True:
-            rows = np.flatnonzero(np.ceil(clock) <= day)
+            rows = np.flatnonzero(np.ceil(h.clock) <= day)
             if rows.size == 0:
-                return clock
+                return
             self.state.advance(day, rows)
-            lam = rate[rows]
-            if k_rate is not None:
-                y = self.state.points(rows)[:, k_rate]
-                lam = lam * np.exp(-hz.elasticity * (y - hz.reference))
-            u = self.streams.uniform(stream + ":accept", ctr[rows], rows=rows)
-            fired = rows[u * lam_max[rows] < lam]
+            lam = h.rate[rows]
+            if h.k_rate is not None:
+                y = self.state.points(rows)[:, h.k_rate]
+                lam = lam * np.exp(-h.hz.elasticity * (y - h.hz.reference))
+            u = self.streams.uniform(h.stream + ":accept", h.ctr[rows], rows=rows)
+            fired = rows[u * h.lam_max[rows] < lam]
             if fired.size:
-                self.apply(self._incident(plan, hz, fired, ctr), fired, per_replicate=True)
-            ctr[rows] += np.uint64(1)
-            gap = -np.log(self.streams.uniform(stream + ":gap", ctr[rows], rows=rows)) / lam_max[rows]
-            clock[rows] = clock[rows] + gap * DAYS_PER_YEAR
+                self.apply(self._incident(h.plan, h.hz, fired, h.ctr), fired, per_replicate=True)
+            h.ctr[rows] += np.uint64(1)
+            gap = -np.log(self.streams.uniform(h.stream + ":gap", h.ctr[rows], rows=rows)) / h.lam_max[rows]
+            h.clock[rows] = h.clock[rows] + gap * DAYS_PER_YEAR
 
     def _incident(self, plan: _Plan, hz: Hazard, fired: np.ndarray, ctr: np.ndarray) -> _Plan:
         """Fresh sizes for each incident whose effect size is a distribution."""
@@ -318,8 +384,7 @@ class _Run:
         ready = {name: np.full(self.n, -1) for name in plans}
         when = spec.start
         while (day := (when - self.start).days) <= self.end_day:
-            yield self.env.timeout(day - self.env.now)
-            yield self.env.timeout(0)  # review after the day's scheduled events
+            yield self.wake(day, RANK_POLICY)
             self.state.advance(day)
             y = self.state.points()
             levels = dict(zip(self.names, y.T))

@@ -15,7 +15,10 @@ from .conftest import SCENARIOS
 
 @pytest.fixture(scope="module")
 def stress():
-    return model.load_scenario(SCENARIOS / "stress.toml")
+    """Uncertain drift, four hazards, the balancing policy and the reactions."""
+    sc = model.load_scenario(SCENARIOS / "stress.toml")
+    policy = sc.policy.model_copy(update={"name": "balancing", "reactions": True})
+    return sc.model_copy(update={"policy": policy})
 
 
 def same(a: model.Result, b: model.Result) -> None:
@@ -34,10 +37,13 @@ def test_same_seed_gives_identical_output(stress, reference):
     same(reference, model.simulate(stress, replicates=240, seed=11, chunk_size=240))
 
 
-def test_chunk_size_does_not_matter(stress, reference):
-    small = model.simulate(stress, replicates=240, seed=11, chunk_size=100)
-    same(reference, small)
-    np.testing.assert_array_equal(reference.paths, small.paths)
+@pytest.mark.parametrize("size", [1, 37, 100])
+def test_chunk_size_does_not_matter(stress, reference, size):
+    n = 40 if size == 1 else 240
+    small = model.simulate(stress, replicates=n, seed=11, chunk_size=size)
+    np.testing.assert_array_equal(reference.paths[:n], small.paths)
+    if n == 240:
+        same(reference, small)
 
 
 def test_worker_count_does_not_matter(stress, reference):
