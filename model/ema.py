@@ -23,15 +23,23 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .errors import ScenarioError
-from .explore import DEFAULT_REPLICATES, Outcomes, _as_scenario, _one_blas_thread, experiment, outcome_names
+from .explore import (
+    DEFAULT_REPLICATES,
+    Outcomes,
+    _as_scenario,
+    _one_blas_thread,
+    experiment,
+    outcome_names,
+)
 from .scenario import Scenario
 
 __all__ = ["Discovery", "RelsimFunction", "discover", "make_model", "policies", "run_experiments",
@@ -204,7 +212,7 @@ class Discovery:
         box = self.box
         return {"coverage": float(box.coverage), "density": float(box.density),
                 "mass": float(box.mass), "restricted": int(box.res_dim),
-                "cases_of_interest": int(self.of_interest.sum()), "experiments": int(len(self.of_interest))}
+                "cases_of_interest": int(self.of_interest.sum()), "experiments": len(self.of_interest)}
 
 
 def discover(experiments: pd.DataFrame, outcomes: Mapping[str, np.ndarray], outcome: str, threshold: float,

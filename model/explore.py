@@ -27,16 +27,16 @@ matplotlib on first use; ``import model.explore`` does not.
 
 from __future__ import annotations
 
-import copy
 import difflib
 import itertools
 import math
 import os
 import re
 import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
