@@ -73,20 +73,22 @@ DUMMY = "dummy"
 DEFAULT_REPLICATES = 8
 #: The assumptions ranged by ``relsim sensitivity`` when no ``--params`` are given:
 #: persistence, the two main spill-overs, the damping of energy shocks, the
-#: size of the events that leave lasting shifts, and the dummy.
+#: size of the events that leave lasting shifts, and the dummy. ``*=`` ranges
+#: are multiples of the scenario's own value (an event scale's is 1 unless the
+#: scenario sets it).
 DEFAULT_PARAMS = (
-    "indices.trade.half_life=1:3",
-    "indices.energy.half_life=2:8",
-    "indices.security.half_life=0.75:3",
-    "indices.west.half_life=1.5:6",
-    "spillover.trade.security=0:0.16",
-    "spillover.security.trade=0:0.06",
-    "damping=0.3:0.9",
-    "events.scale.russian-sanctions-2015=0.8:1.2",
-    "events.scale.su24-downing-2015=0.5:1.5",
-    "events.scale.s400-delivery-2019=0.5:1.5",
-    "events.scale.caatsa-sanctions-2020=0.5:1.5",
-    "events.scale.ukraine-invasion-2022=0.5:1.5",
+    "indices.trade.half_life*=0.5:2",
+    "indices.energy.half_life*=0.5:2",
+    "indices.security.half_life*=0.5:2",
+    "indices.west.half_life*=0.5:2",
+    "spillover.trade.security*=0:2",
+    "spillover.security.trade*=0:2",
+    "damping*=0.5:1.5",
+    "events.scale.russian-sanctions-2015*=0.8:1.2",
+    "events.scale.su24-downing-2015*=0.5:1.5",
+    "events.scale.s400-delivery-2019*=0.5:1.5",
+    "events.scale.caatsa-sanctions-2020*=0.5:1.5",
+    "events.scale.ukraine-invasion-2022*=0.5:1.5",
     f"{DUMMY}=0:1",
 )
 
@@ -188,22 +190,28 @@ def current_value(scenario: Scenario, name: str) -> float | None:
 def parse_range(spec: str, scenario: Scenario | None = None) -> tuple[str, tuple[float, float]]:
     """``"name=low:high"`` -> ``(name, (low, high))``.
 
-    A bare ``name`` ranges from half to one and a half times the scenario's
-    value (``dummy``: 0 to 1).
+    ``"name*=low:high"`` ranges over multiples of the scenario's value
+    (``"damping*=0.5:1.5"`` is 0.3 to 0.9 at a damping of 0.6). A bare
+    ``name`` is ``name*=0.5:1.5`` (``dummy``: 0 to 1).
     """
     name, sep, rng = spec.partition("=")
     name = name.strip()
+    relative = name.endswith("*")
+    name = name.rstrip("*").strip()
     if not name:
         raise ScenarioError("relsim", "--params", f"empty parameter name in {spec!r}")
     if not sep:
         if _is_dummy(name):
             return name, (0.0, 1.0)
-        value = current_value(scenario, name) if scenario is not None else None
+        relative, low, high = True, 0.5, 1.5
+    else:
+        low, high = _numbers(rng, 2, spec, "--params", "name=LOW:HIGH or name*=LOW:HIGH")
+    if relative:
+        value = current_value(scenario, name) if scenario is not None and not _is_dummy(name) else None
         if not value:
             raise ScenarioError("relsim", "--params",
                                 f"{name!r} has no value to range around: give it as {name}=LOW:HIGH")
-        return name, tuple(sorted((round(0.5 * value, 12), round(1.5 * value, 12))))  # type: ignore[return-value]
-    low, high = _numbers(rng, 2, spec, "--params", "name=LOW:HIGH")
+        low, high = sorted((round(low * value, 12), round(high * value, 12)))
     if not low < high:
         raise ScenarioError("relsim", "--params", f"{name}: LOW must be below HIGH (got {low}:{high})")
     return name, (low, high)
