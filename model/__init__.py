@@ -14,6 +14,7 @@ from .catalog import Dist, Effect, Event, load_catalog
 from .compare import compare, compare_policies
 from .ensemble import simulate
 from .errors import ModelError, ScenarioError, SimulationError
+from .explore import experiment, outcome_names
 from .results import Result
 from .scenario import Scenario, load_scenario, scenario_from_dict
 
@@ -41,8 +42,10 @@ __all__ = [
     "__version__",
     "compare",
     "compare_policies",
+    "experiment",
     "load_catalog",
     "load_scenario",
+    "outcome_names",
     "scenario_from_dict",
     "simulate",
 ]

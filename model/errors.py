@@ -22,6 +22,10 @@ class ScenarioError(ModelError):
         self.problem = problem
         super().__init__(f"{self.file}: {self.field}: {self.problem}")
 
+    def __reduce__(self):
+        # rebuilt from its three parts, so it crosses process boundaries intact
+        return type(self), (self.file, self.field, self.problem)
+
 
 class SimulationError(ModelError):
     """A run that cannot proceed (e.g. unstable dynamics)."""

@@ -374,26 +374,9 @@ def _one_blas_thread():
     return threadpool_limits(1)
 
 
-@dataclass(frozen=True)
-class _Failure:
-    """A ScenarioError raised in a worker, carried back as plain data (it does not pickle)."""
-
-    file: str
-    field: str
-    problem: str
-
-
-def _point_batch(scenario: Scenario, points: list[dict], seeds: list[int], replicates: int,
-                 spec: Outcomes) -> list[tuple[dict, dict]] | _Failure:
-    """Means and standard errors of the outcomes at each point (runs in workers too)."""
-    try:
-        return _points(scenario, points, seeds, replicates, spec)
-    except ScenarioError as exc:
-        return _Failure(exc.file, exc.field, exc.problem)
-
-
 def _points(scenario: Scenario, points: list[dict], seeds: list[int], replicates: int,
             spec: Outcomes) -> list[tuple[dict, dict]]:
+    """Means and standard errors of the outcomes at each point (runs in workers too)."""
     out = []
     with _one_blas_thread():
         for params, seed in zip(points, seeds):
@@ -423,9 +406,6 @@ def _parallel(fn: Callable, tasks: list[tuple], sizes: list[int], workers: int |
             _on_processes(fn, tasks, sizes, workers, bar, results)
     finally:
         bar.close()
-    for result in results:
-        if isinstance(result, _Failure):
-            raise ScenarioError(result.file, result.field, result.problem)
     return results
 
 
@@ -492,7 +472,7 @@ def evaluate(scenario: Scenario | str | Path, points: pd.DataFrame, seed: int | 
     seeds = [seed] * len(rows) if common_random_numbers else [seed + 1 + i for i in range(len(rows))]
     cuts = _batches(len(rows), workers if scheduler is None else 2)
     tasks = [(sc, rows[c], seeds[c], replicates, spec) for c in cuts]
-    done = _parallel(_point_batch, tasks, [c.stop - c.start for c in cuts], workers, scheduler,
+    done = _parallel(_points, tasks, [c.stop - c.start for c in cuts], workers, scheduler,
                      progress, "point")
     pairs = [pair for batch in done for pair in batch]
     means = pd.DataFrame([m for m, _ in pairs], index=points.index)
@@ -798,15 +778,8 @@ def without_events(scenario: Scenario, ids: Iterable[str], removal: str = "drop"
     return scenario_from_dict(data, file=f"{scenario.name} without {', '.join(ids)}")
 
 
-def _levels_batch(variants: list[Scenario], replicates: int, seed: int, at: str) -> list[np.ndarray] | _Failure:
-    """Levels ``[r, k]`` at ``at`` for each scenario variant (runs in workers too)."""
-    try:
-        return _levels(variants, replicates, seed, at)
-    except ScenarioError as exc:
-        return _Failure(exc.file, exc.field, exc.problem)
-
-
 def _levels(variants: list[Scenario], replicates: int, seed: int, at: str) -> list[np.ndarray]:
+    """Levels ``[r, k]`` at ``at`` for each scenario variant (runs in workers too)."""
     out = []
     with _one_blas_thread():
         for sc in variants:
@@ -819,7 +792,7 @@ def _run_variants(variants: list[Scenario], replicates: int, seed: int, at: str,
                   progress) -> np.ndarray:
     cuts = _batches(len(variants), workers if scheduler is None else 2)
     tasks = [(variants[c], replicates, seed, at) for c in cuts]
-    done = _parallel(_levels_batch, tasks, [(c.stop - c.start) * replicates for c in cuts], workers,
+    done = _parallel(_levels, tasks, [(c.stop - c.start) * replicates for c in cuts], workers,
                      scheduler, progress, "rep")
     return np.stack([v for batch in done for v in batch])  # [variant, r, k]
 

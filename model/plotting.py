@@ -17,7 +17,19 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from .results import Result
 
-__all__ = ["COLORS", "key_events", "plot_index", "plot_trajectories", "save_figure"]
+__all__ = [
+    "COLORS",
+    "key_events",
+    "plot_differences",
+    "plot_fan",
+    "plot_fans",
+    "plot_index",
+    "plot_overlay",
+    "plot_policy_grid",
+    "plot_tradeoff",
+    "plot_trajectories",
+    "save_figure",
+]
 
 #: One colour per index (colour-blind safe, distinct in greyscale print).
 COLORS = {"trade": "#0072B2", "energy": "#E69F00", "security": "#D55E00", "west": "#009E73"}

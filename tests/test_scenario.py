@@ -129,3 +129,13 @@ def test_mutated_scenarios_give_a_scenario_or_a_scenario_error(mutations):
         model.scenario_from_dict(data)
     except ScenarioError as exc:
         assert str(exc).count("\n") == 0
+
+
+def test_scenario_error_survives_pickling():
+    """Errors raised in worker processes reach the parent with their three parts."""
+    import pickle
+
+    err = ScenarioError("runs/a.toml", "run.end", "is before run.start")
+    back = pickle.loads(pickle.dumps(err))
+    assert (back.file, back.field, back.problem) == ("runs/a.toml", "run.end", "is before run.start")
+    assert str(back) == "runs/a.toml: run.end: is before run.start"
