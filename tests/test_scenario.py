@@ -139,3 +139,22 @@ def test_scenario_error_survives_pickling():
     back = pickle.loads(pickle.dumps(err))
     assert (back.file, back.field, back.problem) == ("runs/a.toml", "run.end", "is before run.start")
     assert str(back) == "runs/a.toml: run.end: is before run.start"
+
+
+def test_every_example_file_in_the_reference_is_valid(tmp_path):
+    """The complete TOML examples of docs/SCENARIOS.md load and validate."""
+    import re
+    import shutil
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    text = (root / "docs" / "SCENARIOS.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```toml\n# scenarios/([\w.-]+\.toml)\n(.*?)```", text, re.S)
+    assert len(blocks) >= 10
+    for shipped in (root / "scenarios").glob("*.toml"):
+        shutil.copy(shipped, tmp_path / shipped.name)
+    for name, body in blocks:
+        (tmp_path / name).write_text(body, encoding="utf-8")
+    for name, _ in blocks:
+        sc = model.load_scenario(tmp_path / name)
+        assert sc.name, name
