@@ -13,6 +13,7 @@ anything is recorded.
 from __future__ import annotations
 
 import datetime as dt
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -39,6 +40,8 @@ __all__ = ["Recorder", "RunOutput", "record_dates", "simulate_chunk"]
 DAYS_PER_YEAR = 365.25
 #: Scale of the fixed-point sums in ensemble-wide log rows.
 FIXED_POINT = float(2**32)
+#: Memory for the transition matrices kept per step length (per chunk).
+CACHE_BYTES = 256 * 2**20
 _FREQ = {"monthly": "MS", "quarterly": "QS", "yearly": "YS"}
 _OPS = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal}
 
@@ -112,7 +115,9 @@ class _State:
         self.streams = streams
         self.noise = noise
         self.noise_streams = [f"noise:{name}" for name in names]
-        self._cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._cache: OrderedDict = OrderedDict()
+        self._f: np.ndarray | None = None
+        self._root: np.ndarray | None = None
 
     def _matrices(self, h: int, sel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(F, L)`` for a step of ``h`` days: shared, or one per row of ``sel``.
@@ -120,23 +125,56 @@ class _State:
         Each row always gets its matrices the same way (through its
         eigenvectors, or by the matrix exponential when those are
         ill-conditioned), however many rows step together, so a replicate's
-        path never depends on its chunk. Shared matrices and whole-chunk
-        stacks are cached by ``h``.
+        path never depends on its chunk. Per-row matrices are computed once
+        per ``h`` for every row of the chunk and kept (see :meth:`_slot`); a
+        step of a few rows gathers its rows.
         """
-        whole = self.shared or sel.size == len(self.z)
-        if whole and h in self._cache:
-            return self._cache[h]
-        years = h / DAYS_PER_YEAR
         if self.shared:
-            f, root = transition(self.a, np.array([years]), self.sigma[0])
-            out = (f[0], root[0])
+            out = self._cache.get(h)
+            if out is None:
+                f, root = transition(self.a, np.array([h / DAYS_PER_YEAR]), self.sigma[0])
+                out = self._cache[h] = (f[0], root[0])
+            return out
+        slot = self._slot(h)
+        if sel.size == len(self.z):
+            return self._f[slot], self._root[slot]
+        return self._f[slot, sel], self._root[slot, sel]
+
+    def _slot(self, h: int, keep: frozenset = frozenset()) -> int:
+        """Slot of the per-row matrices for ``h`` days, computed if not kept.
+
+        Slots hold every row's ``(F, L)`` for one step length, within
+        ``CACHE_BYTES`` (at least 48 slots); the least recently used step
+        length not in ``keep`` gives up its slot.
+        """
+        slot = self._cache.get(h)
+        if slot is not None:
+            self._cache.move_to_end(h)
+            return slot
+        n, k = self.z.shape
+        if self._f is None:
+            slots = max(CACHE_BYTES // (2 * n * k * k * 8), 48)
+            self._f, self._root = np.empty((slots, n, k, k)), np.empty((slots, n, k, k))
+        if len(self._cache) < len(self._f):
+            slot = len(self._cache)
         else:
-            out = self._row_matrices(sel, years)
-        if whole:
-            if len(self._cache) > 64:
-                self._cache.clear()
-            self._cache[h] = out
-        return out
+            old = next(x for x in self._cache if x not in keep)
+            slot = self._cache.pop(old)
+        self._f[slot], self._root[slot] = self._row_matrices(np.arange(n), h / DAYS_PER_YEAR)
+        self._cache[h] = slot
+        return slot
+
+    def _gathered(self, h: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(F, L)`` per row for steps of ``h[i]`` days of rows ``rows[i]``."""
+        values, inverse = np.unique(h, return_inverse=True)
+        if self.shared:
+            mats = [self._matrices(int(v), rows) for v in values]
+            f = np.stack([m[0] for m in mats])[inverse]
+            root = np.stack([m[1] for m in mats])[inverse]
+            return f, root
+        keep = frozenset(values.tolist())
+        slots = np.array([self._slot(int(v), keep) for v in values])[inverse]
+        return self._f[slots, rows], self._root[slots, rows]
 
     def _row_matrices(self, sel: np.ndarray, years: float) -> tuple[np.ndarray, np.ndarray]:
         ok = self.spectral.ok[sel]
@@ -160,12 +198,13 @@ class _State:
         if rows.size == 0:
             return
         steps = np.unique(h)
+        if steps.size > 1:
+            # rows at different days: one pass, each row with its own matrices
+            self.advance_each(np.full(rows.size, day), rows)
+            return
         for hv in steps:
             sel = rows if steps.size == 1 else rows[h == hv]
             f, root = self._matrices(int(hv), sel)
-            a, a_inv = self.a, self.a_inv
-            if not self.shared:
-                a, a_inv = a[sel], a_inv[sel]
             m = self.target[sel]
             eps = None
             if self.noise:
@@ -175,6 +214,24 @@ class _State:
                 eps = self.streams.normals(self.noise_streams, day, sel)
             self.z[sel] = step(self.z[sel], m, f, root, eps)
         self.day[rows] = day
+
+    def advance_each(self, days: np.ndarray, rows: np.ndarray) -> None:
+        """Move each of ``rows`` forward to its own day ``days[i]``, exactly.
+
+        Row by row the same arithmetic as :meth:`advance` (the same matrices
+        and noise for the same step), in one pass for all rows.
+        """
+        h = days - self.day[rows]
+        moving = h > 0
+        if not moving.all():
+            rows, h, days = rows[moving], h[moving], days[moving]
+        if rows.size == 0:
+            return
+        f, root = self._gathered(h, rows)
+        m = self.target[rows]
+        eps = self.streams.normals(self.noise_streams, days, rows) if self.noise else None
+        self.z[rows] = step(self.z[rows], m, f, root, eps)
+        self.day[rows] = days
 
     def points(self, rows: np.ndarray | None = None) -> np.ndarray:
         return to_points(self.z if rows is None else self.z[rows])
@@ -226,6 +283,10 @@ class _HazardState:
 class _Run:
     """All state of one simulation of one chunk of replicates."""
 
+    #: Handle hazard candidates in windows between other wake-ups (same
+    #: results as the day-by-day pass, which tests compare it with).
+    windowed = True
+
     def __init__(self, scenario: Scenario, replicates: np.ndarray, seed: int, recorder) -> None:
         self.sc = scenario
         self.names = scenario.indicators
@@ -239,6 +300,7 @@ class _Run:
         self.env = simpy.Environment()
         self.recorder = recorder
         self.log: list[tuple] = []
+        self.keyed: list[tuple] = []
         self.followups: dict[str, list[_Plan]] = {}
 
     # -- set-up -------------------------------------------------------------
@@ -314,9 +376,17 @@ class _Run:
 
         On a day with candidates, hazards are handled in the order the
         scenario lists them, so two incidents of one replicate on one day
-        always act in the same order.
+        always act in the same order. Between two wake-ups of the other
+        processes, replicates do not interact: every candidate up to the day
+        before the next of those wake-ups is then handled in vectorised
+        rounds (:meth:`_hazard_window`), each replicate in exactly the order
+        of a day-by-day pass. Hazards whose shifts are undone after a
+        duration are handled day by day, since an undo may fall inside the
+        window.
         """
         states = [self._hazard_state(hz) for hz in self.sc.hazards]
+        windowed = self.windowed and not any(eff.kind == "shift" and eff.duration is not None
+                           for hz in self.sc.hazards for eff in hz.effects)
         while True:
             due = [np.ceil(h.clock.min()) for h in states]
             live = [d for d, h in zip(due, states) if d <= h.last]
@@ -324,9 +394,60 @@ class _Run:
                 return
             day = int(min(live))
             yield self.wake(day, RANK_INCIDENT)
+            if windowed:
+                stop = max(day, int(min(self.env.peek(), self.end_day + 1)) - 1)
+                self._hazard_window(states, day, stop)
+                continue
             for h in states:
                 if day <= h.last:
                     self._hazard_day(h, day)
+
+    def _hazard_window(self, states: list["_HazardState"], first: int, stop: int) -> None:
+        """Every candidate of every hazard on days ``first..stop``, in vectorised rounds.
+
+        Nothing else happens to any replicate on these days (after this
+        day's earlier ranks), so each round takes, for every replicate with a
+        candidate left, its next one in the order of a day-by-day pass (day,
+        then hazard in listed order, then candidate), advances it to that
+        candidate's day and thins it. Log rows carry that order as a sort key.
+        """
+        n_h = len(states)
+        limits = np.array([min(stop, h.last) for h in states], dtype=float)[:, None]
+        due = np.stack([np.ceil(h.clock) for h in states])
+        due[due > limits] = np.inf
+        last_day = np.full((n_h, self.n), -1, dtype=np.int64)
+        nth = np.zeros((n_h, self.n), dtype=np.int64)
+        while True:
+            best = due.min(axis=0)
+            rows = np.flatnonzero(best <= stop)
+            if rows.size == 0:
+                return
+            which = np.argmin(due[:, rows], axis=0)
+            for j, h in enumerate(states):
+                sel = rows[which == j] if n_h > 1 else rows
+                if sel.size == 0:
+                    continue
+                days = best[sel].astype(np.int64)
+                self.state.advance_each(days, sel)
+                lam = h.rate[sel]
+                if h.k_rate is not None:
+                    y = self.state.points(sel)[:, h.k_rate]
+                    lam = lam * np.exp(-h.hz.elasticity * (y - h.hz.reference))
+                u = self.streams.uniform(h.stream + ":accept", h.ctr[sel], rows=sel)
+                hit = u * h.lam_max[sel] < lam
+                same = last_day[j, sel] == days
+                nth[j, sel] = np.where(same, nth[j, sel] + 1, 0)
+                last_day[j, sel] = days
+                if hit.any():
+                    fired = sel[hit]
+                    key = (j, nth[j, fired], days[hit])
+                    self.apply(self._incident(h.plan, h.hz, fired, h.ctr), fired, per_replicate=True,
+                               days=days[hit], key=key)
+                h.ctr[sel] += np.uint64(1)
+                gap = -np.log(self.streams.uniform(h.stream + ":gap", h.ctr[sel], rows=sel)) / h.lam_max[sel]
+                h.clock[sel] = h.clock[sel] + gap * DAYS_PER_YEAR
+                nxt = np.ceil(h.clock[sel])
+                due[j, sel] = np.where(nxt > limits[j, 0], np.inf, nxt)
 
     def _hazard_state(self, hz: Hazard) -> "_HazardState":
         rate = sample(hz.rate, self.streams, f"hazards.{hz.id}.rate", self.n)
@@ -424,11 +545,18 @@ class _Run:
         for child in self.followups.get(plan.event.id, []):
             self.env.process(self.at(child, int(self.env.now) + child.event.after.days, mask.copy()))
 
-    def apply(self, plan: _Plan, rows: np.ndarray, per_replicate: bool = False) -> None:
-        """Apply every effect of ``plan`` to ``rows`` (which are at the event's day)."""
+    def apply(self, plan: _Plan, rows: np.ndarray, per_replicate: bool = False,
+              days: np.ndarray | None = None, key: tuple | None = None) -> None:
+        """Apply every effect of ``plan`` to ``rows`` (which are at the event's day).
+
+        ``days`` gives each row's day when rows are not all at today's (a
+        window of incidents); their log rows then go to ``self.keyed`` with
+        the sort key ``key = (hazard, candidate of the day, days)`` that puts
+        them in the order of a day-by-day pass.
+        """
         mask = np.zeros(self.n, bool)
         mask[rows] = True
-        for eff, size in zip(plan.event.effects, plan.sizes):
+        for i, (eff, size) in enumerate(zip(plan.event.effects, plan.sizes)):
             k = self.names.index(eff.indicator)
             amount = size[rows] * self._damping(eff, size[rows], rows)
             if eff.kind == "jump":
@@ -439,7 +567,11 @@ class _Run:
                 realised = amount
                 if eff.duration is not None:
                     self.schedule_undo(plan.event, eff, rows, amount)
-            if per_replicate:
+            if days is not None:
+                j, nth, day = key
+                self.keyed.append((day, np.full(rows.size, j), nth, np.full(rows.size, i),
+                                   self.replicates[rows], realised, plan, eff))
+            elif per_replicate:
                 day = int(self.env.now)
                 for r, v in zip(self.replicates[rows], realised):
                     self.log.append((int(r), day, plan.event.id, plan.event.title, eff.indicator, eff.kind,
@@ -448,6 +580,21 @@ class _Run:
                 full = np.zeros(self.n)
                 full[rows] = realised
                 self.log_all(plan.event, eff.indicator, eff.kind, full, mask)
+
+    def keyed_log(self) -> list[tuple]:
+        """The windowed incidents' log rows, in the order of a day-by-day pass."""
+        if not self.keyed:
+            return []
+        parts = list(zip(*self.keyed))
+        day, j, nth, eff_i, rep, value = (np.concatenate(p) for p in parts[:6])
+        owner = np.concatenate([np.full(len(d), n) for n, d in enumerate(parts[0])])
+        order = np.lexsort((rep, eff_i, nth, j, day))
+        out = []
+        labels = [(p.event.id, p.event.title, e.indicator, e.kind) for p, e in zip(parts[6], parts[7])]
+        for o in order.tolist():
+            ev, title, ind, kind = labels[owner[o]]
+            out.append((int(rep[o]), int(day[o]), ev, title, ind, kind, float(value[o]), 1))
+        return out
 
     def schedule_undo(self, event: Event, eff: Effect, rows: np.ndarray, amount: np.ndarray) -> None:
         """Undo a shift of ``rows`` ``eff.duration`` after today."""
@@ -488,4 +635,4 @@ def simulate_chunk(scenario: Scenario, replicates: np.ndarray, seed: int, record
     run = _Run(scenario, np.asarray(replicates, dtype=np.int64), seed, recorder)
     run.start_processes(days)
     run.env.run(until=run.end_day + 1)
-    return RunOutput(recorder, run.log)
+    return RunOutput(recorder, run.log + run.keyed_log())

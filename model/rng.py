@@ -13,6 +13,7 @@ wherever their events agree (common random numbers).
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 
 import numpy as np
 from scipy.special import ndtri
@@ -31,9 +32,17 @@ def _mix(x: np.ndarray) -> np.ndarray:
     return x ^ (x >> np.uint64(31))
 
 
+@lru_cache(maxsize=4096)
 def _stream_id(name: str) -> np.uint64:
     digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
     return np.uint64(int.from_bytes(digest, "little"))
+
+
+@lru_cache(maxsize=256)
+def _stream_ids(names: tuple[str, ...]) -> np.ndarray:
+    ids = np.array([_stream_id(name) for name in names], dtype=np.uint64)
+    ids.flags.writeable = False
+    return ids
 
 
 class Streams:
@@ -67,10 +76,16 @@ class Streams:
         """Standard normals by inversion of :meth:`uniform`."""
         return ndtri(self.uniform(stream, counter, rows))
 
-    def normals(self, streams: list[str], counter: int, rows: np.ndarray) -> np.ndarray:
-        """Normals ``(len(rows), len(streams))``: one per row from each named stream."""
-        ids = np.array([_stream_id(name) for name in streams], dtype=np.uint64)
+    def normals(self, streams: list[str], counter, rows: np.ndarray) -> np.ndarray:
+        """Normals ``(len(rows), len(streams))``: one per row from each named stream.
+
+        ``counter`` is a scalar or one per row.
+        """
+        ids = _stream_ids(tuple(streams))
+        ctr = np.asarray(counter, dtype=np.uint64)
+        if ctr.ndim:
+            ctr = ctr[:, None]
         with np.errstate(over="ignore"):
             x = _mix(self.keys[rows][:, None] ^ ids[None, :])
-            x = _mix(x + (np.uint64(counter) + np.uint64(1)) * _GOLDEN)
+            x = _mix(x + (ctr + np.uint64(1)) * _GOLDEN)
         return ndtri(((x >> np.uint64(11)).astype(float) + 0.5) * 2.0**-53)

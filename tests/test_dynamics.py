@@ -143,3 +143,15 @@ def test_cholesky_handles_singular_covariances_and_keeps_indices_aligned():
     diag = cholesky(np.diag([4.0, 0.0, 9.0])[None])
     np.testing.assert_allclose(diag[0], np.diag([2.0, 0.0, 3.0]))
     assert np.isfinite(q).all()
+
+
+def test_normals_with_a_counter_per_row_equal_a_common_counter():
+    from model.rng import Streams
+
+    s = Streams(1, np.arange(10))
+    rows = np.array([1, 4, 7])
+    common = s.normals(["a", "b"], 12, rows)
+    assert np.array_equal(s.normals(["a", "b"], np.array([12, 12, 12]), rows), common)
+    mixed = s.normals(["a", "b"], np.array([12, 3, 12]), rows)
+    assert np.array_equal(mixed[[0, 2]], common[[0, 2]])
+    assert np.array_equal(mixed[1], s.normals(["a", "b"], 3, rows[1:2])[0])
