@@ -7,7 +7,8 @@ bands, an ensemble :class:`~model.results.Result` of the calibrated scenario):
   mapped back onto the index scale through its fitted measurement equation
   (``x = 50 + (g(value) - offset - trend) / (sign * slope)``), so every series
   and statistical basis can be drawn over the same bands; each basis has its
-  own marker. Binary proxies are drawn as ticks at the top (1) or bottom (0).
+  own marker within a panel. Binary proxies are drawn as ticks at the top (1)
+  or bottom (0).
 * :func:`plot_series`: one panel per series (a quantity on one basis), in the
   series' own units, with the index bands mapped forward through the same
   equation.
@@ -60,7 +61,7 @@ MAIN_SERIES: tuple[str, ...] = (
     "WEST_pew_us_favorable_pct",
     "WEST_khas_fp_us_seen_as_threat_pct",
 )
-_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">", "h", "p", "8", "d")
+_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">", "p", "d", "h", "8")
 _FAMILY_COLOURS = {"log": "#000000", "logit": "#CC79A7", "count": "#0072B2", "binary": "#009E73"}
 _INDEX_COLOURS = {"trade": "#0072B2", "energy": "#E69F00", "security": "#D55E00", "west": "#009E73"}
 _STYLE = {"font.size": 11, "axes.titlesize": 12, "axes.labelsize": 11}
@@ -134,6 +135,7 @@ def _bands(ax, ensemble: "Result | None", replay: "Result", indicator: str, colo
 
 
 def _basis_markers(frame: pd.DataFrame) -> dict[str, str]:
+    """A marker per basis of ``frame`` (one panel): distinct up to ``len(_MARKERS)`` bases."""
     return {b: _MARKERS[i % len(_MARKERS)] for i, b in enumerate(sorted(frame["basis"].unique()))}
 
 
@@ -157,7 +159,6 @@ def plot_fit(
     obs = cal.residuals if observations is None else observations
     obs = obs[(obs["date"] >= pd.Timestamp(start)) & (obs["date"] <= pd.Timestamp(end))]
     names = list(indicators or [k for k in cal.scenario.indicators if k in set(obs["indicator"])])
-    markers = _basis_markers(obs)
     numbers, catalog = _event_numbers(events)
     with plt.rc_context(_STYLE):
         fig, axes = plt.subplots(
@@ -173,6 +174,9 @@ def plot_fit(
                 if until is not None
                 else np.zeros(len(part), bool)
             )
+            # markers per panel, over the bases drawn in it: 23 bases in all would repeat markers
+            drawn_here = (part["family"] == "binary").to_numpy() | np.isfinite(x)
+            markers = _basis_markers(part[drawn_here])
             for basis, m in markers.items():
                 for fam in ("log", "logit", "count", "binary"):
                     sel = ((part["basis"] == basis) & (part["family"] == fam)).to_numpy()
