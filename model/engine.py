@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import OrderedDict
+from functools import lru_cache
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -48,11 +49,16 @@ _OPS = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equ
 
 def record_dates(scenario: Scenario) -> list[dt.date]:
     """Record dates: the run's start, then the first day of each period."""
+    run = scenario.run
+    return list(_record_dates(run.start, run.end, run.record))
+
+
+@lru_cache(maxsize=64)
+def _record_dates(start: dt.date, end: dt.date, record: str) -> tuple[dt.date, ...]:
     import pandas as pd
 
-    run = scenario.run
-    dates = pd.date_range(run.start, run.end, freq=_FREQ[run.record]).date.tolist()
-    return dates if dates and dates[0] == run.start else [run.start] + dates
+    dates = pd.date_range(start, end, freq=_FREQ[record]).date.tolist()
+    return tuple(dates if dates and dates[0] == start else [start] + dates)
 
 
 class Recorder:
@@ -77,6 +83,7 @@ class RunOutput:
 
     recorder: object
     log: list[tuple] = field(default_factory=list)
+    incidents: dict | None = None
 
 
 class _State:
@@ -132,8 +139,8 @@ class _State:
         if self.shared:
             out = self._cache.get(h)
             if out is None:
-                f, root = transition(self.a, np.array([h / DAYS_PER_YEAR]), self.sigma[0])
-                out = self._cache[h] = (f[0], root[0])
+                out = self._cache[h] = _shared_transition(self.a.tobytes(), self.sigma[0].tobytes(),
+                                                          self.a.shape[-1], h)
             return out
         slot = self._slot(h)
         if sel.size == len(self.z):
@@ -242,6 +249,17 @@ class _State:
         a, a_inv = (self.a, self.a_inv) if self.shared else (self.a[rows], self.a_inv[rows])
         m = baseline_latent(self.base[rows] + self.shift[rows])
         self.target[rows] = equilibrium(a, a_inv, m, self.m0[rows])
+
+
+@lru_cache(maxsize=512)
+def _shared_transition(a: bytes, sigma: bytes, k: int, h: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(F, L)`` of a shared drift for ``h`` days, kept across runs (read-only)."""
+    a_ = np.frombuffer(a).reshape(k, k)
+    f, root = transition(a_, np.array([h / DAYS_PER_YEAR]), np.frombuffer(sigma))
+    f, root = f[0], root[0]
+    f.flags.writeable = False
+    root.flags.writeable = False
+    return f, root
 
 
 RANK_EVENT, RANK_FOLLOW_UP, RANK_SHIFT_END, RANK_POLICY, RANK_INCIDENT, RANK_RECORD = range(1, 7)
@@ -581,20 +599,33 @@ class _Run:
                 full[rows] = realised
                 self.log_all(plan.event, eff.indicator, eff.kind, full, mask)
 
-    def keyed_log(self) -> list[tuple]:
-        """The windowed incidents' log rows, in the order of a day-by-day pass."""
+    def keyed_arrays(self) -> dict | None:
+        """The windowed incidents' log rows as arrays, in the order of a day-by-day pass.
+
+        ``replicate, day, value`` per row, and ``label`` indexing ``labels``,
+        the ``(event, title, indicator, kind)`` of each row.
+        """
         if not self.keyed:
-            return []
+            return None
         parts = list(zip(*self.keyed))
         day, j, nth, eff_i, rep, value = (np.concatenate(p) for p in parts[:6])
         owner = np.concatenate([np.full(len(d), n) for n, d in enumerate(parts[0])])
         order = np.lexsort((rep, eff_i, nth, j, day))
-        out = []
         labels = [(p.event.id, p.event.title, e.indicator, e.kind) for p, e in zip(parts[6], parts[7])]
-        for o in order.tolist():
-            ev, title, ind, kind = labels[owner[o]]
-            out.append((int(rep[o]), int(day[o]), ev, title, ind, kind, float(value[o]), 1))
-        return out
+        index: dict = {}
+        code = np.array([index.setdefault(x, len(index)) for x in labels], dtype=np.int64)
+        return {"replicate": rep[order], "day": day[order], "value": value[order],
+                "label": code[owner[order]], "labels": list(index)}
+
+    def keyed_log(self) -> list[tuple]:
+        """The windowed incidents' log rows, in the order of a day-by-day pass."""
+        arrays = self.keyed_arrays()
+        if arrays is None:
+            return []
+        labels = arrays["labels"]
+        return [(r, d, *labels[c], v, 1) for r, d, c, v in
+                zip(arrays["replicate"].tolist(), arrays["day"].tolist(), arrays["label"].tolist(),
+                    arrays["value"].tolist())]
 
     def schedule_undo(self, event: Event, eff: Effect, rows: np.ndarray, amount: np.ndarray) -> None:
         """Undo a shift of ``rows`` ``eff.duration`` after today."""
@@ -623,11 +654,14 @@ class _Run:
         self.log.append((-1, day, event.id, event.title, indicator, kind, total, int(mask.sum())))
 
 
-def simulate_chunk(scenario: Scenario, replicates: np.ndarray, seed: int, recorder=None) -> RunOutput:
+def simulate_chunk(scenario: Scenario, replicates: np.ndarray, seed: int, recorder=None,
+                   incident_arrays: bool = False) -> RunOutput:
     """Run ``scenario`` for the given global replicate numbers.
 
     ``recorder`` receives ``record(i, y)`` for each record date ``i`` with
     ``y`` the (replicates x indices) levels; by default every state is kept.
+    With ``incident_arrays``, the incidents handled in windows are left out
+    of ``log`` and given as arrays in ``incidents`` (see ``_Run.keyed_arrays``).
     """
     days = [(d - scenario.run.start).days for d in record_dates(scenario)]
     if recorder is None:
@@ -635,4 +669,6 @@ def simulate_chunk(scenario: Scenario, replicates: np.ndarray, seed: int, record
     run = _Run(scenario, np.asarray(replicates, dtype=np.int64), seed, recorder)
     run.start_processes(days)
     run.env.run(until=run.end_day + 1)
+    if incident_arrays:
+        return RunOutput(recorder, run.log, run.keyed_arrays())
     return RunOutput(recorder, run.log + run.keyed_log())

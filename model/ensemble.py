@@ -28,6 +28,7 @@ import platform
 import subprocess
 import sys
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 
@@ -44,6 +45,9 @@ BIN_WIDTH = 0.05
 N_BINS = int(round(100 / BIN_WIDTH))
 _FIXED = float(2**32)
 INCIDENT_ROWS_LIMIT = 10_000
+#: Up to this many replicates, quantiles are read from each level's bin
+#: (the same numbers as from the histograms, without building them).
+SPARSE_LIMIT = 1_000
 SAMPLE_PATHS = 20
 _LIBRARIES = ("numpy", "pandas", "scipy", "simpy", "pydantic", "matplotlib")
 
@@ -52,9 +56,11 @@ class ChunkSummary:
     """Streaming recorder for one chunk: histograms, exact sums, per-replicate metrics."""
 
     def __init__(self, days: list[int], n_rows: int, crisis: np.ndarray, keep_rows: np.ndarray,
-                 keep_all: bool) -> None:
+                 keep_all: bool, sparse: bool = False) -> None:
         n_t, k = len(days), len(crisis)
-        self.counts = np.zeros((n_t, k, N_BINS), dtype=np.int64)
+        # small ensembles keep each level's bin instead of the histograms
+        self.counts = None if sparse else np.zeros((n_t, k, N_BINS), dtype=np.int64)
+        self.bins = np.empty((n_t, n_rows, k), dtype=np.int16) if sparse else None
         self.sums = np.zeros((n_t, k), dtype=np.int64)
         self.years = np.diff(np.asarray(days, dtype=float)) / 365.25
         self.crisis = crisis
@@ -71,8 +77,13 @@ class ChunkSummary:
     def record(self, i: int, y: np.ndarray) -> None:
         n_rows, k = y.shape
         bins = np.minimum((y * (N_BINS / 100.0)).astype(np.int64), N_BINS - 1)
-        flat = bins + N_BINS * np.arange(k)
-        self.counts[i] += np.bincount(flat.ravel(), minlength=k * N_BINS).reshape(k, N_BINS)
+        if self.bins is not None:
+            if bins.min() < 0:
+                raise ValueError("levels below 0 cannot be binned")
+            self.bins[i] = bins
+        else:
+            flat = bins + N_BINS * np.arange(k)
+            self.counts[i] += np.bincount(flat.ravel(), minlength=k * N_BINS).reshape(k, N_BINS)
         self.sums[i] += np.round(y * _FIXED).astype(np.int64).sum(axis=0)
         self.total += y
         np.minimum(self.low, y, out=self.low)
@@ -95,6 +106,20 @@ class ChunkSummary:
 
 
 @dataclass
+class _Incidents:
+    """A chunk's incident log rows grouped by month and effect, in log order.
+
+    Group ``g`` is ``keys[g] = (month_day, event, title, indicator, kind)``;
+    its changes are ``values[starts[g]:starts[g + 1]]`` in the order of the
+    chunk's log, so that the parent sums them exactly as it would the rows.
+    """
+
+    keys: list
+    starts: np.ndarray
+    values: np.ndarray
+
+
+@dataclass
 class _ChunkOutput:
     ids: np.ndarray
     counts: np.ndarray
@@ -104,18 +129,116 @@ class _ChunkOutput:
     kept_ids: np.ndarray
     kept: np.ndarray
     paths: np.ndarray | None = field(default=None, repr=False)
+    incidents: _Incidents | None = field(default=None, repr=False)
+    bins: np.ndarray | None = field(default=None, repr=False)
 
 
-def run_chunk(scenario: Scenario, ids: np.ndarray, seed: int, keep_all: bool) -> _ChunkOutput:
-    """Simulate replicates ``ids`` and reduce them (runs in a worker process too)."""
+def run_chunk(scenario: Scenario, ids: np.ndarray, seed: int, keep_all: bool,
+              by_month: bool = False, sparse: bool = False) -> _ChunkOutput:
+    """Simulate replicates ``ids`` and reduce them (runs in a worker process too).
+
+    With ``by_month`` (ensembles above ``INCIDENT_ROWS_LIMIT``), incident rows
+    are grouped by month here and leave the chunk as arrays. With ``sparse``
+    (ensembles up to ``SPARSE_LIMIT``), each level's histogram bin is kept
+    instead of the histograms.
+    """
     _single_threaded_blas()
     days = [(d - scenario.run.start).days for d in record_dates(scenario)]
     crisis = np.array([spec.crisis for spec in scenario.indices.values()])
     keep_rows = np.flatnonzero(ids < SAMPLE_PATHS)
-    rec = ChunkSummary(days, len(ids), crisis, keep_rows, keep_all)
-    out = simulate_chunk(scenario, ids, seed, rec)
-    return _ChunkOutput(ids, rec.counts, rec.sums, rec.metrics(), out.log, ids[keep_rows],
-                        rec.kept, rec.paths)
+    rec = ChunkSummary(days, len(ids), crisis, keep_rows, keep_all, sparse)
+    out = simulate_chunk(scenario, ids, seed, rec, incident_arrays=by_month)
+    log, incidents = out.log, None
+    if by_month:
+        log = [r for r in out.log if r[0] < 0]
+        incidents = _group_incidents([r for r in out.log if r[0] >= 0], scenario.run.start, out.incidents)
+    # counts per chunk fit in 32 bits: half the bytes through the pipes
+    counts = rec.counts
+    if counts is not None and len(ids) < 2**31:
+        counts = counts.astype(np.int32)
+    return _ChunkOutput(ids, counts, rec.sums, rec.metrics(), log, ids[keep_rows],
+                        rec.kept, rec.paths, incidents, rec.bins)
+
+
+def _group_incidents(rows: list, start: dt.date, arrays: dict | None = None) -> _Incidents:
+    """Group incident rows by (month, event, title, indicator, kind), keeping their order.
+
+    ``rows`` are log tuples; ``arrays`` more incident rows as arrays (from
+    :func:`model.engine.simulate_chunk`), taken after ``rows``. The two never
+    share a group unless an event id is reused, when all go through tuples.
+    """
+    labels: dict = {}
+    code = [labels.setdefault(r[2:6], len(labels)) for r in rows]
+    day = [r[1] for r in rows]
+    values = [r[6] for r in rows]
+    code, day, values = np.array(code, dtype=np.int64), np.array(day, dtype=np.int64), np.array(values, dtype=float)
+    if arrays is not None:
+        if any(x in labels for x in arrays["labels"]):
+            rows = rows + [(int(r), int(d), *arrays["labels"][c], float(v), 1) for r, d, c, v in
+                           zip(arrays["replicate"], arrays["day"], arrays["label"], arrays["value"])]
+            return _group_incidents(rows, start)
+        remap = np.array([labels.setdefault(x, len(labels)) for x in arrays["labels"]], dtype=np.int64)
+        code = np.concatenate([code, remap[arrays["label"]]])
+        day = np.concatenate([day, arrays["day"].astype(np.int64)])
+        values = np.concatenate([values, arrays["value"].astype(float)])
+    if code.size == 0:
+        return _Incidents([], np.zeros(1, dtype=np.int64), np.zeros(0))
+    origin = np.datetime64(start, "D")
+    month = ((origin + day).astype("datetime64[M]").astype("datetime64[D]") - origin).astype(np.int64)
+    group = month * len(labels) + code
+    order = np.argsort(group, kind="stable")
+    uniq, first = np.unique(group[order], return_index=True)
+    names = list(labels)
+    keys = [(int(g // len(labels)),) + names[int(g % len(labels))] for g in uniq]
+    return _Incidents(keys, np.append(first, code.size).astype(np.int64), values[order])
+
+
+class _MonthlySums:
+    """Per-group sums of incident changes, chunk after chunk in replicate order.
+
+    The sums are compensated (Kahan) exactly as pandas' grouped ``sum`` does
+    them, value after value in log order, so the result is the same as
+    grouping every chunk's rows at once.
+    """
+
+    def __init__(self) -> None:
+        self.index: dict = {}
+        self.sum = np.zeros(0)
+        self.comp = np.zeros(0)
+        self.n = np.zeros(0, dtype=np.int64)
+
+    def add(self, inc: _Incidents) -> None:
+        if not inc.keys:
+            return
+        idx = np.array([self.index.setdefault(key, len(self.index)) for key in inc.keys])
+        grow = len(self.index) - self.sum.size
+        if grow > 0:
+            self.sum = np.concatenate([self.sum, np.zeros(grow)])
+            self.comp = np.concatenate([self.comp, np.zeros(grow)])
+            self.n = np.concatenate([self.n, np.zeros(grow, dtype=np.int64)])
+        s, c = self.sum[idx], self.comp[idx]
+        first, length = inc.starts[:-1], np.diff(inc.starts)
+        for i in range(int(length.max())):
+            act = np.flatnonzero(length > i)
+            val = inc.values[first[act] + i]
+            y = val - c[act]
+            t = s[act] + y
+            comp = t - s[act] - y
+            c[act] = np.where(comp != comp, 0.0, comp)
+            s[act] = t
+        self.sum[idx], self.comp[idx] = s, c
+        self.n[idx] += length
+
+    def frame(self, columns: list[str]) -> pd.DataFrame | None:
+        if not self.index:
+            return None
+        keys = list(self.index)
+        order = sorted(range(len(keys)), key=keys.__getitem__)
+        w = self.sum[order]
+        n = self.n[order]
+        out = pd.DataFrame([keys[i] for i in order], columns=["day", "event", "title", "indicator", "kind"])
+        out["day"] = out["day"].astype(np.int64)
+        return out.assign(delta=w / n, n=n, replicate=-1)[columns]
 
 
 def _single_threaded_blas() -> None:
@@ -156,10 +279,13 @@ def simulate(
     size = chunk_size or max(min(10_000, -(-n // workers)), 1)
     chunks = [np.arange(a, min(a + size, n)) for a in range(0, n, size)]
     keep_all = trajectories or trajectory_file is not None
-    merged = _Merge(scenario, n, trajectories)
+    by_month = n > INCIDENT_ROWS_LIMIT
+    sparse = n <= SPARSE_LIMIT
+    merged = _Merge(scenario, n, trajectories, sparse)
     writer = _ParquetWriter(trajectory_file, scenario) if trajectory_file else None
     try:
-        for out in _execute(scenario, chunks, seed, keep_all, workers, scheduler, progress, n):
+        for out in _execute(scenario, chunks, seed, keep_all, workers, scheduler, progress, n,
+                            (by_month, sparse)):
             merged.add(out)
             if writer:
                 writer.write(out)
@@ -169,28 +295,31 @@ def simulate(
     return merged.result(run_metadata(scenario, n, seed))
 
 
-def _execute(scenario, chunks, seed, keep_all, workers, scheduler, progress, n):
-    """Yield chunk outputs as they finish, from the chosen backend."""
+def _execute(scenario, chunks, seed, keep_all, workers, scheduler, progress, n, modes=(False, False)):
+    """Yield chunk outputs as they finish, from the chosen backend.
+
+    ``modes`` are ``run_chunk``'s ``(by_month, sparse)``.
+    """
     bar = _progress(n, progress)
     try:
         if scheduler is not None:
-            yield from _on_dask(scenario, chunks, seed, keep_all, scheduler, bar)
+            yield from _on_dask(scenario, chunks, seed, keep_all, scheduler, bar, modes)
         elif workers <= 1 or len(chunks) == 1:
             for ids in chunks:
-                out = run_chunk(scenario, ids, seed, keep_all)
+                out = run_chunk(scenario, ids, seed, keep_all, *modes)
                 bar.update(len(ids))
                 yield out
         else:
-            yield from _on_processes(scenario, chunks, seed, keep_all, workers, bar)
+            yield from _on_processes(scenario, chunks, seed, keep_all, workers, bar, modes)
     finally:
         bar.close()
 
 
-def _on_processes(scenario, chunks, seed, keep_all, workers, bar):
+def _on_processes(scenario, chunks, seed, keep_all, workers, bar, modes=(False, False)):
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     with ProcessPoolExecutor(max_workers=min(workers, len(chunks))) as pool:
-        futures = [pool.submit(run_chunk, scenario, ids, seed, keep_all) for ids in chunks]
+        futures = [pool.submit(run_chunk, scenario, ids, seed, keep_all, *modes) for ids in chunks]
         try:
             for fut in as_completed(futures):
                 out = fut.result()
@@ -202,7 +331,7 @@ def _on_processes(scenario, chunks, seed, keep_all, workers, bar):
             raise
 
 
-def _on_dask(scenario, chunks, seed, keep_all, scheduler, bar):
+def _on_dask(scenario, chunks, seed, keep_all, scheduler, bar, modes=(False, False)):
     from dask.distributed import Client, LocalCluster, as_completed
 
     cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
@@ -210,7 +339,8 @@ def _on_dask(scenario, chunks, seed, keep_all, scheduler, bar):
     client = Client(cluster if cluster is not None else scheduler)
     try:
         futures = client.map(run_chunk, [scenario] * len(chunks), chunks, [seed] * len(chunks),
-                             [keep_all] * len(chunks), pure=False)
+                             [keep_all] * len(chunks), [modes[0]] * len(chunks), [modes[1]] * len(chunks),
+                             pure=False)
         for fut in as_completed(futures):
             out = fut.result()
             bar.update(len(out.ids))
@@ -231,21 +361,28 @@ def _progress(total: int, wanted: bool):
 class _Merge:
     """Accumulates chunk outputs exactly, then builds the Result."""
 
-    def __init__(self, scenario: Scenario, n: int, keep_paths: bool) -> None:
+    def __init__(self, scenario: Scenario, n: int, keep_paths: bool, sparse: bool = False) -> None:
         self.sc = scenario
         self.n = n
         self.dates = pd.DatetimeIndex(record_dates(scenario))
         self.names = list(scenario.indicators)
         k = len(self.names)
-        self.counts = np.zeros((len(self.dates), k, N_BINS), dtype=np.int64)
+        self.counts = None if sparse else np.zeros((len(self.dates), k, N_BINS), dtype=np.int64)
+        self.bins = np.empty((len(self.dates), n, k), dtype=np.int16) if sparse else None
         self.sums = np.zeros((len(self.dates), k), dtype=np.int64)
         self.metrics = np.empty((n, k, 5))
         self.kept = np.empty((min(n, SAMPLE_PATHS), len(self.dates), k))
         self.paths = np.empty((n, len(self.dates), k)) if keep_paths else None
         self.logs: list = []
+        self.monthly = _MonthlySums()
+        self.waiting: dict[int, tuple[_Incidents, int]] = {}
+        self.next_id = 0
 
     def add(self, out: _ChunkOutput) -> None:
-        self.counts += out.counts
+        if self.bins is not None:
+            self.bins[:, out.ids] = out.bins
+        else:
+            self.counts += out.counts
         self.sums += out.sums
         self.metrics[out.ids] = out.metrics
         if out.kept_ids.size:
@@ -253,14 +390,26 @@ class _Merge:
         if self.paths is not None:
             self.paths[out.ids] = out.paths.transpose(1, 0, 2)
         self.logs.append((int(out.ids[0]), out.log))
+        if out.incidents is not None:
+            # chunks arrive in any order; their sums are taken in replicate order
+            self.waiting[int(out.ids[0])] = (out.incidents, len(out.ids))
+            while self.next_id in self.waiting:
+                inc, size = self.waiting.pop(self.next_id)
+                self.monthly.add(inc)
+                self.next_id += size
 
     def result(self, meta: dict) -> Result:
         mean = self.sums / _FIXED / self.n
-        q = histogram_quantiles(self.counts, (0.05, 0.25, 0.5, 0.75, 0.95))
+        probs = (0.05, 0.25, 0.5, 0.75, 0.95)
+        if self.bins is not None:
+            q = bin_quantiles(self.bins, probs)
+        else:
+            q = histogram_quantiles(self.counts, probs)
         quantiles = quantile_frame(self.dates, self.names, mean, q)
         summary = summarise_metrics(self.metrics, self.names)
         logs = [log for _, log in sorted(self.logs, key=lambda item: item[0])]
-        events = _merge_logs(logs, self.n, pd.Timestamp(self.sc.run.start))
+        columns = ["replicate", "day", "event", "title", "indicator", "kind", "delta", "n"]
+        events = _merge_logs(logs, self.n, pd.Timestamp(self.sc.run.start), self.monthly.frame(columns))
         meta = dict(meta, quantile_accuracy=f"within {BIN_WIDTH} index points (histogram bins)")
         return Result(quantiles, events, summary, meta, self.paths, self.sc.to_toml(), self.kept)
 
@@ -284,9 +433,64 @@ def histogram_quantiles(counts: np.ndarray, probs) -> np.ndarray:
     return np.stack(out)
 
 
-def _merge_logs(logs: list, n: int, start: pd.Timestamp) -> pd.DataFrame:
+def bin_quantiles(bins: np.ndarray, probs) -> np.ndarray:
+    """:func:`histogram_quantiles` from each sample's bin ``bins[t, replicate, k]``.
+
+    The same numbers, bit for bit, without building the histograms: the
+    bin where the cumulative count first reaches ``p * n`` is the bin of the
+    ``ceil(p * n)``-th smallest sample.
+    """
+    s = np.moveaxis(np.sort(bins.astype(np.int64), axis=1), 1, -1)  # (t, k, n)
+    n = s.shape[-1]
+    total = np.full(s.shape[:-1] + (1,), n, dtype=np.int64)
+    out = []
+    for p in probs:
+        target = p * total
+        j = np.ceil(target).astype(np.int64)
+        idx = np.minimum(np.take_along_axis(s, np.clip(j - 1, 0, n - 1), -1), N_BINS - 1)
+        below = (s < idx).sum(axis=-1, keepdims=True)
+        inside = (s == idx).sum(axis=-1, keepdims=True)
+        frac = np.where(inside > 0, (target - below) / np.maximum(inside, 1), 0.5)
+        out.append(((idx + np.clip(frac, 0, 1)) * BIN_WIDTH)[..., 0])
+    return np.stack(out)
+
+
+def _merge_logs(logs: list, n: int, start: pd.Timestamp, monthly: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The events table from the chunks' log rows (in replicate order).
+
+    Ensemble-wide rows (replicate -1) are merged per (day, event, title,
+    indicator, kind), in order of first appearance: exact integer sums of
+    the fixed-point changes and of the counts. Incident rows are kept per
+    replicate (sorted by day, then replicate) up to ``INCIDENT_ROWS_LIMIT``
+    replicates, and beyond it grouped by month (``monthly``, summed in the
+    chunks' order, or here when not given).
+    """
     columns = ["replicate", "day", "event", "title", "indicator", "kind", "delta", "n"]
     rows = [r for log in logs for r in log]
+    groups: dict = {}
+    for r in rows:
+        if r[0] < 0:
+            key = r[1:6]
+            if key in groups:
+                groups[key][0] += int(r[6])
+                groups[key][1] += r[7]
+            else:
+                groups[key] = [int(r[6]), r[7]]
+    if any(v is None for key in groups for v in key):  # pandas drops such groups
+        return _merge_logs_frames(rows, n, start, monthly)
+    shared = [(-1,) + key + (w / FIXED_POINT / cnt, cnt) for key, (w, cnt) in groups.items()]
+    incidents = [r for r in rows if r[0] >= 0]
+    if monthly is not None:
+        return event_frame(shared + [tuple(r) for r in monthly.itertuples(index=False)], start)
+    if n > INCIDENT_ROWS_LIMIT and incidents:
+        return _merge_logs_frames(rows, n, start, monthly)
+    incidents.sort(key=lambda r: (r[1], r[0]))
+    return event_frame(shared + incidents, start)
+
+
+def _merge_logs_frames(rows: list, n: int, start: pd.Timestamp, monthly: pd.DataFrame | None) -> pd.DataFrame:
+    """:func:`_merge_logs` through pandas data frames."""
+    columns = ["replicate", "day", "event", "title", "indicator", "kind", "delta", "n"]
     frame = pd.DataFrame([r for r in rows if r[0] >= 0], columns=columns)
     shared = pd.DataFrame([r for r in rows if r[0] < 0], columns=columns).astype({"delta": object})
     keys = ["day", "event", "title", "indicator", "kind"]
@@ -295,7 +499,9 @@ def _merge_logs(logs: list, n: int, start: pd.Timestamp) -> pd.DataFrame:
     shared = shared.assign(delta=[w / FIXED_POINT / n for w, n in zip(shared["w"], shared["n"])],
                            replicate=-1)[columns]
     incidents = frame
-    if n > INCIDENT_ROWS_LIMIT and len(incidents):
+    if monthly is not None:
+        incidents = monthly
+    elif n > INCIDENT_ROWS_LIMIT and len(incidents):
         month = (start + pd.to_timedelta(incidents["day"], unit="D")).dt.to_period("M").dt.start_time
         day = (month - start).dt.days
         incidents = (incidents.assign(day=day, w=incidents["delta"]).groupby(keys, as_index=False)
@@ -359,7 +565,9 @@ def run_metadata(scenario: Scenario, replicates: int, seed: int) -> dict:
     }
 
 
+@lru_cache(maxsize=None)
 def _version(lib: str) -> str:
+    """Installed version of ``lib`` (looked up once per process)."""
     try:
         return importlib_metadata.version(lib)
     except importlib_metadata.PackageNotFoundError:
@@ -367,13 +575,54 @@ def _version(lib: str) -> str:
 
 
 def _git_commit() -> str | None:
-    """The commit of the checkout the package runs from, if it is one."""
+    """The commit of the checkout the package runs from, if it is one.
+
+    Read from the repository's files (``HEAD``, the branch's ref or
+    ``packed-refs``), which is cheap and always current; ``git rev-parse``
+    only when they cannot be read.
+    """
     root = Path(__file__).resolve().parent.parent
     if not (root / ".git").exists():
         return None
+    try:
+        return _read_head(root / ".git")
+    except (OSError, ValueError):
+        pass
     try:
         done = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
                               text=True, timeout=5, check=False)
     except (OSError, subprocess.SubprocessError):
         return None
     return done.stdout.strip() or None
+
+
+def _read_head(dot_git: Path) -> str:
+    """The commit ``HEAD`` points to, read from the files (no ``git`` process)."""
+    git_dir = dot_git
+    if dot_git.is_file():  # a worktree or submodule: "gitdir: <path>"
+        text = dot_git.read_text().strip()
+        if not text.startswith("gitdir:"):
+            raise ValueError(text)
+        git_dir = (dot_git.parent / text[len("gitdir:"):].strip()).resolve()
+    common = git_dir
+    if (git_dir / "commondir").is_file():
+        common = (git_dir / (git_dir / "commondir").read_text().strip()).resolve()
+    head = (git_dir / "HEAD").read_text().strip()
+    if not head.startswith("ref:"):
+        return _commit_id(head)
+    ref = head[len("ref:"):].strip()
+    for base in (git_dir, common):
+        if (base / ref).is_file():
+            return _commit_id((base / ref).read_text().strip())
+    packed = common / "packed-refs"
+    for line in packed.read_text().splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1] == ref and not line.startswith(("#", "^")):
+            return _commit_id(parts[0])
+    raise ValueError(f"{ref} not found")
+
+
+def _commit_id(text: str) -> str:
+    if len(text) not in (40, 64) or any(c not in "0123456789abcdef" for c in text):
+        raise ValueError(text)
+    return text

@@ -124,3 +124,60 @@ def test_trajectories_stream_to_parquet(tmp_path):
 def test_no_progress_bar_when_not_a_terminal(capsys, stress):
     model.simulate(stress, replicates=20, progress=True)
     assert capsys.readouterr().err == ""
+
+
+def test_monthly_incident_sums_in_chunks_equal_grouping_every_row(stress, monkeypatch):
+    """Above the row limit, chunks group incidents by month; the table is the
+    one grouping all the chunks' rows at once (in replicate order) gives,
+    whatever order the chunks finish in."""
+    import pandas as pd
+
+    monkeypatch.setattr(ensemble, "INCIDENT_ROWS_LIMIT", 50)
+    n = 120
+    start = pd.Timestamp(stress.run.start)
+    for size, workers in ((37, 1), (25, 2), (120, 1)):
+        logs = [ensemble.run_chunk(stress, np.arange(a, min(a + size, n)), 11, False).log
+                for a in range(0, n, size)]
+        expected = ensemble._merge_logs(logs, n, start)
+        assert expected["replicate"].isna().all() and len(expected) > 50
+        got = model.simulate(stress, replicates=n, seed=11, chunk_size=size, workers=workers,
+                             trajectories=False)
+        assert got.events.equals(expected)
+
+
+def test_quantiles_from_bins_equal_those_from_histograms():
+    rng = np.random.default_rng(3)
+    probs = (0.05, 0.25, 0.5, 0.75, 0.95)
+    for n in (1, 2, 7, 40):
+        bins = rng.integers(0, ensemble.N_BINS, size=(5, n, 3))
+        bins[:, : n // 2, 0] = ensemble.N_BINS - 1
+        bins[:, n // 3 :, 1] = 17
+        counts = np.stack([[np.bincount(bins[t, :, k], minlength=ensemble.N_BINS) for k in range(3)]
+                           for t in range(5)])
+        assert np.array_equal(ensemble.bin_quantiles(bins.astype(np.int16), probs),
+                              histogram_quantiles(counts, probs))
+
+
+def test_small_ensembles_skip_the_histograms_with_the_same_result(stress, reference, monkeypatch):
+    monkeypatch.setattr(ensemble, "SPARSE_LIMIT", 0)
+    same(reference, model.simulate(stress, replicates=240, seed=11, chunk_size=100))
+
+
+def test_the_commit_is_read_without_git(tmp_path):
+    import subprocess
+    from pathlib import Path
+
+    root = Path(ensemble.__file__).resolve().parent.parent
+    if not (root / ".git").exists():
+        pytest.skip("not a checkout")
+    done = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True)
+    if done.returncode:
+        pytest.skip("git not available")
+    assert ensemble._read_head(root / ".git") == done.stdout.strip()
+    # a detached head, and a branch only in packed-refs
+    sha = "0123456789abcdef0123456789abcdef01234567"
+    (tmp_path / "HEAD").write_text(sha + "\n")
+    assert ensemble._read_head(tmp_path) == sha
+    (tmp_path / "HEAD").write_text("ref: refs/heads/work\n")
+    (tmp_path / "packed-refs").write_text(f"# pack-refs with: peeled\n{sha} refs/heads/work\n")
+    assert ensemble._read_head(tmp_path) == sha
