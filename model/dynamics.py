@@ -118,15 +118,21 @@ class Spectral:
         self.lam, self.v, self.v_inv = lam, v, v_inv
         s2 = np.asarray(sigma, dtype=float) ** 2
         self.m = v_inv @ (s2[:, :, None] * np.conj(np.swapaxes(v_inv, -1, -2)))
+        self._s: np.ndarray | None = None
+        self._vh: np.ndarray | None = None
 
     def matrices(self, rows: np.ndarray, h: float) -> tuple[np.ndarray, np.ndarray]:
         """``(F, L)`` for the given rows and one step of ``h`` years."""
+        if self._s is None:
+            # the parts that do not depend on h, kept for the next steps
+            self._s = self.lam[:, :, None] + np.conj(self.lam)[:, None, :]
+            self._vh = np.conj(np.swapaxes(self.v, -1, -2))
         lam, v = self.lam[rows], self.v[rows]
         f = np.real(matmul(v * np.exp(lam * h)[:, None, :], self.v_inv[rows]))
-        s = lam[:, :, None] + np.conj(lam)[:, None, :]
+        s = self._s[rows]
         small = np.abs(s * h) < 1e-12
         g = np.where(small, h, np.expm1(np.where(small, 1.0, s) * h) / np.where(small, 1.0, s))
-        q = np.real(matmul(matmul(v, self.m[rows] * g), np.conj(np.swapaxes(v, -1, -2))))
+        q = np.real(matmul(matmul(v, self.m[rows] * g), self._vh[rows]))
         return f, cholesky(0.5 * (q + np.swapaxes(q, -1, -2)))
 
 
@@ -136,7 +142,7 @@ def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     k = a.shape[-1]
     out = a[..., :, 0:1] * b[..., 0:1, :]
     for j in range(1, k):
-        out = out + a[..., :, j : j + 1] * b[..., j : j + 1, :]
+        out += a[..., :, j : j + 1] * b[..., j : j + 1, :]
     return out
 
 
@@ -179,7 +185,7 @@ def matvec(m: np.ndarray, v: np.ndarray) -> np.ndarray:
     k = v.shape[1]
     out = m[..., :, 0] * v[:, 0:1]
     for j in range(1, k):
-        out = out + m[..., :, j] * v[:, j : j + 1]
+        out += m[..., :, j] * v[:, j : j + 1]
     return out
 
 

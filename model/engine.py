@@ -181,7 +181,10 @@ class _State:
             return f, root
         keep = frozenset(values.tolist())
         slots = np.array([self._slot(int(v), keep) for v in values])[inverse]
-        return self._f[slots, rows], self._root[slots, rows]
+        flat = slots * len(self.z) + rows
+        k = self.z.shape[1]
+        return (np.take(self._f.reshape(-1, k, k), flat, axis=0),
+                np.take(self._root.reshape(-1, k, k), flat, axis=0))
 
     def _row_matrices(self, sel: np.ndarray, years: float) -> tuple[np.ndarray, np.ndarray]:
         ok = self.spectral.ok[sel]
@@ -197,14 +200,26 @@ class _State:
 
     def advance(self, day: int, rows: np.ndarray | None = None) -> None:
         """Move ``rows`` (all by default) forward to ``day``, exactly."""
-        rows = np.arange(len(self.z)) if rows is None else rows
+        if rows is None:
+            if self.day.size and (self.day == self.day[0]).all():
+                if day <= self.day[0]:
+                    return
+                # every row at one day (before any hazard): whole-array step
+                f, root = self._matrices(int(day - self.day[0]), np.arange(len(self.z)))
+                eps = None
+                if self.noise:
+                    eps = self.streams.normals(self.noise_streams, day, slice(None))
+                self.z = step(self.z, self.target, f, root, eps)
+                self.day[:] = day
+                return
+            rows = np.arange(len(self.z))
         h = day - self.day[rows]
         moving = h > 0
         if not moving.all():
             rows, h = rows[moving], h[moving]
         if rows.size == 0:
             return
-        steps = np.unique(h)
+        steps = h[:1] if h.min() == h.max() else np.unique(h)
         if steps.size > 1:
             # rows at different days: one pass, each row with its own matrices
             self.advance_each(np.full(rows.size, day), rows)
@@ -433,39 +448,49 @@ class _Run:
         limits = np.array([min(stop, h.last) for h in states], dtype=float)[:, None]
         due = np.stack([np.ceil(h.clock) for h in states])
         due[due > limits] = np.inf
-        last_day = np.full((n_h, self.n), -1, dtype=np.int64)
-        nth = np.zeros((n_h, self.n), dtype=np.int64)
+        # only rows with a candidate in the window ever get one: the others'
+        # clocks do not move
+        active = np.flatnonzero(due.min(axis=0) <= stop)
+        due = due[:, active]
+        last_day = np.full((n_h, active.size), -1, dtype=np.int64)
+        nth = np.zeros((n_h, active.size), dtype=np.int64)
         while True:
             best = due.min(axis=0)
-            rows = np.flatnonzero(best <= stop)
-            if rows.size == 0:
+            pos = np.flatnonzero(best <= stop)
+            if pos.size == 0:
                 return
-            which = np.argmin(due[:, rows], axis=0)
+            which = np.argmin(due[:, pos], axis=0)
+            # the rows of a round are distinct: move them all at once, and read
+            # their levels before any of them is hit
+            rows_all, days_all = active[pos], best[pos].astype(np.int64)
+            self.state.advance_each(days_all, rows_all)
+            y_all = self.state.points(rows_all)
             for j, h in enumerate(states):
-                sel = rows[which == j] if n_h > 1 else rows
-                if sel.size == 0:
+                part = which == j if n_h > 1 else slice(None)
+                at = pos[part]
+                if at.size == 0:
                     continue
-                days = best[sel].astype(np.int64)
-                self.state.advance_each(days, sel)
+                sel = rows_all[part]
+                days = days_all[part]
                 lam = h.rate[sel]
                 if h.k_rate is not None:
-                    y = self.state.points(sel)[:, h.k_rate]
+                    y = y_all[part, h.k_rate]
                     lam = lam * np.exp(-h.hz.elasticity * (y - h.hz.reference))
                 u = self.streams.uniform(h.stream + ":accept", h.ctr[sel], rows=sel)
                 hit = u * h.lam_max[sel] < lam
-                same = last_day[j, sel] == days
-                nth[j, sel] = np.where(same, nth[j, sel] + 1, 0)
-                last_day[j, sel] = days
+                same = last_day[j, at] == days
+                nth[j, at] = np.where(same, nth[j, at] + 1, 0)
+                last_day[j, at] = days
                 if hit.any():
                     fired = sel[hit]
-                    key = (j, nth[j, fired], days[hit])
+                    key = (j, nth[j, at[hit]], days[hit])
                     self.apply(self._incident(h.plan, h.hz, fired, h.ctr), fired, per_replicate=True,
                                days=days[hit], key=key)
                 h.ctr[sel] += np.uint64(1)
                 gap = -np.log(self.streams.uniform(h.stream + ":gap", h.ctr[sel], rows=sel)) / h.lam_max[sel]
                 h.clock[sel] = h.clock[sel] + gap * DAYS_PER_YEAR
                 nxt = np.ceil(h.clock[sel])
-                due[j, sel] = np.where(nxt > limits[j, 0], np.inf, nxt)
+                due[j, at] = np.where(nxt > limits[j, 0], np.inf, nxt)
 
     def _hazard_state(self, hz: Hazard) -> "_HazardState":
         rate = sample(hz.rate, self.streams, f"hazards.{hz.id}.rate", self.n)

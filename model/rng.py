@@ -27,9 +27,12 @@ _M2 = np.uint64(0x94D049BB133111EB)
 
 def _mix(x: np.ndarray) -> np.ndarray:
     """SplitMix64 finaliser, elementwise on uint64 (wraps modulo 2**64)."""
-    x = (x ^ (x >> np.uint64(30))) * _M1
-    x = (x ^ (x >> np.uint64(27))) * _M2
-    return x ^ (x >> np.uint64(31))
+    x = x ^ (x >> np.uint64(30))
+    x *= _M1
+    x ^= x >> np.uint64(27)
+    x *= _M2
+    x ^= x >> np.uint64(31)
+    return x
 
 
 @lru_cache(maxsize=4096)
