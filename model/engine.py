@@ -33,7 +33,7 @@ from .dynamics import (
 )
 from .indices import to_latent, to_points
 from . import policies
-from .rng import Streams
+from .rng import Streams, stream_ids
 from .scenario import Hazard, Scenario
 
 __all__ = ["Recorder", "RunOutput", "record_dates", "simulate_chunk"]
@@ -313,6 +313,27 @@ class _HazardState:
     k_rate: int | None
 
 
+class _Stacked:
+    """The hazards' per-replicate arrays stacked (hazard x replicate).
+
+    Each hazard's ``clock`` and ``ctr`` become views into the stacks, so the
+    windowed rounds and the day-by-day pass share them.
+    """
+
+    def __init__(self, states: list[_HazardState]) -> None:
+        self.clock = np.stack([h.clock for h in states])
+        self.ctr = np.stack([h.ctr for h in states])
+        for j, h in enumerate(states):
+            h.clock, h.ctr = self.clock[j], self.ctr[j]
+        self.rate = np.stack([h.rate for h in states])
+        self.lam_max = np.stack([h.lam_max for h in states])
+        self.k_rate = np.array([-1 if h.k_rate is None else h.k_rate for h in states])
+        self.neg_elasticity = np.array([-h.hz.elasticity for h in states], dtype=float)
+        self.reference = np.array([h.hz.reference for h in states], dtype=float)
+        self.accept_ids = stream_ids([h.stream + ":accept" for h in states])
+        self.gap_ids = stream_ids([h.stream + ":gap" for h in states])
+
+
 class _Run:
     """All state of one simulation of one chunk of replicates."""
 
@@ -334,6 +355,7 @@ class _Run:
         self.recorder = recorder
         self.log: list[tuple] = []
         self.keyed: list[tuple] = []
+        self._scratch: dict[int, dict[int, np.ndarray]] = {}
         self.followups: dict[str, list[_Plan]] = {}
 
     # -- set-up -------------------------------------------------------------
@@ -419,7 +441,9 @@ class _Run:
         """
         states = [self._hazard_state(hz) for hz in self.sc.hazards]
         windowed = self.windowed and not any(eff.kind == "shift" and eff.duration is not None
-                           for hz in self.sc.hazards for eff in hz.effects)
+                                             for hz in self.sc.hazards for eff in hz.effects)
+        if windowed:
+            self._stacked = _Stacked(states)
         while True:
             due = [np.ceil(h.clock.min()) for h in states]
             live = [d for d, h in zip(due, states) if d <= h.last]
@@ -442,12 +466,15 @@ class _Run:
         day's earlier ranks), so each round takes, for every replicate with a
         candidate left, its next one in the order of a day-by-day pass (day,
         then hazard in listed order, then candidate), advances it to that
-        candidate's day and thins it. Log rows carry that order as a sort key.
+        candidate's day and thins it: each row with its own hazard's rate,
+        streams and counters, the same operations as :meth:`_hazard_day`.
+        Log rows carry that order as a sort key.
         """
+        st = self._stacked
         n_h = len(states)
-        limits = np.array([min(stop, h.last) for h in states], dtype=float)[:, None]
-        due = np.stack([np.ceil(h.clock) for h in states])
-        due[due > limits] = np.inf
+        limits = np.array([min(stop, h.last) for h in states], dtype=float)
+        due = np.ceil(st.clock)
+        due[due > limits[:, None]] = np.inf
         # only rows with a candidate in the window ever get one: the others'
         # clocks do not move
         active = np.flatnonzero(due.min(axis=0) <= stop)
@@ -462,35 +489,36 @@ class _Run:
             which = np.argmin(due[:, pos], axis=0)
             # the rows of a round are distinct: move them all at once, and read
             # their levels before any of them is hit
-            rows_all, days_all = active[pos], best[pos].astype(np.int64)
-            self.state.advance_each(days_all, rows_all)
-            y_all = self.state.points(rows_all)
-            for j, h in enumerate(states):
-                part = which == j if n_h > 1 else slice(None)
-                at = pos[part]
-                if at.size == 0:
-                    continue
-                sel = rows_all[part]
-                days = days_all[part]
-                lam = h.rate[sel]
-                if h.k_rate is not None:
-                    y = y_all[part, h.k_rate]
-                    lam = lam * np.exp(-h.hz.elasticity * (y - h.hz.reference))
-                u = self.streams.uniform(h.stream + ":accept", h.ctr[sel], rows=sel)
-                hit = u * h.lam_max[sel] < lam
-                same = last_day[j, at] == days
-                nth[j, at] = np.where(same, nth[j, at] + 1, 0)
-                last_day[j, at] = days
-                if hit.any():
-                    fired = sel[hit]
-                    key = (j, nth[j, at[hit]], days[hit])
+            rows, days = active[pos], best[pos].astype(np.int64)
+            self.state.advance_each(days, rows)
+            lam = st.rate[which, rows]
+            k = st.k_rate[which]
+            has = k >= 0
+            if has.any():
+                y = self.state.points(rows[has])[np.arange(int(has.sum())), k[has]]
+                w = which[has]
+                lam[has] = lam[has] * np.exp(st.neg_elasticity[w] * (y - st.reference[w]))
+            ctr = st.ctr[which, rows]
+            lam_max = st.lam_max[which, rows]
+            u = self.streams.uniform_ids(st.accept_ids[which], ctr, rows)
+            hit = u * lam_max < lam
+            count = np.where(last_day[which, pos] == days, nth[which, pos] + 1, 0)
+            nth[which, pos] = count
+            last_day[which, pos] = days
+            if hit.any():
+                for j in np.unique(which[hit]).tolist():
+                    h = states[j]
+                    mine = hit & (which == j)
+                    fired = rows[mine]
                     self.apply(self._incident(h.plan, h.hz, fired, h.ctr), fired, per_replicate=True,
-                               days=days[hit], key=key)
-                h.ctr[sel] += np.uint64(1)
-                gap = -np.log(self.streams.uniform(h.stream + ":gap", h.ctr[sel], rows=sel)) / h.lam_max[sel]
-                h.clock[sel] = h.clock[sel] + gap * DAYS_PER_YEAR
-                nxt = np.ceil(h.clock[sel])
-                due[j, at] = np.where(nxt > limits[j, 0], np.inf, nxt)
+                               days=days[mine], key=(j, count[mine], days[mine]))
+            ctr = ctr + np.uint64(1)
+            st.ctr[which, rows] = ctr
+            gap = -np.log(self.streams.uniform_ids(st.gap_ids[which], ctr, rows)) / lam_max
+            clock = st.clock[which, rows] + gap * DAYS_PER_YEAR
+            st.clock[which, rows] = clock
+            nxt = np.ceil(clock)
+            due[which, pos] = np.where(nxt > limits[which], np.inf, nxt)
 
     def _hazard_state(self, hz: Hazard) -> "_HazardState":
         rate = sample(hz.rate, self.streams, f"hazards.{hz.id}.rate", self.n)
@@ -529,11 +557,16 @@ class _Run:
 
     def _incident(self, plan: _Plan, hz: Hazard, fired: np.ndarray, ctr: np.ndarray) -> _Plan:
         """Fresh sizes for each incident whose effect size is a distribution."""
-        sizes = [size.copy() for size in plan.sizes]
+        # only the fired rows of ``sizes`` are read: a drawn size goes to a
+        # scratch array kept with the plan, the others are the plan's own
+        sizes = list(plan.sizes)
+        scratch = self._scratch.setdefault(id(plan), {})
         for i, eff in enumerate(hz.effects):
             if isinstance(eff.size, Dist):
                 u = self.streams.uniform(f"param:hazards.{hz.id}.{i}.{eff.kind}", ctr[fired], rows=fired)
-                sizes[i][fired] = eff.size.draw(u)
+                buf = scratch.setdefault(i, plan.sizes[i].copy())
+                buf[fired] = eff.size.draw(u)
+                sizes[i] = buf
         return _Plan(plan.event, sizes)
 
     def policy(self):
@@ -613,7 +646,8 @@ class _Run:
             if days is not None:
                 j, nth, day = key
                 self.keyed.append((day, np.full(rows.size, j), nth, np.full(rows.size, i),
-                                   self.replicates[rows], realised, plan, eff))
+                                   self.replicates[rows], realised,
+                                   (plan.event.id, plan.event.title, eff.indicator, eff.kind)))
             elif per_replicate:
                 day = int(self.env.now)
                 for r, v in zip(self.replicates[rows], realised):
@@ -636,7 +670,7 @@ class _Run:
         day, j, nth, eff_i, rep, value = (np.concatenate(p) for p in parts[:6])
         owner = np.concatenate([np.full(len(d), n) for n, d in enumerate(parts[0])])
         order = np.lexsort((rep, eff_i, nth, j, day))
-        labels = [(p.event.id, p.event.title, e.indicator, e.kind) for p, e in zip(parts[6], parts[7])]
+        labels = parts[6]
         index: dict = {}
         code = np.array([index.setdefault(x, len(index)) for x in labels], dtype=np.int64)
         return {"replicate": rep[order], "day": day[order], "value": value[order],

@@ -18,7 +18,7 @@ from functools import lru_cache
 import numpy as np
 from scipy.special import ndtri
 
-__all__ = ["Streams"]
+__all__ = ["Streams", "stream_ids"]
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -48,6 +48,11 @@ def _stream_ids(names: tuple[str, ...]) -> np.ndarray:
     return ids
 
 
+def stream_ids(names: list[str]) -> np.ndarray:
+    """The ids of named streams, for :meth:`Streams.uniform_ids`."""
+    return _stream_ids(tuple(names))
+
+
 class Streams:
     """Random numbers for a set of replicates.
 
@@ -72,6 +77,14 @@ class Streams:
         ctr = np.asarray(counter, dtype=np.uint64)
         with np.errstate(over="ignore"):
             x = _mix(keys ^ _stream_id(stream))
+            x = _mix(x + (ctr + np.uint64(1)) * _GOLDEN)
+        return ((x >> np.uint64(11)).astype(float) + 0.5) * 2.0**-53
+
+    def uniform_ids(self, ids: np.ndarray, counter: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """:meth:`uniform` with a stream per row: ``ids[i]`` (from :func:`stream_ids`) for ``rows[i]``."""
+        ctr = np.asarray(counter, dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            x = _mix(self.keys[rows] ^ ids)
             x = _mix(x + (ctr + np.uint64(1)) * _GOLDEN)
         return ((x >> np.uint64(11)).astype(float) + 0.5) * 2.0**-53
 

@@ -155,3 +155,15 @@ def test_normals_with_a_counter_per_row_equal_a_common_counter():
     mixed = s.normals(["a", "b"], np.array([12, 3, 12]), rows)
     assert np.array_equal(mixed[[0, 2]], common[[0, 2]])
     assert np.array_equal(mixed[1], s.normals(["a", "b"], 3, rows[1:2])[0])
+
+
+def test_uniforms_with_a_stream_per_row_equal_those_of_each_stream():
+    from model.rng import Streams, stream_ids
+
+    s = Streams(2, np.arange(20))
+    rows = np.array([3, 5, 11, 12])
+    ctr = np.array([0, 7, 2, 9], dtype=np.uint64)
+    ids = stream_ids(["x", "y"])[[0, 1, 1, 0]]
+    got = s.uniform_ids(ids, ctr, rows)
+    for i, name in enumerate(["x", "y", "y", "x"]):
+        assert got[i] == s.uniform(name, ctr[i : i + 1], rows=rows[i : i + 1])[0]
