@@ -15,6 +15,8 @@ this process, to show the fixed cost per chunk::
 
 With ``--log-memory N`` it measures the output of one chunk of ``N``
 replicates (its event log above all) and the cost of merging ten of them.
+Outputs are checked bit for bit against a saved run by
+``benchmarks/check_identity.py``.
 """
 
 from __future__ import annotations
@@ -34,12 +36,15 @@ ROOT = Path(__file__).resolve().parent.parent
 PHASES = [
     ("simulate (total)", "model.ensemble.simulate"),
     ("  chunk: set-up (parameter draws, eigenvectors)", "model.engine._Run.__init__"),
-    ("  chunk: hazards (thinning, per candidate day)", "model.engine._Run._hazard_day"),
+    ("  chunk: hazards, windowed rounds", "model.engine._Run._hazard_window"),
+    ("  chunk: hazards, day by day (shifts with durations)", "model.engine._Run._hazard_day"),
     ("  chunk: records (advance all rows + summaries)", "model.engine._Run.record"),
     ("    of which streaming summaries", "model.ensemble.ChunkSummary.record"),
     ("  chunk: dated events", "model.engine._Run.fire"),
     ("  chunk: shift ends", "model.engine._Run.undo"),
-    ("  state advance (all callers)", "model.engine._State.advance"),
+    ("  state advance, rows to one day (records, events)", "model.engine._State.advance"),
+    ("  state advance, rows to their own days", "model.engine._State.advance_each"),
+    ("    per-row matrices computed for the chunk", "model.engine._State._slot"),
     ("    per-row matrices (eigenvector route)", "model.dynamics.Spectral.matrices"),
     ("    whole-chunk matrices (matrix exponentials)", "model.dynamics.transition"),
     ("      of which Cholesky roots", "model.dynamics.cholesky"),
@@ -48,6 +53,7 @@ PHASES = [
     ("    exact step", "model.dynamics.step"),
     ("  merge and result tables", "model.ensemble._Merge.result"),
     ("    quantiles from histograms", "model.ensemble.histogram_quantiles"),
+    ("    quantiles from bins (small ensembles)", "model.ensemble.bin_quantiles"),
     ("    event log merge", "model.ensemble._merge_logs"),
     ("    run metadata (versions, git)", "model.ensemble.run_metadata"),
 ]
@@ -111,8 +117,9 @@ def groups(sc, replicates: int) -> None:
     from model import engine
 
     sizes: Counter = Counter()
-    calls = {"advance": 0, "groups": 0, "rows": 0}
+    calls = {"advance": 0, "groups": 0, "rows": 0, "each": 0, "each_rows": 0}
     original = engine._State.advance
+    original_each = engine._State.advance_each
 
     def advance(self, day, rows=None):
         r = np.arange(len(self.z)) if rows is None else rows
@@ -127,18 +134,30 @@ def groups(sc, replicates: int) -> None:
                 sizes[min(int(n), 10**6)] += 1
         return original(self, day, rows)
 
+    def advance_each(self, days, rows):
+        moving = int((days - self.day[rows] > 0).sum())
+        if moving:
+            calls["each"] += 1
+            calls["each_rows"] += moving
+        return original_each(self, days, rows)
+
     engine._State.advance = advance
+    engine._State.advance_each = advance_each
     try:
         model.simulate(sc, replicates=replicates, trajectories=False, workers=1)
     finally:
         engine._State.advance = original
+        engine._State.advance_each = original_each
     per = calls["rows"] / max(calls["groups"], 1)
     small = sum(v for k, v in sizes.items() if k <= 10)
     print(f"## Exact steps in one chunk of {replicates:,} replicates\n")
     print(f"- advance calls that move rows: {calls['advance']:,}")
     print(f"- exact steps (one per distinct step length per call): {calls['groups']:,}")
     print(f"- rows moved in total: {calls['rows']:,} (mean {per:.1f} rows per step)")
-    print(f"- steps of at most 10 rows: {small:,} ({100 * small / max(calls['groups'], 1):.0f}%)\n")
+    print(f"- steps of at most 10 rows: {small:,} ({100 * small / max(calls['groups'], 1):.0f}%)")
+    print(f"  (advance calls that hand rows at several days to advance_each are counted above too)")
+    print(f"- advance_each calls (each row to its own day, one pass): {calls['each']:,}, "
+          f"moving {calls['each_rows']:,} rows (mean {calls['each_rows'] / max(calls['each'], 1):.0f})\n")
 
 
 def chunk_sizes(sc, sizes: list[int]) -> None:
@@ -159,7 +178,12 @@ def chunk_sizes(sc, sizes: list[int]) -> None:
 
 
 def log_memory(sc, n: int, copies: int = 10) -> None:
-    """Size of one chunk's output and event log, and the cost of merging ``copies`` of the log."""
+    """Size of one chunk's output and event log, and the cost of merging ``copies`` of it.
+
+    Measured both ways a chunk can send its incidents: as log rows (ensembles
+    up to ``INCIDENT_ROWS_LIMIT`` replicates) and grouped by month as arrays
+    (larger ensembles).
+    """
     import pickle
     import tracemalloc
 
@@ -176,20 +200,31 @@ def log_memory(sc, n: int, copies: int = 10) -> None:
     log = pickle.loads(pickle.dumps(out.log, protocol=pickle.HIGHEST_PROTOCOL))
     objects_mb = tracemalloc.get_traced_memory()[0] / 2**20
     tracemalloc.stop()
-    logs = [log] + [pickle.loads(pickle.dumps(out.log, protocol=pickle.HIGHEST_PROTOCOL)) for _ in range(copies - 1)]
+    del log
+    print(f"## Output of one chunk of {n:,} replicates\n")
+    print(f"- event-log rows: {rows:,} ({rows / n:.1f} per replicate)")
+    print(f"- with every row kept (ensembles up to {ensemble.INCIDENT_ROWS_LIMIT:,} replicates): the chunk's "
+          f"output pickled {chunk_mb:.1f} MB, of which the log {log_mb:.1f} MB ({objects_mb:.1f} MB as "
+          f"Python objects); histogram counts {out.counts.nbytes / 2**20:.1f} MB")
+    grouped = ensemble.run_chunk(sc, np.arange(n), sc.run.seed, False, True)
+    sent = pickle.dumps(grouped, protocol=pickle.HIGHEST_PROTOCOL)
+    inc = grouped.incidents
+    print(f"- grouped by month (larger ensembles): output pickled {len(sent) / 2**20:.1f} MB; "
+          f"{len(grouped.log):,} ensemble-wide log rows, {len(inc.keys):,} incident groups, "
+          f"{inc.values.size:,} incident changes ({inc.values.nbytes / 2**20:.1f} MB)")
     tracemalloc.start()
     t0 = time.perf_counter()
-    merged = ensemble._merge_logs(logs, n * copies, pd.Timestamp(sc.run.start))
+    merge = ensemble._Merge(sc, n * copies, False)
+    for c in range(copies):
+        piece = pickle.loads(sent)
+        piece.ids = piece.ids + c * n
+        merge.add(piece)
+    res = merge.result({})
     secs = time.perf_counter() - t0
     peak_mb = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
-    print(f"## Output of one chunk of {n:,} replicates\n")
-    print(f"- event-log rows: {rows:,} ({rows / n:.1f} per replicate)")
-    print(f"- the chunk's output pickled (as sent from a worker): {chunk_mb:.1f} MB, of which the log "
-          f"{log_mb:.1f} MB; histogram counts {out.counts.nbytes / 2**20:.1f} MB")
-    print(f"- the log as Python objects in the parent: {objects_mb:.1f} MB")
-    print(f"- merging {copies} such logs ({n * copies:,} replicates): {secs:.1f} s, "
-          f"{peak_mb:.0f} MB allocated at the peak, {len(merged):,} rows out\n")
+    print(f"- merging {copies} such outputs ({n * copies:,} replicates) into the result: {secs:.1f} s, "
+          f"{peak_mb:.0f} MB allocated at the peak, {len(res.events):,} event rows out\n")
 
 
 def main() -> None:

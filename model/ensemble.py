@@ -316,17 +316,27 @@ def _execute(scenario, chunks, seed, keep_all, workers, scheduler, progress, n, 
 
 
 def _on_processes(scenario, chunks, seed, keep_all, workers, bar, modes=(False, False)):
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    """Chunks in worker processes, at most two per worker in flight.
 
+    A finished chunk's output is handed on and then dropped, so the parent
+    never holds more than a few chunks' outputs, however many chunks there are.
+    """
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    todo = list(reversed(chunks))
     with ProcessPoolExecutor(max_workers=min(workers, len(chunks))) as pool:
-        futures = [pool.submit(run_chunk, scenario, ids, seed, keep_all, *modes) for ids in chunks]
+        running: set = set()
         try:
-            for fut in as_completed(futures):
-                out = fut.result()
-                bar.update(len(out.ids))
-                yield out
+            while todo or running:
+                while todo and len(running) < 2 * workers:
+                    running.add(pool.submit(run_chunk, scenario, todo.pop(), seed, keep_all, *modes))
+                done, running = wait(running, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    out = fut.result()
+                    bar.update(len(out.ids))
+                    yield out
         except BaseException:
-            for fut in futures:
+            for fut in running:
                 fut.cancel()
             raise
 
