@@ -36,7 +36,8 @@ import numpy as np
 import pandas as pd
 
 from .engine import FIXED_POINT, record_dates, simulate_chunk
-from .results import FORMAT_VERSION, Result, event_frame, quantile_frame, summarise_metrics
+from .results import (FORMAT_VERSION, Result, event_frame, event_frame_columns, quantile_frame,
+                      summarise_metrics)
 from .scenario import Scenario
 
 __all__ = ["BIN_WIDTH", "ChunkSummary", "run_metadata", "simulate"]
@@ -495,7 +496,13 @@ def _merge_logs(logs: list, n: int, start: pd.Timestamp, monthly: pd.DataFrame |
     if n > INCIDENT_ROWS_LIMIT and incidents:
         return _merge_logs_frames(rows, n, start, monthly)
     incidents.sort(key=lambda r: (r[1], r[0]))
-    return event_frame(shared + incidents, start)
+    rows = shared + incidents
+    index: dict = {}
+    label = np.fromiter((index.setdefault(r[2:6], len(index)) for r in rows), dtype=np.int64, count=len(rows))
+    return event_frame_columns(np.fromiter((r[0] for r in rows), np.int64, len(rows)),
+                               np.fromiter((r[1] for r in rows), np.int64, len(rows)), list(index), label,
+                               np.fromiter((r[6] for r in rows), float, len(rows)),
+                               np.fromiter((r[7] for r in rows), np.int64, len(rows)), start)
 
 
 def _merge_logs_frames(rows: list, n: int, start: pd.Timestamp, monthly: pd.DataFrame | None) -> pd.DataFrame:

@@ -32,6 +32,7 @@ __all__ = [
     "Result",
     "atomic_output",
     "event_frame",
+    "event_frame_columns",
     "quantile_frame",
     "summarise_metrics",
 ]
@@ -156,7 +157,28 @@ def quantile_frame(dates: pd.DatetimeIndex, indicators: list[str], mean: np.ndar
 
 def event_frame(rows: list[tuple], start: pd.Timestamp) -> pd.DataFrame:
     """Event log rows ``(replicate, day, event, title, indicator, kind, delta, n)`` -> DataFrame."""
-    frame = pd.DataFrame(rows, columns=EVENT_COLUMNS)
+    return _finish_events(pd.DataFrame(rows, columns=EVENT_COLUMNS), start)
+
+
+def event_frame_columns(replicate: np.ndarray, day: np.ndarray, labels: list[tuple], label: np.ndarray,
+                        delta: np.ndarray, n: np.ndarray, start: pd.Timestamp) -> pd.DataFrame:
+    """:func:`event_frame` from columns: row ``i`` has the text columns ``labels[label[i]]``.
+
+    The same table as from the rows, built without a Python object per
+    cell: each text column is inferred once from its distinct values.
+    """
+    if len(replicate) == 0:
+        return event_frame([], start)
+    columns = {"replicate": np.asarray(replicate, dtype=np.int64), "date": np.asarray(day, dtype=np.int64)}
+    for j, name in enumerate(("event", "title", "indicator", "kind")):
+        values = pd.Series([lab[j] for lab in labels])
+        columns[name] = values.take(label).reset_index(drop=True)
+    columns["delta"] = np.asarray(delta, dtype=float)
+    columns["replicates"] = np.asarray(n, dtype=np.int64)
+    return _finish_events(pd.DataFrame(columns), start)
+
+
+def _finish_events(frame: pd.DataFrame, start: pd.Timestamp) -> pd.DataFrame:
     frame["date"] = pd.Timestamp(start) + pd.to_timedelta(frame["date"], unit="D")
     frame["replicate"] = frame["replicate"].astype("Int64").where(frame["replicate"] >= 0)
     return frame.sort_values(["date", "event", "indicator", "replicate"], kind="stable", ignore_index=True)

@@ -181,3 +181,15 @@ def test_the_commit_is_read_without_git(tmp_path):
     (tmp_path / "HEAD").write_text("ref: refs/heads/work\n")
     (tmp_path / "packed-refs").write_text(f"# pack-refs with: peeled\n{sha} refs/heads/work\n")
     assert ensemble._read_head(tmp_path) == sha
+
+
+def test_the_log_merge_equals_the_data_frame_merge(stress):
+    import pandas as pd
+
+    start = pd.Timestamp(stress.run.start)
+    logs = [ensemble.run_chunk(stress, np.arange(a, a + 30), 11, False).log for a in (0, 30)]
+    rows = [r for log in logs for r in log]
+    fast = ensemble._merge_logs(logs, 60, start)
+    assert fast.equals(ensemble._merge_logs_frames(rows, 60, start, None))
+    assert list(fast.dtypes) == list(ensemble._merge_logs_frames(rows, 60, start, None).dtypes)
+    assert fast["replicate"].notna().sum() > 100
