@@ -260,3 +260,17 @@ def test_rows_advanced_to_their_own_days_match_a_common_advance():
     a.advance(80)
     b.advance(80)
     assert np.array_equal(a.z, b.z)
+
+
+def test_a_small_matrix_cache_changes_nothing(monkeypatch):
+    """With room for only 4 step lengths, matrices are evicted, recomputed, or
+    computed for the rows alone: the paths stay the same, bit for bit."""
+    from model import engine
+
+    sc = _stress_like()
+    ids = np.arange(25)
+    full = _chunk(sc, ids, True)
+    monkeypatch.setattr(engine, "CACHE_BYTES", 1)
+    small = _chunk(sc, ids, True)
+    assert np.array_equal(full.recorder.values, small.recorder.values)
+    assert sorted(full.log, key=repr) == sorted(small.log, key=repr)
