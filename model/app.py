@@ -106,6 +106,7 @@ GUIDED_EVENTS = (
     "s400-delivery-2019",
     "karabakh-war-2020",
     "ukraine-invasion-2022",
+    "ukraine-war-trade-2022",
     "black-sea-grain-initiative-2022",
 )
 

@@ -69,7 +69,7 @@ __all__ = [
 DEFAULT_FIT: tuple[str, ...] = (
     "indices.trade.half_life",
     "events.scale.russian-sanctions-2015",
-    "events.scale.ukraine-invasion-2022",
+    "events.scale.ukraine-war-trade-2022",
 )
 
 _INDEX_ATTRS = {"half_life": (0.1, 30.0), "baseline": (1.0, 99.0), "initial": (1.0, 99.0)}

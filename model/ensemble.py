@@ -363,7 +363,7 @@ def _on_dask(scenario, chunks, seed, keep_all, scheduler, bar, modes=(False, Fal
 
 
 def _progress(total: int, wanted: bool):
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # plain bar: no widget warning in notebooks (it is off there anyway)
 
     return tqdm(total=total, unit="rep", delay=1.0, disable=not (wanted and sys.stderr.isatty()),
                 desc="replicates", leave=False)

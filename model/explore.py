@@ -88,7 +88,7 @@ DEFAULT_PARAMS = (
     "events.scale.su24-downing-2015*=0.5:1.5",
     "events.scale.s400-delivery-2019*=0.5:1.5",
     "events.scale.caatsa-sanctions-2020*=0.5:1.5",
-    "events.scale.ukraine-invasion-2022*=0.5:1.5",
+    "events.scale.ukraine-war-trade-2022*=0.5:1.5",
     f"{DUMMY}=0:1",
 )
 

@@ -210,13 +210,13 @@ def test_switching_an_event_off_and_changing_the_policy(page):
 def test_guided_history_steps_through_the_brief(page):
     page.locator(".bk-tab", has_text="Guided history").click()
     title = page.locator(".guide-text h4")
-    assert "1 of 12" in title.inner_text()
+    assert "1 of 13" in title.inner_text()
     chart = page.locator(".guide-chart img").get_attribute("src")
     for _ in range(4):
         page.get_by_role("button", name="Next ▶").click()
     deadline = time.monotonic() + 10
-    while "5 of 12" not in title.inner_text() and time.monotonic() < deadline:
+    while "5 of 13" not in title.inner_text() and time.monotonic() < deadline:
         page.wait_for_timeout(100)
-    assert "5 of 12" in title.inner_text() and "Su-24" in title.inner_text()
+    assert "5 of 13" in title.inner_text() and "Su-24" in title.inner_text()
     assert "Aviation crisis" in page.locator(".guide-text em").first.inner_text()
     assert page.locator(".guide-chart img").get_attribute("src") != chart

@@ -20,7 +20,9 @@ def years(request):
 def test_trade_collapses_in_2016_and_recovers_by_2018(years):
     t = years["trade"]
     assert t[2016] < t[2014] - 10
-    assert t[2018] > t[2014] - 3
+    # most of the way back, not all: the calibrated sanctions outweigh the six lifting steps
+    assert t[2018] > t[2016] + 0.7 * (t[2014] - t[2016])
+    assert t[2018] < t[2014]
 
 
 def test_energy_falls_less_than_trade_in_2016(years):
