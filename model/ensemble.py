@@ -195,17 +195,17 @@ def _group_incidents(rows: list, start: dt.date, arrays: dict | None = None) -> 
 
 
 class _MonthlySums:
-    """Per-group sums of incident changes, chunk after chunk in replicate order.
+    """Per-group sums of incident changes, merged chunk after chunk.
 
-    The sums are compensated (Kahan) exactly as pandas' grouped ``sum`` does
-    them, value after value in log order, so the result is the same as
-    grouping every chunk's rows at once.
+    Each change is added in fixed point (units of 2**-32 points, an exact
+    integer, as for the ensemble-wide log rows), so the sums, and the means
+    the table reports, do not depend on how the replicates were split into
+    chunks or in which order the chunks finish.
     """
 
     def __init__(self) -> None:
         self.index: dict = {}
-        self.sum = np.zeros(0)
-        self.comp = np.zeros(0)
+        self.sum = np.zeros(0, dtype=np.int64)
         self.n = np.zeros(0, dtype=np.int64)
 
     def add(self, inc: _Incidents) -> None:
@@ -214,20 +214,11 @@ class _MonthlySums:
         idx = np.array([self.index.setdefault(key, len(self.index)) for key in inc.keys])
         grow = len(self.index) - self.sum.size
         if grow > 0:
-            self.sum = np.concatenate([self.sum, np.zeros(grow)])
-            self.comp = np.concatenate([self.comp, np.zeros(grow)])
+            self.sum = np.concatenate([self.sum, np.zeros(grow, dtype=np.int64)])
             self.n = np.concatenate([self.n, np.zeros(grow, dtype=np.int64)])
-        s, c = self.sum[idx], self.comp[idx]
-        first, length = inc.starts[:-1], np.diff(inc.starts)
-        for i in range(int(length.max())):
-            act = np.flatnonzero(length > i)
-            val = inc.values[first[act] + i]
-            y = val - c[act]
-            t = s[act] + y
-            comp = t - s[act] - y
-            c[act] = np.where(comp != comp, 0.0, comp)
-            s[act] = t
-        self.sum[idx], self.comp[idx] = s, c
+        length = np.diff(inc.starts)
+        fixed = np.round(inc.values * FIXED_POINT).astype(np.int64)
+        np.add.at(self.sum, np.repeat(idx, length), fixed)
         self.n[idx] += length
 
     def frame(self, columns: list[str]) -> pd.DataFrame | None:
@@ -239,7 +230,7 @@ class _MonthlySums:
         n = self.n[order]
         out = pd.DataFrame([keys[i] for i in order], columns=["day", "event", "title", "indicator", "kind"])
         out["day"] = out["day"].astype(np.int64)
-        return out.assign(delta=w / n, n=n, replicate=-1)[columns]
+        return out.assign(delta=w / FIXED_POINT / n, n=n, replicate=-1)[columns]
 
 
 def _single_threaded_blas() -> None:
@@ -473,8 +464,8 @@ def _merge_logs(logs: list, n: int, start: pd.Timestamp, monthly: pd.DataFrame |
     indicator, kind), in order of first appearance: exact integer sums of
     the fixed-point changes and of the counts. Incident rows are kept per
     replicate (sorted by day, then replicate) up to ``INCIDENT_ROWS_LIMIT``
-    replicates, and beyond it grouped by month (``monthly``, summed in the
-    chunks' order, or here when not given).
+    replicates, and beyond it grouped by month (``monthly``, summed in fixed
+    point chunk by chunk, or here in the same way when not given).
     """
     columns = ["replicate", "day", "event", "title", "indicator", "kind", "delta", "n"]
     rows = [r for log in logs for r in log]
@@ -521,9 +512,11 @@ def _merge_logs_frames(rows: list, n: int, start: pd.Timestamp, monthly: pd.Data
     elif n > INCIDENT_ROWS_LIMIT and len(incidents):
         month = (start + pd.to_timedelta(incidents["day"], unit="D")).dt.to_period("M").dt.start_time
         day = (month - start).dt.days
-        incidents = (incidents.assign(day=day, w=incidents["delta"]).groupby(keys, as_index=False)
+        fixed = np.round(incidents["delta"].to_numpy(float) * FIXED_POINT).astype(np.int64)
+        incidents = (incidents.assign(day=day, w=fixed).groupby(keys, as_index=False)
                      .agg(w=("w", "sum"), n=("n", "sum")))
-        incidents = incidents.assign(delta=incidents["w"] / incidents["n"], replicate=-1)[columns]
+        incidents = incidents.assign(delta=incidents["w"].to_numpy() / FIXED_POINT / incidents["n"].to_numpy(),
+                                     replicate=-1)[columns]
     else:
         incidents = incidents.sort_values(["day", "replicate"], kind="stable")
     rows = [tuple(r) for r in pd.concat([shared, incidents], ignore_index=True).itertuples(index=False)]

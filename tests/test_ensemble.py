@@ -135,6 +135,7 @@ def test_monthly_incident_sums_in_chunks_equal_grouping_every_row(stress, monkey
     monkeypatch.setattr(ensemble, "INCIDENT_ROWS_LIMIT", 50)
     n = 120
     start = pd.Timestamp(stress.run.start)
+    tables = []
     for size, workers in ((37, 1), (25, 2), (120, 1)):
         logs = [ensemble.run_chunk(stress, np.arange(a, min(a + size, n)), 11, False).log
                 for a in range(0, n, size)]
@@ -143,6 +144,9 @@ def test_monthly_incident_sums_in_chunks_equal_grouping_every_row(stress, monkey
         got = model.simulate(stress, replicates=n, seed=11, chunk_size=size, workers=workers,
                              trajectories=False)
         assert got.events.equals(expected)
+        tables.append(got.events)
+    # the monthly means are sums in fixed point: exact, whatever the chunks
+    assert all(t.equals(tables[0]) for t in tables[1:])
 
 
 def test_quantiles_from_bins_equal_those_from_histograms():
