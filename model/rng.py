@@ -53,6 +53,17 @@ def stream_ids(names: list[str]) -> np.ndarray:
     return _stream_ids(tuple(names))
 
 
+def _uniforms(keys: np.ndarray, ids, ctr: np.ndarray) -> np.ndarray:
+    """The draw ``hash(replicate key, stream id, counter)`` as a uniform in (0, 1), 53 bits.
+
+    Broadcasts ``keys``, ``ids`` and ``ctr`` against one another.
+    """
+    with np.errstate(over="ignore"):
+        x = _mix(keys ^ ids)
+        x = _mix(x + (ctr + np.uint64(1)) * _GOLDEN)
+    return ((x >> np.uint64(11)).astype(float) + 0.5) * 2.0**-53
+
+
 class Streams:
     """Random numbers for a set of replicates.
 
@@ -74,19 +85,11 @@ class Streams:
     def uniform(self, stream: str, counter, rows=None) -> np.ndarray:
         """Uniforms in (0, 1): one per row, for ``counter`` (scalar or per row)."""
         keys = self.keys if rows is None else self.keys[rows]
-        ctr = np.asarray(counter, dtype=np.uint64)
-        with np.errstate(over="ignore"):
-            x = _mix(keys ^ _stream_id(stream))
-            x = _mix(x + (ctr + np.uint64(1)) * _GOLDEN)
-        return ((x >> np.uint64(11)).astype(float) + 0.5) * 2.0**-53
+        return _uniforms(keys, _stream_id(stream), np.asarray(counter, dtype=np.uint64))
 
     def uniform_ids(self, ids: np.ndarray, counter: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """:meth:`uniform` with a stream per row: ``ids[i]`` (from :func:`stream_ids`) for ``rows[i]``."""
-        ctr = np.asarray(counter, dtype=np.uint64)
-        with np.errstate(over="ignore"):
-            x = _mix(self.keys[rows] ^ ids)
-            x = _mix(x + (ctr + np.uint64(1)) * _GOLDEN)
-        return ((x >> np.uint64(11)).astype(float) + 0.5) * 2.0**-53
+        return _uniforms(self.keys[rows], ids, np.asarray(counter, dtype=np.uint64))
 
     def normal(self, stream: str, counter, rows=None) -> np.ndarray:
         """Standard normals by inversion of :meth:`uniform`."""
@@ -101,7 +104,4 @@ class Streams:
         ctr = np.asarray(counter, dtype=np.uint64)
         if ctr.ndim:
             ctr = ctr[:, None]
-        with np.errstate(over="ignore"):
-            x = _mix(self.keys[rows][:, None] ^ ids[None, :])
-            x = _mix(x + (ctr + np.uint64(1)) * _GOLDEN)
-        return ndtri(((x >> np.uint64(11)).astype(float) + 0.5) * 2.0**-53)
+        return ndtri(_uniforms(self.keys[rows][:, None], ids[None, :], ctr))
