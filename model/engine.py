@@ -218,15 +218,9 @@ class _State:
         """Move ``rows`` (all by default) forward to ``day``, exactly."""
         if rows is None:
             if self.day.size and (self.day == self.day[0]).all():
-                if day <= self.day[0]:
-                    return
                 # every row at one day (before any hazard): whole-array step
-                f, root = self._matrices(int(day - self.day[0]), np.arange(len(self.z)))
-                eps = None
-                if self.noise:
-                    eps = self.streams.normals(self.noise_streams, day, slice(None))
-                self.z = step(self.z, self.target, f, root, eps)
-                self.day[:] = day
+                if day > self.day[0]:
+                    self._step(slice(None), np.arange(len(self.z)), int(day - self.day[0]), day)
                 return
             rows = np.arange(len(self.z))
         h = day - self.day[rows]
@@ -235,23 +229,23 @@ class _State:
             rows, h = rows[moving], h[moving]
         if rows.size == 0:
             return
-        steps = h[:1] if h.min() == h.max() else np.unique(h)
-        if steps.size > 1:
+        if h.min() == h.max():
+            self._step(rows, rows, int(h[0]), day)
+        else:
             # rows at different days: one pass, each row with its own matrices
             self.advance_each(np.full(rows.size, day), rows)
-            return
-        for hv in steps:
-            sel = rows if steps.size == 1 else rows[h == hv]
-            f, root = self._matrices(int(hv), sel)
-            m = self.target[sel]
-            eps = None
-            if self.noise:
-                # one stream per index, keyed by the day the step ends on:
-                # scenarios that split a period differently, or add an index,
-                # still share the noise of every step that ends on the same day
-                eps = self.streams.normals(self.noise_streams, day, sel)
-            self.z[sel] = step(self.z[sel], m, f, root, eps)
-        self.day[rows] = day
+
+    def _step(self, sel, rows: np.ndarray, h: int, day: int) -> None:
+        """One exact step of ``h`` days, ending on ``day``, for ``sel`` (the rows ``rows``)."""
+        f, root = self._matrices(h, rows)
+        eps = None
+        if self.noise:
+            # one stream per index, keyed by the day the step ends on:
+            # scenarios that split a period differently, or add an index,
+            # still share the noise of every step that ends on the same day
+            eps = self.streams.normals(self.noise_streams, day, sel)
+        self.z[sel] = step(self.z[sel], self.target[sel], f, root, eps)
+        self.day[sel] = day
 
     def advance_each(self, days: np.ndarray, rows: np.ndarray) -> None:
         """Move each of ``rows`` forward to its own day ``days[i]``, exactly.
