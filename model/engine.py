@@ -14,25 +14,25 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import OrderedDict
-from functools import lru_cache
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import simpy
 
+from . import policies
 from .catalog import Dist, Effect, Event, add_duration, parse_condition, sample
 from .dynamics import (
+    Spectral,
     apply_change,
     baseline_latent,
     check_stable,
-    Spectral,
     drift_matrix,
     equilibrium,
     step,
     transition,
 )
 from .indices import to_latent, to_points
-from . import policies
 from .rng import Streams, stream_ids
 from .scenario import Hazard, Scenario
 
@@ -159,7 +159,7 @@ class _State:
         if slot is not None:
             self._cache.move_to_end(h)
             return slot
-        n, k = self.z.shape
+        n = len(self.z)
         self._allocate()
         if len(self._cache) < len(self._f):
             slot = len(self._cache)
@@ -469,7 +469,7 @@ class _Run:
                 if day <= h.last:
                     self._hazard_day(h, day)
 
-    def _hazard_window(self, states: list["_HazardState"], first: int, stop: int) -> None:
+    def _hazard_window(self, states: list[_HazardState], first: int, stop: int) -> None:
         """Every candidate of every hazard on days ``first..stop``, in vectorised rounds.
 
         Nothing else happens to any replicate on these days (after this
@@ -530,7 +530,7 @@ class _Run:
             nxt = np.ceil(clock)
             due[which, pos] = np.where(nxt > limits[which], np.inf, nxt)
 
-    def _hazard_state(self, hz: Hazard) -> "_HazardState":
+    def _hazard_state(self, hz: Hazard) -> _HazardState:
         rate = sample(hz.rate, self.streams, f"hazards.{hz.id}.rate", self.n)
         level_max = 0.0 if hz.elasticity > 0 else 100.0
         lam_max = rate * np.exp(-hz.elasticity * (level_max - hz.reference))
@@ -546,7 +546,7 @@ class _Run:
         return _HazardState(hz, self.plan(event, f"hazards.{hz.id}"), rate, lam_max, clock, ctr, last,
                             stream, k_rate)
 
-    def _hazard_day(self, h: "_HazardState", day: int) -> None:
+    def _hazard_day(self, h: _HazardState, day: int) -> None:
         """Thinning rounds for every candidate of one hazard falling on ``day``."""
         while True:
             rows = np.flatnonzero(np.ceil(h.clock) <= day)

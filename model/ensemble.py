@@ -28,7 +28,7 @@ import platform
 import subprocess
 import sys
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 
@@ -36,16 +36,23 @@ import numpy as np
 import pandas as pd
 
 from .engine import FIXED_POINT, record_dates, simulate_chunk
-from .results import (FORMAT_VERSION, Result, event_frame, event_frame_columns, quantile_frame,
-                      summarise_metrics)
+from .results import (
+    FORMAT_VERSION,
+    Result,
+    event_frame,
+    event_frame_columns,
+    quantile_frame,
+    summarise_metrics,
+)
 from .scenario import Scenario
 
 __all__ = ["BIN_WIDTH", "ChunkSummary", "run_metadata", "simulate"]
 
 BIN_WIDTH = 0.05
 N_BINS = int(round(100 / BIN_WIDTH))
-_FIXED = float(2**32)
 INCIDENT_ROWS_LIMIT = 10_000
+#: The fields of an event log row (see :class:`model.engine.RunOutput`).
+LOG_COLUMNS = ["replicate", "day", "event", "title", "indicator", "kind", "delta", "n"]
 #: Up to this many replicates, quantiles are read from each level's bin
 #: (the same numbers as from the histograms, without building them).
 SPARSE_LIMIT = 1_000
@@ -85,7 +92,7 @@ class ChunkSummary:
         else:
             flat = bins + N_BINS * np.arange(k)
             self.counts[i] += np.bincount(flat.ravel(), minlength=k * N_BINS).reshape(k, N_BINS)
-        self.sums[i] += np.round(y * _FIXED).astype(np.int64).sum(axis=0)
+        self.sums[i] += np.round(y * FIXED_POINT).astype(np.int64).sum(axis=0)
         self.total += y
         np.minimum(self.low, y, out=self.low)
         if self.prev is not None:
@@ -221,7 +228,7 @@ class _MonthlySums:
         np.add.at(self.sum, np.repeat(idx, length), fixed)
         self.n[idx] += length
 
-    def frame(self, columns: list[str]) -> pd.DataFrame | None:
+    def frame(self) -> pd.DataFrame | None:
         if not self.index:
             return None
         keys = list(self.index)
@@ -230,7 +237,14 @@ class _MonthlySums:
         n = self.n[order]
         out = pd.DataFrame([keys[i] for i in order], columns=["day", "event", "title", "indicator", "kind"])
         out["day"] = out["day"].astype(np.int64)
-        return out.assign(delta=w / FIXED_POINT / n, n=n, replicate=-1)[columns]
+        return out.assign(delta=w / FIXED_POINT / n, n=n, replicate=-1)[LOG_COLUMNS]
+
+
+def _monthly_frame(rows: list, start: pd.Timestamp) -> pd.DataFrame | None:
+    """Incident log rows grouped by month, as the chunks of a large ensemble group them."""
+    sums = _MonthlySums()
+    sums.add(_group_incidents(rows, start.date()))
+    return sums.frame()
 
 
 def _single_threaded_blas() -> None:
@@ -377,8 +391,6 @@ class _Merge:
         self.paths = np.empty((n, len(self.dates), k)) if keep_paths else None
         self.logs: list = []
         self.monthly = _MonthlySums()
-        self.waiting: dict[int, tuple[_Incidents, int]] = {}
-        self.next_id = 0
 
     def add(self, out: _ChunkOutput) -> None:
         if self.bins is not None:
@@ -393,15 +405,10 @@ class _Merge:
             self.paths[out.ids] = out.paths.transpose(1, 0, 2)
         self.logs.append((int(out.ids[0]), out.log))
         if out.incidents is not None:
-            # chunks arrive in any order; their sums are taken in replicate order
-            self.waiting[int(out.ids[0])] = (out.incidents, len(out.ids))
-            while self.next_id in self.waiting:
-                inc, size = self.waiting.pop(self.next_id)
-                self.monthly.add(inc)
-                self.next_id += size
+            self.monthly.add(out.incidents)
 
     def result(self, meta: dict) -> Result:
-        mean = self.sums / _FIXED / self.n
+        mean = self.sums / FIXED_POINT / self.n
         probs = (0.05, 0.25, 0.5, 0.75, 0.95)
         if self.bins is not None:
             q = bin_quantiles(self.bins, probs)
@@ -410,8 +417,7 @@ class _Merge:
         quantiles = quantile_frame(self.dates, self.names, mean, q)
         summary = summarise_metrics(self.metrics, self.names)
         logs = [log for _, log in sorted(self.logs, key=lambda item: item[0])]
-        columns = ["replicate", "day", "event", "title", "indicator", "kind", "delta", "n"]
-        events = _merge_logs(logs, self.n, pd.Timestamp(self.sc.run.start), self.monthly.frame(columns))
+        events = _merge_logs(logs, self.n, pd.Timestamp(self.sc.run.start), self.monthly.frame())
         meta = dict(meta, quantile_accuracy=f"within {BIN_WIDTH} index points (histogram bins)")
         return Result(quantiles, events, summary, meta, self.paths, self.sc.to_toml(), self.kept)
 
@@ -467,8 +473,9 @@ def _merge_logs(logs: list, n: int, start: pd.Timestamp, monthly: pd.DataFrame |
     replicates, and beyond it grouped by month (``monthly``, summed in fixed
     point chunk by chunk, or here in the same way when not given).
     """
-    columns = ["replicate", "day", "event", "title", "indicator", "kind", "delta", "n"]
     rows = [r for log in logs for r in log]
+    if monthly is None and n > INCIDENT_ROWS_LIMIT:
+        monthly = _monthly_frame([r for r in rows if r[0] >= 0], start)
     groups: dict = {}
     for r in rows:
         if r[0] < 0:
@@ -479,13 +486,11 @@ def _merge_logs(logs: list, n: int, start: pd.Timestamp, monthly: pd.DataFrame |
             else:
                 groups[key] = [int(r[6]), r[7]]
     if any(v is None for key in groups for v in key):  # pandas drops such groups
-        return _merge_logs_frames(rows, n, start, monthly)
+        return _merge_logs_frames(rows, start, monthly)
     shared = [(-1,) + key + (w / FIXED_POINT / cnt, cnt) for key, (w, cnt) in groups.items()]
     incidents = [r for r in rows if r[0] >= 0]
     if monthly is not None:
         return event_frame(shared + [tuple(r) for r in monthly.itertuples(index=False)], start)
-    if n > INCIDENT_ROWS_LIMIT and incidents:
-        return _merge_logs_frames(rows, n, start, monthly)
     incidents.sort(key=lambda r: (r[1], r[0]))
     rows = shared + incidents
     index: dict = {}
@@ -496,29 +501,20 @@ def _merge_logs(logs: list, n: int, start: pd.Timestamp, monthly: pd.DataFrame |
                                np.fromiter((r[7] for r in rows), np.int64, len(rows)), start)
 
 
-def _merge_logs_frames(rows: list, n: int, start: pd.Timestamp, monthly: pd.DataFrame | None) -> pd.DataFrame:
-    """:func:`_merge_logs` through pandas data frames."""
-    columns = ["replicate", "day", "event", "title", "indicator", "kind", "delta", "n"]
-    frame = pd.DataFrame([r for r in rows if r[0] >= 0], columns=columns)
-    shared = pd.DataFrame([r for r in rows if r[0] < 0], columns=columns).astype({"delta": object})
+def _merge_logs_frames(rows: list, start: pd.Timestamp, monthly: pd.DataFrame | None) -> pd.DataFrame:
+    """:func:`_merge_logs` through pandas data frames (incidents already grouped by month
+    in ``monthly`` when the ensemble is above ``INCIDENT_ROWS_LIMIT``)."""
+    frame = pd.DataFrame([r for r in rows if r[0] >= 0], columns=LOG_COLUMNS)
+    shared = pd.DataFrame([r for r in rows if r[0] < 0], columns=LOG_COLUMNS).astype({"delta": object})
     keys = ["day", "event", "title", "indicator", "kind"]
     shared = (shared.assign(w=shared["delta"].map(int)).groupby(keys, as_index=False, sort=False)
               .agg(w=("w", lambda v: sum(v)), n=("n", "sum")))
     shared = shared.assign(delta=[w / FIXED_POINT / n for w, n in zip(shared["w"], shared["n"])],
-                           replicate=-1)[columns]
-    incidents = frame
+                           replicate=-1)[LOG_COLUMNS]
     if monthly is not None:
         incidents = monthly
-    elif n > INCIDENT_ROWS_LIMIT and len(incidents):
-        month = (start + pd.to_timedelta(incidents["day"], unit="D")).dt.to_period("M").dt.start_time
-        day = (month - start).dt.days
-        fixed = np.round(incidents["delta"].to_numpy(float) * FIXED_POINT).astype(np.int64)
-        incidents = (incidents.assign(day=day, w=fixed).groupby(keys, as_index=False)
-                     .agg(w=("w", "sum"), n=("n", "sum")))
-        incidents = incidents.assign(delta=incidents["w"].to_numpy() / FIXED_POINT / incidents["n"].to_numpy(),
-                                     replicate=-1)[columns]
     else:
-        incidents = incidents.sort_values(["day", "replicate"], kind="stable")
+        incidents = frame.sort_values(["day", "replicate"], kind="stable")
     rows = [tuple(r) for r in pd.concat([shared, incidents], ignore_index=True).itertuples(index=False)]
     return event_frame(rows, start)
 
@@ -575,7 +571,7 @@ def run_metadata(scenario: Scenario, replicates: int, seed: int) -> dict:
     }
 
 
-@lru_cache(maxsize=None)
+@cache
 def _version(lib: str) -> str:
     """Installed version of ``lib`` (looked up once per process)."""
     try:

@@ -194,6 +194,6 @@ def test_the_log_merge_equals_the_data_frame_merge(stress):
     logs = [ensemble.run_chunk(stress, np.arange(a, a + 30), 11, False).log for a in (0, 30)]
     rows = [r for log in logs for r in log]
     fast = ensemble._merge_logs(logs, 60, start)
-    assert fast.equals(ensemble._merge_logs_frames(rows, 60, start, None))
-    assert list(fast.dtypes) == list(ensemble._merge_logs_frames(rows, 60, start, None).dtypes)
+    assert fast.equals(ensemble._merge_logs_frames(rows, start, None))
+    assert list(fast.dtypes) == list(ensemble._merge_logs_frames(rows, start, None).dtypes)
     assert fast["replicate"].notna().sum() > 100

@@ -149,7 +149,7 @@ def test_every_example_file_in_the_reference_is_valid(tmp_path):
 
     root = Path(__file__).resolve().parents[1]
     text = (root / "docs" / "SCENARIOS.md").read_text(encoding="utf-8")
-    blocks = re.findall(r"```toml\n# scenarios/([\w.-]+\.toml)\n(.*?)```", text, re.S)
+    blocks = re.findall(r"```toml\n# scenarios/([\w.-]+\.toml)\n(.*?)```", text, re.DOTALL)
     assert len(blocks) >= 10
     for shipped in (root / "scenarios").glob("*.toml"):
         shutil.copy(shipped, tmp_path / shipped.name)
