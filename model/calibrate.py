@@ -338,7 +338,7 @@ class _Problem:
 class Calibration:
     """The outcome of :func:`calibrate`.
 
-    ``estimates``: one row per model parameter (``parameter, judgement,
+    ``estimates``: one row per model parameter (``parameter, start,
     estimate, se, ci_low, ci_high, at_bound``); ``measurement``: one row per
     measurement parameter (``parameter, key, estimate, se, at_bound``);
     ``noise``: the noise s.d. of each Gaussian block (``block, sigma, n``);
@@ -383,7 +383,7 @@ class Calibration:
         """A scenario file that ``extends`` the fitted scenario's file and sets the estimates.
 
         The file holds only the fitted model parameters, each with its standard
-        error and the judgement value it replaces in a comment; everything else
+        error and the parent scenario's value it replaces in a comment; everything else
         comes from the parent. (The measurement parameters are not scenario
         settings: see :meth:`measurement_table`.)
         """
@@ -398,8 +398,8 @@ class Calibration:
         if command:
             lines.append(f"# Written by: {command}")
         lines += [
-            "# Each value carries its standard error and the judgement value it replaces.",
-            "# Every parameter not set here is judgement, as in the parent scenario.",
+            "# Each value carries its standard error and the parent scenario's value it replaces.",
+            "# Every parameter not set here keeps the parent scenario's value.",
             f"name = {_toml_str(name)}",
             f"description = {_toml_str(self._description())}",
             f"extends = {_toml_str(extends)}",
@@ -411,7 +411,7 @@ class Calibration:
         ):
             note = (
                 f"  # s.e. {_fmt(row.se)}, 95% interval {_fmt(row.ci_low)}-{_fmt(row.ci_high)}; "
-                f"judgement {_fmt(row.judgement)}"
+                f"parent {_fmt(row.start)}"
                 + ("; at a bound of the search" if row.at_bound else "")
                 + ("; weakly identified" if row.weak and not row.at_bound else "")
             )
@@ -431,7 +431,7 @@ class Calibration:
         return (
             f"{self.base.name} with {fitted} fitted to the observed trade, gas and proxy series "
             f"({'all years' if self.until is None else f'up to {self.until}'}); "
-            "all other values are judgement."
+            "all other values as in the parent scenario."
         )
 
     def summary(self) -> str:
@@ -443,7 +443,7 @@ class Calibration:
         ]
         if self.info.get("held"):
             out[0] += (
-                "\nnot fitted (the event comes after the last observation; judgement kept): "
+                "\nnot fitted (the event comes after the last observation; the scenario's value kept): "
                 + ", ".join(self.info["held"])
             )
         if len(self.estimates):
@@ -499,7 +499,7 @@ def calibrate(
             f"no observations up to {until}: the data start in "
             f"{int(_observations(observed, scenario).frame['year'].min())}",
         )
-    # an event after the last observation leaves no trace in the data: its scale stays judgement
+    # an event after the last observation leaves no trace in the data: its scale stays as set
     last = obs.frame["end"].max()
     dates = {e.id: e.date for e in scenario.timeline() if e.date is not None}
     held = [
@@ -548,7 +548,7 @@ def calibrate(
     info["evaluations"] = prob.runs
     p = len(params)
     theta = prob.natural(phi)
-    judgement = prob.natural(prob.start())
+    start = prob.natural(prob.start())
     se_int = np.sqrt(np.clip(np.diag(cov), 0, None))
     # natural scale: delta method for the s.e., the interval mapped from the search scale
     grad = np.array([q.natural(v) if q.log else 1.0 for q, v in zip(params, phi)])
@@ -569,7 +569,7 @@ def calibrate(
     estimates = pd.DataFrame(
         {
             "parameter": [q.name for q in params],
-            "judgement": judgement,
+            "start": start,
             "estimate": theta,
             "se": se,
             "ci_low": prob.natural(lo_int),
@@ -592,7 +592,7 @@ def calibrate(
                 pd.DataFrame(
                     {
                         "parameter": info["held"],
-                        "judgement": values,
+                        "start": values,
                         "estimate": values,
                         "se": np.nan,
                         "ci_low": np.nan,
@@ -715,7 +715,7 @@ class Hindcast:
     """The outcome of :func:`hindcast`: the fit on the early years and the scores on the later ones.
 
     ``scores``: one row per series (``level = "series"``) and per index and
-    family (``level = "key"``): ``n, rmse, rmse_judgement, rmse_persistence,
+    family (``level = "key"``): ``n, rmse, rmse_start, rmse_persistence,
     corr, direction, n_direction, cover50, cover90, crps``. ``predictions``:
     one row per scored observation with the point prediction and the
     predictive quantiles. ``unscored``: later observations of series with no
@@ -724,7 +724,7 @@ class Hindcast:
 
     until: int
     calibration: Calibration
-    judgement: Calibration
+    start: Calibration
     ensemble: model.Result
     scores: pd.DataFrame
     predictions: pd.DataFrame
@@ -748,8 +748,8 @@ def hindcast(
     the early years (:func:`calibrate`); the calibrated scenario then replays
     the whole record, so the later years' events are known: the hindcast
     tests the dynamics and the measurement model, not the forecasting of
-    events. The same measurement fit with the judgement values
-    (``rmse_judgement``) and carrying each series' last observed value forward
+    events. The same measurement fit with the scenario's own values, nothing
+    fitted (``rmse_start``), and carrying each series' last observed value forward
     (``rmse_persistence``) are the benchmarks.
     """
     obs = _observations(observed, scenario)
@@ -762,7 +762,7 @@ def hindcast(
             f"{int(obs.frame['year'].max())})",
         )
     cal = calibrate(scenario, fit, observed=obs, until=until, trend=trend)
-    judge = (
+    start = (
         calibrate(scenario, "none", observed=obs, until=until, trend=trend) if cal.params else cal
     )
     seen = set(cal.fit.offsets)
@@ -791,13 +791,13 @@ def hindcast(
     eta_ens = np.vstack([meas.linear_predictor(cal.fit, test, xr) for xr in x_ens])
     rng = np.random.default_rng(0 if seed is None else seed)
     sample = predictive_draws(test, eta_ens, cal.fit.sigma, draws=draws, rng=rng)
-    # point predictions from the deterministic replays (calibrated and judgement)
+    # point predictions from the deterministic replays (calibrated and as given)
     M_det = averaging_matrix(test, cal.replay.dates)
     col_det = np.array([cal.replay.indicators.index(k) for k in test["indicator"]], dtype=int)
     x_det = np.einsum("it,ti->i", M_det, cal.replay.paths[0][:, col_det])
     eta = meas.linear_predictor(cal.fit, test, x_det)
-    x_jdg = np.einsum("it,ti->i", M_det, judge.replay.paths[0][:, col_det])
-    eta_j = judge.model_fit.linear_predictor(judge.fit, test, x_jdg)
+    x_start = np.einsum("it,ti->i", M_det, start.replay.paths[0][:, col_det])
+    eta_start = start.model_fit.linear_predictor(start.fit, test, x_start)
     pred = test[
         [
             "date",
@@ -820,14 +820,14 @@ def hindcast(
     ].copy()
     pred["x"] = x_det
     pred["predicted"] = point_prediction(test, eta)
-    pred["judgement"] = point_prediction(test, eta_j)
+    pred["start"] = point_prediction(test, eta_start)
     pred["persistence"] = _persistence(cal, test)
     qs = np.quantile(sample, [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
     for name, q in zip(["q05", "q25", "q50", "q75", "q95"], qs):
         pred[name] = q
     pred["crps"] = crps_sample(sample, test["y"].to_numpy(float))
     scores = _scores(pred, cal)
-    return Hindcast(until, cal, judge, ens, scores, pred, unscored)
+    return Hindcast(until, cal, start, ens, scores, pred, unscored)
 
 
 def _persistence(cal: Calibration, test: pd.DataFrame) -> np.ndarray:
@@ -900,8 +900,8 @@ def _scores(pred: pd.DataFrame, cal: Calibration) -> pd.DataFrame:
                 "key": key,
                 "n": len(g),
                 "rmse": float(np.sqrt(np.mean((y - p) ** 2))),
-                "rmse_judgement": float(
-                    np.sqrt(np.mean((y - g["judgement"].to_numpy(float)) ** 2))
+                "rmse_start": float(
+                    np.sqrt(np.mean((y - g["start"].to_numpy(float)) ** 2))
                 ),
                 "rmse_persistence": float(np.sqrt(np.mean((y[ok] - pers[ok]) ** 2)))
                 if ok.any()
@@ -1222,7 +1222,7 @@ def score_table(scores: pd.DataFrame, level: str | None = None, min_n: int = 1) 
         "name",
         "n",
         "rmse",
-        "rmse_judgement",
+        "rmse_start",
         "rmse_persistence",
         "corr",
         "direction",
@@ -1236,7 +1236,7 @@ def score_table(scores: pd.DataFrame, level: str | None = None, min_n: int = 1) 
         .round(
             {
                 "rmse": 3,
-                "rmse_judgement": 3,
+                "rmse_start": 3,
                 "rmse_persistence": 3,
                 "corr": 2,
                 "direction": 2,
@@ -1303,7 +1303,7 @@ def report_calibration(cal: Calibration, command: str = "") -> str:
     ]
     if cal.info.get("held"):
         out += [
-            "Not fitted (the event comes after the last observation; judgement kept): "
+            "Not fitted (the event comes after the last observation; the scenario's value kept): "
             + ", ".join(f"`{h}`" for h in cal.info["held"]),
             "",
         ]
