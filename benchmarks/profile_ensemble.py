@@ -48,7 +48,7 @@ PHASES = [
     ("    per-row matrices (eigenvector route)", "model.dynamics.Spectral.matrices"),
     ("    whole-chunk matrices (matrix exponentials)", "model.dynamics.transition"),
     ("      of which Cholesky roots", "model.dynamics.cholesky"),
-    ("      of which elementwise stacked products", "model.dynamics.matmul"),
+    ("      of which elementwise stacked products", "model.dynamics._matmul_last"),
     ("    noise draws", "model.rng.Streams.normals"),
     ("    exact step", "model.dynamics.step"),
     ("  merge and result tables", "model.ensemble._Merge.result"),

@@ -115,34 +115,37 @@ class Spectral:
         self.ok = np.linalg.cond(v) < 1e6
         v = np.where(self.ok[:, None, None], v, np.eye(a.shape[-1]))
         v_inv = np.linalg.inv(v)
-        self.lam, self.v, self.v_inv = lam, v, v_inv
         s2 = np.asarray(sigma, dtype=float) ** 2
-        self.m = v_inv @ (s2[:, :, None] * np.conj(np.swapaxes(v_inv, -1, -2)))
-        self._s: np.ndarray | None = None
-        self._vh: np.ndarray | None = None
+        m = v_inv @ (s2[:, :, None] * np.conj(np.swapaxes(v_inv, -1, -2)))
+        # kept with the rows last, (K, K, R): the products below then run
+        # along long contiguous rows (the same arithmetic, in the same order)
+        self.n = len(lam)
+        self.lam = np.ascontiguousarray(lam.T)
+        self.v = np.ascontiguousarray(v.transpose(1, 2, 0))
+        self.v_inv = np.ascontiguousarray(v_inv.transpose(1, 2, 0))
+        self.m = np.ascontiguousarray(m.transpose(1, 2, 0))
+        self.vh = np.conj(self.v.transpose(1, 0, 2))
+        self.s = self.lam[:, None, :] + np.conj(self.lam)[None, :, :]
 
     def matrices(self, rows: np.ndarray, h: float) -> tuple[np.ndarray, np.ndarray]:
-        """``(F, L)`` for the given rows and one step of ``h`` years."""
-        if self._s is None:
-            # the parts that do not depend on h, kept for the next steps
-            self._s = self.lam[:, :, None] + np.conj(self.lam)[:, None, :]
-            self._vh = np.conj(np.swapaxes(self.v, -1, -2))
-        lam, v = self.lam[rows], self.v[rows]
-        f = np.real(matmul(v * np.exp(lam * h)[:, None, :], self.v_inv[rows]))
-        s = self._s[rows]
+        """``(F, L)`` for the given rows and one step of ``h`` years, each ``(len(rows), K, K)``."""
+        sel = slice(None) if rows.size == self.n and (rows == np.arange(self.n)).all() else rows
+        lam, v, s = self.lam[:, sel], self.v[:, :, sel], self.s[:, :, sel]
+        f = np.real(_matmul_last(v * np.exp(lam * h)[None, :, :], self.v_inv[:, :, sel]))
         small = np.abs(s * h) < 1e-12
         g = np.where(small, h, np.expm1(np.where(small, 1.0, s) * h) / np.where(small, 1.0, s))
-        q = np.real(matmul(matmul(v, self.m[rows] * g), self._vh[rows]))
-        return f, cholesky(0.5 * (q + np.swapaxes(q, -1, -2)))
+        q = np.real(_matmul_last(_matmul_last(v, self.m[:, :, sel] * g), self.vh[:, :, sel]))
+        f, q = f.transpose(2, 0, 1), q.transpose(2, 0, 1)
+        return np.ascontiguousarray(f), cholesky(0.5 * (q + np.swapaxes(q, -1, -2)))
 
 
-def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Stacked ``a @ b`` as K elementwise products: each matrix's result is
-    independent of how many are stacked (bit for bit), unlike BLAS kernels."""
-    k = a.shape[-1]
-    out = a[..., :, 0:1] * b[..., 0:1, :]
-    for j in range(1, k):
-        out += a[..., :, j : j + 1] * b[..., j : j + 1, :]
+def _matmul_last(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Stacked ``a @ b`` for stacks with the rows last, ``(K, K, R)``, as K
+    elementwise products: each matrix's result is independent of how many are
+    stacked (bit for bit), unlike BLAS kernels."""
+    out = a[:, 0:1, :] * b[0:1, :, :]
+    for j in range(1, a.shape[1]):
+        out += a[:, j : j + 1, :] * b[j : j + 1, :, :]
     return out
 
 

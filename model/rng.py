@@ -58,9 +58,19 @@ def _uniforms(keys: np.ndarray, ids, ctr: np.ndarray) -> np.ndarray:
 
     Broadcasts ``keys``, ``ids`` and ``ctr`` against one another.
     """
+    return _finish(_keyed(keys, ids), ctr)
+
+
+def _keyed(keys: np.ndarray, ids) -> np.ndarray:
+    """First stage of the draw: the key of one stream of one replicate."""
     with np.errstate(over="ignore"):
-        x = _mix(keys ^ ids)
-        x = _mix(x + (ctr + np.uint64(1)) * _GOLDEN)
+        return _mix(keys ^ ids)
+
+
+def _finish(keyed: np.ndarray, ctr: np.ndarray) -> np.ndarray:
+    """Second stage: the ``ctr``-th uniform of the streams keyed by ``keyed``."""
+    with np.errstate(over="ignore"):
+        x = _mix(keyed + (ctr + np.uint64(1)) * _GOLDEN)
     return ((x >> np.uint64(11)).astype(float) + 0.5) * 2.0**-53
 
 
@@ -78,6 +88,7 @@ class Streams:
         with np.errstate(over="ignore"):
             self.keys = _mix(_mix(ids ^ root[0]) + root[1])
         self.seed = int(seed)
+        self._keyed: dict[tuple[str, ...], np.ndarray] = {}
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -98,10 +109,14 @@ class Streams:
     def normals(self, streams: list[str], counter, rows: np.ndarray) -> np.ndarray:
         """Normals ``(len(rows), len(streams))``: one per row from each named stream.
 
-        ``counter`` is a scalar or one per row.
+        ``counter`` is a scalar or one per row. The streams' keys are kept
+        for the next call with the same streams.
         """
-        ids = _stream_ids(tuple(streams))
+        names = tuple(streams)
+        keyed = self._keyed.get(names)
+        if keyed is None:
+            keyed = self._keyed[names] = _keyed(self.keys[:, None], _stream_ids(names)[None, :])
         ctr = np.asarray(counter, dtype=np.uint64)
         if ctr.ndim:
             ctr = ctr[:, None]
-        return ndtri(_uniforms(self.keys[rows][:, None], ids[None, :], ctr))
+        return ndtri(_finish(keyed[rows], ctr))
