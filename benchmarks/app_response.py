@@ -17,11 +17,11 @@ import time
 from model import app
 
 CASES = [
-    ("switch the Su-24 downing off", dict(off=("su24-downing-2015",))),
-    ("balancing policy", dict(policy="balancing")),
-    ("Russia pivot, 400 replicates", dict(policy="russia_pivot", replicates=400)),
-    ("incidents at rate 1", dict(incidents=1.0)),
-    ("incidents at rate 1, 400 replicates", dict(incidents=1.0, replicates=400)),
+    ("switch the Su-24 downing off", {"off": ("su24-downing-2015",)}),
+    ("balancing policy", {"policy": "balancing"}),
+    ("Russia pivot, 400 replicates", {"policy": "russia_pivot", "replicates": 400}),
+    ("incidents at rate 1", {"incidents": 1.0}),
+    ("incidents at rate 1, 400 replicates", {"incidents": 1.0, "replicates": 400}),
 ]
 
 

@@ -33,7 +33,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import model  # noqa: E402
+import model
 
 SKIP_META = {"created", "git_commit", "libraries", "package_version"}
 

@@ -155,7 +155,7 @@ def groups(sc, replicates: int) -> None:
     print(f"- exact steps (one per distinct step length per call): {calls['groups']:,}")
     print(f"- rows moved in total: {calls['rows']:,} (mean {per:.1f} rows per step)")
     print(f"- steps of at most 10 rows: {small:,} ({100 * small / max(calls['groups'], 1):.0f}%)")
-    print(f"  (advance calls that hand rows at several days to advance_each are counted above too)")
+    print("  (advance calls that hand rows at several days to advance_each are counted above too)")
     print(f"- advance_each calls (each row to its own day, one pass): {calls['each']:,}, "
           f"moving {calls['each_rows']:,} rows (mean {calls['each_rows'] / max(calls['each'], 1):.0f})\n")
 
@@ -188,7 +188,6 @@ def log_memory(sc, n: int, copies: int = 10) -> None:
     import tracemalloc
 
     import numpy as np
-    import pandas as pd
 
     from model import ensemble
 

@@ -25,9 +25,9 @@ import copy
 import difflib
 import math
 import os
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -459,7 +459,7 @@ def _fmt(v: float) -> str:
         return "nan"
     if v == 0:
         return "0"
-    digits = max(0, 3 - int(math.floor(math.log10(abs(v)))))
+    digits = max(0, 3 - math.floor(math.log10(abs(v))))
     return f"{round(v, digits):.{digits}f}"
 
 
@@ -1296,9 +1296,11 @@ def report_calibration(cal: Calibration, command: str = "") -> str:
     if command:
         out += [f"`{command}`", ""]
     out += [
-        f"{len(cal.residuals)} observations, {cal.residuals['year'].min()}–{cal.residuals['year'].max()}; "
-        f"log-likelihood {cal.info.get('loglik', float('nan')):.1f}; dispersion {cal.info.get('dispersion', 1):.2f}; "
-        f"{cal.info.get('evaluations', 0)} model runs; optimiser: {cal.info.get('message', '')}",
+        (
+            f"{len(cal.residuals)} observations, {cal.residuals['year'].min()}–{cal.residuals['year'].max()}; "
+            f"log-likelihood {cal.info.get('loglik', float('nan')):.1f}; dispersion {cal.info.get('dispersion', 1):.2f}; "
+            f"{cal.info.get('evaluations', 0)} model runs; optimiser: {cal.info.get('message', '')}"
+        ),
         "",
     ]
     if cal.info.get("held"):
@@ -1328,8 +1330,10 @@ def report_calibration(cal: Calibration, command: str = "") -> str:
         "",
         "## Residuals by series (standardised or deviance)",
         "",
-        f"Root mean square of the residuals of each series with two or more values ({single} series "
-        "with a single value fit exactly: their offset absorbs it).",
+        (
+            f"Root mean square of the residuals of each series with two or more values ({single} series "
+            "with a single value fit exactly: their offset absorbs it)."
+        ),
         "",
         _markdown(by_series),
         "",

@@ -14,7 +14,7 @@ import re
 import tomllib
 from functools import lru_cache
 from importlib import resources
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import (
@@ -62,7 +62,7 @@ class Dist(BaseModel):
     sigma: float | None = None
 
     @model_validator(mode="after")
-    def _check(self) -> "Dist":
+    def _check(self) -> Dist:
         need = {
             "normal": ("mean", "sd"),
             "uniform": ("low", "high"),
@@ -127,7 +127,7 @@ def _to_number(value):
 
 
 #: A plain number, or a distribution sampled once per replicate.
-Number = Annotated[Union[float, Dist], BeforeValidator(_to_number)]
+Number = Annotated[float | Dist, BeforeValidator(_to_number)]
 
 
 def sample(value: Number, streams: Streams | None, name: str, n: int) -> np.ndarray:
@@ -180,7 +180,7 @@ class Effect(BaseModel):
         return v
 
     @model_validator(mode="after")
-    def _one_kind(self) -> "Effect":
+    def _one_kind(self) -> Effect:
         if (self.jump is None) == (self.shift is None):
             raise ValueError("an effect needs exactly one of 'jump' or 'shift'")
         if self.duration is not None and self.shift is None:
@@ -252,7 +252,7 @@ class Event(BaseModel):
         return v
 
     @model_validator(mode="after")
-    def _when(self) -> "Event":
+    def _when(self) -> Event:
         if (self.date is None) == (self.after is None):
             raise ValueError("an event needs exactly one of 'date' or 'after'")
         return self

@@ -89,7 +89,9 @@ def _build_parser() -> argparse.ArgumentParser:
     app.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     from .explore import add_commands as _explore
     _COMMANDS.update(_explore(sub))
-    from .calibrate import add_commands; add_commands(sub)  # noqa: E702
+    from .calibrate import add_commands
+
+    add_commands(sub)
     return p
 
 

@@ -9,6 +9,7 @@ event on which two scenarios differ, the difference is exactly zero.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -97,7 +98,7 @@ def period_metrics(result: Result, crisis: dict[str, float],
     if periods is None:
         first, last = int(years.min()), int(years.max())
         cuts = [first] + [y for y in (2015, 2026) if first < y <= last] + [last + 1]
-        periods = list(zip(cuts[:-1], cuts[1:]))
+        periods = list(itertools.pairwise(cuts))
     step = np.diff(dates.values).astype("timedelta64[D]").astype(float) / 365.25
     rows = []
     for k, name in enumerate(result.indicators):

@@ -31,12 +31,12 @@ from .errors import SimulationError
 from .indices import squeeze, to_latent, to_points, unsqueeze
 
 __all__ = [
+    "Spectral",
     "apply_change",
     "baseline_latent",
     "check_stable",
     "drift_matrix",
     "equilibrium",
-    "Spectral",
     "matvec",
     "step",
     "transition",
@@ -156,7 +156,7 @@ def cholesky(q: np.ndarray) -> np.ndarray:
     keeps shock ``j`` tied to index ``j``: a diagonal ``q`` gives a diagonal
     ``L``, and adding an index after the others leaves their rows unchanged.
     """
-    n, k, _ = q.shape
+    k = q.shape[1]
     low = np.zeros_like(q)
     diag = np.abs(np.diagonal(q, axis1=1, axis2=2))
     scale = np.maximum(np.maximum.reduce([diag[:, i] for i in range(k)]), 1e-300)

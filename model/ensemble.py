@@ -28,7 +28,7 @@ import platform
 import subprocess
 import sys
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import cache
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 
@@ -49,7 +49,7 @@ from .scenario import Scenario
 __all__ = ["BIN_WIDTH", "ChunkSummary", "run_metadata", "simulate"]
 
 BIN_WIDTH = 0.05
-N_BINS = int(round(100 / BIN_WIDTH))
+N_BINS = round(100 / BIN_WIDTH)
 INCIDENT_ROWS_LIMIT = 10_000
 #: The fields of an event log row (see :class:`model.engine.RunOutput`).
 LOG_COLUMNS = ["replicate", "day", "event", "title", "indicator", "kind", "delta", "n"]
@@ -83,7 +83,7 @@ class ChunkSummary:
         self.paths = np.empty((n_t, n_rows, k)) if keep_all else None
 
     def record(self, i: int, y: np.ndarray) -> None:
-        n_rows, k = y.shape
+        k = y.shape[1]
         bins = np.minimum((y * (N_BINS / 100.0)).astype(np.int64), N_BINS - 1)
         if self.bins is not None:
             if bins.min() < 0:
@@ -567,7 +567,7 @@ def run_metadata(scenario: Scenario, replicates: int, seed: int) -> dict:
         "git_commit": _git_commit(),
         "python": platform.python_version(),
         "libraries": {lib: _version(lib) for lib in _LIBRARIES},
-        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
 
 

@@ -166,7 +166,7 @@ class Observations:
     frame: pd.DataFrame
     excluded: pd.DataFrame
 
-    def until(self, year: int | None) -> "Observations":
+    def until(self, year: int | None) -> Observations:
         """Only the observations of ``year`` and before."""
         if year is None:
             return self
@@ -174,7 +174,7 @@ class Observations:
             self.frame[self.frame["year"] <= year].reset_index(drop=True), self.excluded
         )
 
-    def after(self, year: int) -> "Observations":
+    def after(self, year: int) -> Observations:
         """Only the observations after ``year``."""
         return Observations(
             self.frame[self.frame["year"] > year].reset_index(drop=True), self.excluded

@@ -35,7 +35,7 @@ from typing import Final
 
 import pandas as pd
 
-__all__ = ["KINDS", "INDICATORS", "load_observed", "load_leader_meetings", "series_catalog"]
+__all__ = ["INDICATORS", "KINDS", "load_leader_meetings", "load_observed", "series_catalog"]
 
 #: Accepted values of ``kind`` in :func:`load_observed`.
 KINDS: Final[tuple[str, ...]] = ("all", "annual", "periodic", "proxies")
@@ -312,7 +312,7 @@ def _tidy(raw: pd.DataFrame, frequency: str) -> pd.DataFrame:
     return pd.DataFrame.from_records(records, columns=list(COLUMNS))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _load(kind: str) -> pd.DataFrame:
     if kind == "all":
         parts = [_load(k) for k in _FILES]

@@ -50,7 +50,7 @@ def color(indicator: str, i: int = 0) -> str:
     return COLORS.get(indicator, _FALLBACK[i % len(_FALLBACK)])
 
 
-def key_events(result: "Result", n: int = 12) -> pd.DataFrame:
+def key_events(result: Result, n: int = 12) -> pd.DataFrame:
     """The ``n`` events with the largest total effect: ``date, event, title``."""
     ev = result.events
     ev = ev[ev["replicate"].isna() & (ev["kind"] != "shift-end")]
@@ -63,8 +63,8 @@ def key_events(result: "Result", n: int = 12) -> pd.DataFrame:
     return weight.nlargest(n, "weight").sort_values("date", ignore_index=True)
 
 
-def plot_index(result: "Result", indicator: str, ax: "Axes | None" = None, bands: bool = True,
-               events: pd.DataFrame | None = None, label: str | None = None, i: int = 0) -> "Axes":
+def plot_index(result: Result, indicator: str, ax: Axes | None = None, bands: bool = True,
+               events: pd.DataFrame | None = None, label: str | None = None, i: int = 0) -> Axes:
     """One index: the median (or the single path) with 50% and 90% bands."""
     plt = _pyplot()
     if ax is None:
@@ -87,8 +87,8 @@ def plot_index(result: "Result", indicator: str, ax: "Axes | None" = None, bands
     return ax
 
 
-def plot_trajectories(result: "Result", indicators: list[str] | None = None, n_events: int = 12,
-                      fig: "Figure | None" = None) -> "Figure":
+def plot_trajectories(result: Result, indicators: list[str] | None = None, n_events: int = 12,
+                      fig: Figure | None = None) -> Figure:
     """All indices stacked, sharing time, with the key events marked and labelled."""
     plt = _pyplot()
     with plt.rc_context(_STYLE):
@@ -113,7 +113,7 @@ def _trajectories(plt, result, names, n_events, fig):
     return fig
 
 
-def _label_events(ax: "Axes", keys: pd.DataFrame) -> None:
+def _label_events(ax: Axes, keys: pd.DataFrame) -> None:
     """Numbered markers above the top panel (staggered) and a key above them."""
     for j, row in enumerate(keys.itertuples(), start=1):
         ax.annotate(str(j), xy=(row.date, 100), xytext=(0, 3 + 12 * ((j - 1) % 3)),
@@ -135,14 +135,14 @@ def _lines(entries: list[str], per_line: int) -> str:
     return "\n".join("  ".join(e.ljust(width) for e in row).rstrip() for row in rows)
 
 
-def save_figure(fig: "Figure", path) -> None:
+def save_figure(fig: Figure, path) -> None:
     """Save at print resolution and free the figure."""
     plt = _pyplot()
     fig.savefig(path, dpi=130, bbox_inches="tight")
     plt.close(fig)
 
 
-def plot_overlay(results: dict, indicators: list[str] | None = None, fig: "Figure | None" = None) -> "Figure":
+def plot_overlay(results: dict, indicators: list[str] | None = None, fig: Figure | None = None) -> Figure:
     """Several scenarios on one chart per index: medians, with the 50% band of each."""
     plt = _pyplot()
     with plt.rc_context(_STYLE):
@@ -169,7 +169,7 @@ def plot_overlay(results: dict, indicators: list[str] | None = None, fig: "Figur
 
 
 def plot_differences(differences: pd.DataFrame, indicators: list[str] | None = None,
-                     fig: "Figure | None" = None) -> "Figure":
+                     fig: Figure | None = None) -> Figure:
     """Paired differences from the reference scenario: mean and 90% band, per index."""
     plt = _pyplot()
     with plt.rc_context(_STYLE):
@@ -194,8 +194,8 @@ def plot_differences(differences: pd.DataFrame, indicators: list[str] | None = N
     return fig
 
 
-def plot_fan(result: "Result", indicator: str, ax: "Axes | None" = None, spaghetti: int = 0,
-             n_events: int = 8, i: int = 0) -> "Axes":
+def plot_fan(result: Result, indicator: str, ax: Axes | None = None, spaghetti: int = 0,
+             n_events: int = 8, i: int = 0) -> Axes:
     """Fan chart of one index: median, 50% and 90% bands, key events numbered.
 
     ``spaghetti`` adds that many individual replicate paths (the first ones).
@@ -220,8 +220,8 @@ def plot_fan(result: "Result", indicator: str, ax: "Axes | None" = None, spaghet
     return ax
 
 
-def plot_fans(result: "Result", indicators: list[str] | None = None, spaghetti: int = 5,
-              n_events: int = 8, fig: "Figure | None" = None) -> "Figure":
+def plot_fans(result: Result, indicators: list[str] | None = None, spaghetti: int = 5,
+              n_events: int = 8, fig: Figure | None = None) -> Figure:
     """A fan chart per index in a grid, with a shared key of the numbered events."""
     plt = _pyplot()
     names = indicators or result.indicators
@@ -246,7 +246,7 @@ def plot_fans(result: "Result", indicators: list[str] | None = None, spaghetti: 
 
 
 def plot_policy_grid(results: dict, indicators: list[str] | None = None, since: str | None = None,
-                     fig: "Figure | None" = None) -> "Figure":
+                     fig: Figure | None = None) -> Figure:
     """Small multiples: one column per policy, one row per index (median and bands)."""
     plt = _pyplot()
     with plt.rc_context(_STYLE):
@@ -279,7 +279,7 @@ def plot_policy_grid(results: dict, indicators: list[str] | None = None, since: 
     return fig
 
 
-def plot_tradeoff(metrics: pd.DataFrame, ax: "Axes | None" = None) -> "Axes":
+def plot_tradeoff(metrics: pd.DataFrame, ax: Axes | None = None) -> Axes:
     """Average cooperation with Russia against alignment with the West, one point per policy.
 
     Bars span the 5–95% range across replicates.

@@ -103,7 +103,7 @@ class Result:
             (folder / name).write_text(text)
 
     @classmethod
-    def load(cls, out: str | Path) -> "Result":
+    def load(cls, out: str | Path) -> Result:
         """Read a result written by :meth:`save` (trajectories are not reloaded)."""
         out = Path(out)
         meta = json.loads((out / "metadata.json").read_text())

@@ -56,7 +56,7 @@ class RunSettings(BaseModel):
     noise: bool = True
 
     @model_validator(mode="after")
-    def _order(self) -> "RunSettings":
+    def _order(self) -> RunSettings:
         if self.end <= self.start:
             raise ValueError(f"'end' ({self.end}) must be after 'start' ({self.start})")
         return self
@@ -92,7 +92,7 @@ class IndexSpec(BaseModel):
     crisis: float = Field(default=25.0, gt=0, lt=100)
 
     @model_validator(mode="after")
-    def _ranges(self) -> "IndexSpec":
+    def _ranges(self) -> IndexSpec:
         _check_number(self.initial, "initial", 0, 100)
         _check_number(self.half_life, "half_life", 0, None)
         for key in ("half_life", "sigma"):
@@ -126,7 +126,7 @@ class Hazard(BaseModel):
     note: str = ""
 
     @model_validator(mode="after")
-    def _rate(self) -> "Hazard":
+    def _rate(self) -> Hazard:
         rate = self.rate.center() if isinstance(self.rate, Dist) else self.rate
         if rate < 0:
             raise ValueError(f"'rate' must be >= 0 (got {rate})")
@@ -468,12 +468,12 @@ def _check_semantics(sc: Scenario, data: dict, origins: dict, file: str) -> None
             fail(loc + ("date",), f"{ev.date} is outside the run {sc.run.start}..{sc.run.end}")
         if ev.after is not None and ev.after.event not in known_ids:
             fail(loc + ("after", "event"), f"unknown event id {ev.after.event!r}{_suggest(ev.after.event, known_ids)}")
-        _check_indicators(ev.indicators(), names, lambda p: fail(loc, p))
+        _check_indicators(ev.indicators(), names, lambda p, loc=loc: fail(loc, p))
     for i, hz in enumerate(sc.hazards):
         loc = ("hazards", i)
         used = {e.indicator for e in hz.effects} | {e.damped_by for e in hz.effects if e.damped_by}
         used |= {hz.indicator} if hz.indicator else set()
-        _check_indicators(used, names, lambda p: fail(loc, p))
+        _check_indicators(used, names, lambda p, loc=loc: fail(loc, p))
         for key in ("start", "end"):
             when = getattr(hz, key)
             if when is not None and not sc.run.start <= when <= sc.run.end:
@@ -519,7 +519,7 @@ def _check_policy(sc: Scenario, names: set[str], fail) -> None:
             fail(("policy", "rules", i, "action"), f"unknown action {rule.action!r}{_suggest(rule.action, menu)}; "
                  f"actions: {', '.join(menu)}")
         _check_indicators({n for n, _, _ in parse_condition(rule.when)}, names,
-                          lambda p: fail(("policy", "rules", i, "when"), p))
+                          lambda p, i=i: fail(("policy", "rules", i, "when"), p))
     if pol.rules and pol.name != "rules":
         fail(("policy", "rules"), "rules apply only with name = \"rules\"")
     if (pol.name != "passive" or pol.reactions) and not sc.run.start <= pol.start <= sc.run.end:

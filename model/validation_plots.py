@@ -73,7 +73,7 @@ def _pyplot():
     return plt
 
 
-def index_scale(cal: "Calibration", frame: pd.DataFrame) -> np.ndarray:
+def index_scale(cal: Calibration, frame: pd.DataFrame) -> np.ndarray:
     """Each observation of ``frame`` on the index scale (points), through its fitted equation.
 
     NaN where the series was not fitted or its key's slope is 0 (the value
@@ -120,7 +120,7 @@ def _event_numbers(events: Sequence[str]) -> tuple[dict[str, int], dict]:
     return {e: i + 1 for i, e in enumerate(chosen)}, catalog
 
 
-def _bands(ax, ensemble: "Result | None", replay: "Result", indicator: str, colour: str) -> None:
+def _bands(ax, ensemble: Result | None, replay: Result, indicator: str, colour: str) -> None:
     if ensemble is not None:
         q = ensemble.quantiles[ensemble.quantiles["indicator"] == indicator]
         ax.fill_between(
@@ -140,15 +140,15 @@ def _basis_markers(frame: pd.DataFrame) -> dict[str, str]:
 
 
 def plot_fit(
-    cal: "Calibration",
-    ensemble: "Result | None" = None,
+    cal: Calibration,
+    ensemble: Result | None = None,
     until: int | None = None,
     observations: pd.DataFrame | None = None,
     indicators: Sequence[str] | None = None,
     events: Sequence[str] = KEY_EVENTS,
     start: str = "2000-01-01",
     end: str = "2025-01-01",
-) -> "Figure":
+) -> Figure:
     """One panel per index: bands (``ensemble``) or the replay, and the observations on the index scale.
 
     ``observations`` defaults to the fitted ones (``cal.residuals``); a
@@ -247,7 +247,7 @@ def plot_fit(
     return fig
 
 
-def plot_hindcast(hc: "Hindcast", indicators: Sequence[str] | None = None) -> "Figure":
+def plot_hindcast(hc: Hindcast, indicators: Sequence[str] | None = None) -> Figure:
     """:func:`plot_fit` of a hindcast: fitted values filled, scored ones hollow after the cut-off."""
     both = pd.concat([hc.calibration.residuals, hc.predictions], ignore_index=True)
     return plot_fit(
@@ -256,8 +256,8 @@ def plot_hindcast(hc: "Hindcast", indicators: Sequence[str] | None = None) -> "F
 
 
 def plot_series(
-    cal: "Calibration",
-    ensemble: "Result | None",
+    cal: Calibration,
+    ensemble: Result | None,
     groups: Sequence[str],
     observations: pd.DataFrame | None = None,
     until: int | None = None,
@@ -265,7 +265,7 @@ def plot_series(
     start: str = "2000-01-01",
     end: str = "2025-01-01",
     ncols: int = 2,
-) -> "Figure":
+) -> Figure:
     """One panel per series (``group``: a quantity on one basis) in its own units, bands mapped forward."""
     plt = _pyplot()
     obs = cal.residuals if observations is None else observations

@@ -144,7 +144,8 @@ def test_module_entry_point():
     import subprocess
     import sys
 
-    done = subprocess.run([sys.executable, "-m", "model", "validate", BASELINE], capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-m", "model", "validate", BASELINE], capture_output=True, text=True,
+                          check=False)
     assert done.returncode == 0 and "ok:" in done.stdout
 
 

@@ -230,7 +230,7 @@ def test_windowed_hazards_equal_the_day_by_day_pass_bit_for_bit():
     # of other processes, such as policy actions, may come before them)
     hazards = {hz.id for hz in sc.hazards}
     for rep in (40, 77):
-        def mine(log):
+        def mine(log, rep=rep):
             return [r for r in log if r[0] == rep and r[2] in hazards]
         assert mine(fast.log) == mine(slow.log)
 
