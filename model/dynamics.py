@@ -37,6 +37,7 @@ __all__ = [
     "check_stable",
     "drift_matrix",
     "equilibrium",
+    "equilibrium_parts",
     "matvec",
     "step",
     "transition",
@@ -202,14 +203,23 @@ def step(
     return out
 
 
-def equilibrium(a: np.ndarray, a_inv: np.ndarray, m: np.ndarray, m0: np.ndarray) -> np.ndarray:
-    """Joint equilibrium ``z* = A^-1 (C m0 - K m)`` for targets ``m`` (rows of ``(R, K)``)."""
+def equilibrium(a_inv: np.ndarray, rates: np.ndarray, pull: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """Joint equilibrium ``z* = A^-1 (C m0 - K m)`` for targets ``m`` (rows of ``(R, K)``).
+
+    ``rates`` (the diagonal of ``K``) and ``pull`` (``C m0``) come from
+    :func:`equilibrium_parts`: they do not change when a baseline shifts.
+    """
+    return matvec(a_inv, pull - rates * m)
+
+
+def equilibrium_parts(a: np.ndarray, m0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The reversion rates ``diag(K)`` and the spill-overs' pull ``C m0`` of drift ``A``."""
     k = a.shape[-1]
     idx = np.arange(k)
     rates = -a[..., idx, idx]
     spill = np.array(a, copy=True)
     spill[..., idx, idx] = 0.0
-    return matvec(a_inv, matvec(spill, m0) - rates * m)
+    return rates, matvec(spill, m0)
 
 
 def baseline_latent(b: np.ndarray) -> np.ndarray:

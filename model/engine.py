@@ -29,6 +29,7 @@ from .dynamics import (
     check_stable,
     drift_matrix,
     equilibrium,
+    equilibrium_parts,
     step,
     transition,
 )
@@ -116,6 +117,7 @@ class _State:
         self.a_inv = np.linalg.inv(self.a)
         self.spectral = None if self.shared else Spectral(self.a, self.sigma)
         self.m0 = baseline_latent(self.base)
+        self.rates, self.pull = equilibrium_parts(self.a, self.m0)
         self.target = self.m0.copy()
         self.z = to_latent(column("initial"))
         self.shift = np.zeros_like(self.z)
@@ -172,7 +174,7 @@ class _State:
 
     def _gathered(self, h: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(F, L)`` per row for steps of ``h[i]`` days of rows ``rows[i]``."""
-        values, inverse = np.unique(h, return_inverse=True)
+        values, inverse = _unique_small(h)
         if self.shared:
             mats = [self._matrices(int(v), rows) for v in values]
             f = np.stack([m[0] for m in mats])[inverse]
@@ -271,9 +273,19 @@ class _State:
     def move_baseline(self, rows, k: int, amount: np.ndarray) -> None:
         """Add ``amount`` points to index ``k``'s baseline shift and re-aim ``rows``."""
         self.shift[rows, k] += amount
-        a, a_inv = (self.a, self.a_inv) if self.shared else (self.a[rows], self.a_inv[rows])
+        a_inv, rates = (self.a_inv, self.rates) if self.shared else (self.a_inv[rows], self.rates[rows])
         m = baseline_latent(self.base[rows] + self.shift[rows])
-        self.target[rows] = equilibrium(a, a_inv, m, self.m0[rows])
+        self.target[rows] = equilibrium(a_inv, rates, self.pull[rows], m)
+
+
+def _unique_small(h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(h, return_inverse=True)`` for non-negative integers of modest size (step
+    lengths in days), by counting instead of sorting."""
+    counts = np.bincount(h)
+    values = np.flatnonzero(counts)
+    position = np.empty(counts.size, dtype=np.int64)
+    position[values] = np.arange(values.size)
+    return values, position[h]
 
 
 @lru_cache(maxsize=512)
@@ -488,7 +500,9 @@ class _Run:
         # only rows with a candidate in the window ever get one: the others'
         # clocks do not move
         active = np.flatnonzero(due.min(axis=0) <= stop)
-        due = due[:, active]
+        # C order: the fancy index alone would give a column-major array, whose
+        # minima over hazards below run many times slower
+        due = np.ascontiguousarray(due[:, active])
         last_day = np.full((n_h, active.size), -1, dtype=np.int64)
         nth = np.zeros((n_h, active.size), dtype=np.int64)
         while True:

@@ -96,7 +96,7 @@ class ChunkSummary:
         self.total += y
         np.minimum(self.low, y, out=self.low)
         if self.prev is not None:
-            self.in_crisis += (self.prev < self.crisis) * self.years[i - 1]
+            np.add(self.in_crisis, self.years[i - 1], out=self.in_crisis, where=self.prev < self.crisis)
             d = y - self.prev
             self.d1 += d
             self.d2 += d * d
