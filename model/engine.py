@@ -519,7 +519,7 @@ class _Run:
             k = st.k_rate[which]
             has = k >= 0
             if has.any():
-                y = self.state.points(rows[has])[np.arange(int(has.sum())), k[has]]
+                y = to_points(self.state.z[rows[has], k[has]])
                 w = which[has]
                 lam[has] = lam[has] * np.exp(st.neg_elasticity[w] * (y - st.reference[w]))
             ctr = st.ctr[which, rows]
@@ -654,11 +654,11 @@ class _Run:
         the sort key ``key = (hazard, candidate of the day, days)`` that puts
         them in the order of a day-by-day pass.
         """
-        mask = np.zeros(self.n, bool)
-        mask[rows] = True
         for i, (eff, size) in enumerate(zip(plan.event.effects, plan.sizes)):
             k = self.names.index(eff.indicator)
-            amount = size[rows] * self._damping(eff, size[rows], rows)
+            amount = size[rows]
+            if eff.damped_by is not None:
+                amount = amount * self._damping(eff, amount, rows)
             if eff.kind == "jump":
                 z, realised = apply_change(self.state.z[rows, k], amount)
                 self.state.z[rows, k] = z
@@ -680,6 +680,8 @@ class _Run:
             else:
                 full = np.zeros(self.n)
                 full[rows] = realised
+                mask = np.zeros(self.n, bool)
+                mask[rows] = True
                 self.log_all(plan.event, eff.indicator, eff.kind, full, mask)
 
     def keyed_arrays(self) -> dict | None:
@@ -721,8 +723,7 @@ class _Run:
         self.env.process(self.undo(event, eff.indicator, full, mask, end))
 
     def _damping(self, eff: Effect, size: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        if eff.damped_by is None:
-            return np.ones(rows.size)
+        """The factor on ``size`` of an effect ``damped_by`` an index, for ``rows``."""
         level = self.state.points(rows)[:, self.names.index(eff.damped_by)]
         return np.where(size < 0, 1.0 - self.damping[rows] * level / 100.0, 1.0)
 
