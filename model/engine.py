@@ -122,6 +122,7 @@ class _State:
         self.z = to_latent(column("initial"))
         self.shift = np.zeros_like(self.z)
         self.day = np.zeros(n, dtype=np.int64)
+        self._all = np.arange(n)
         self.streams = streams
         self.noise = noise
         self.noise_streams = [f"noise:{name}" for name in names]
@@ -191,9 +192,16 @@ class _State:
                 f[part], root[part] = self._matrices(v, rows[part]) if v in self._cache else \
                     self._row_matrices(rows[part], v / DAYS_PER_YEAR)
             return f, root
-        keep = frozenset(values.tolist())
-        slots = np.array([self._slot(int(v), keep) for v in values])[inverse]
-        flat = slots * len(self.z) + rows
+        lengths = values.tolist()
+        try:
+            # usually every step length is kept already: no call per length
+            slots = [self._cache[v] for v in lengths]
+            for v in lengths:
+                self._cache.move_to_end(v)
+        except KeyError:
+            keep = frozenset(lengths)
+            slots = [self._slot(v, keep) for v in lengths]
+        flat = np.array(slots)[inverse] * len(self.z) + rows
         return (np.take(self._f.reshape(-1, k, k), flat, axis=0),
                 np.take(self._root.reshape(-1, k, k), flat, axis=0))
 
@@ -262,10 +270,11 @@ class _State:
         if rows.size == 0:
             return
         f, root = self._gathered(h, rows)
-        m = self.target[rows]
-        eps = self.streams.normals(self.noise_streams, days, rows) if self.noise else None
-        self.z[rows] = step(self.z[rows], m, f, root, eps)
-        self.day[rows] = days
+        # every row, in order (a record after incidents): views, not copies
+        sel = slice(None) if rows.size == len(self.z) and (rows == self._all).all() else rows
+        eps = self.streams.normals(self.noise_streams, days, sel) if self.noise else None
+        self.z[sel] = step(self.z[sel], self.target[sel], f, root, eps)
+        self.day[sel] = days
 
     def points(self, rows: np.ndarray | None = None) -> np.ndarray:
         return to_points(self.z if rows is None else self.z[rows])
