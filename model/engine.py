@@ -643,18 +643,19 @@ class _Run:
     def fire(self, plan: _Plan, mask: np.ndarray) -> None:
         # only the replicates the event can reach are moved to today, so a
         # replicate's path never depends on which others share its chunk
-        self.state.advance(int(self.env.now), np.flatnonzero(mask))
+        self.state.advance(int(self.env.now), None if mask.all() else np.flatnonzero(mask))
         if plan.event.condition:
             y = self.state.points()
             for name, op, value in parse_condition(plan.event.condition):
                 mask = mask & _OPS[op](y[:, self.names.index(name)], value)
         if not mask.any():
             return
-        self.apply(plan, np.flatnonzero(mask))
+        # every replicate: views instead of gathered copies
+        self.apply(plan, slice(None) if mask.all() else np.flatnonzero(mask))
         for child in self.followups.get(plan.event.id, []):
             self.env.process(self.at(child, int(self.env.now) + child.event.after.days, mask.copy()))
 
-    def apply(self, plan: _Plan, rows: np.ndarray, per_replicate: bool = False,
+    def apply(self, plan: _Plan, rows: np.ndarray | slice, per_replicate: bool = False,
               days: np.ndarray | None = None, key: tuple | None = None) -> None:
         """Apply every effect of ``plan`` to ``rows`` (which are at the event's day).
 

@@ -84,22 +84,26 @@ class ChunkSummary:
 
     def record(self, i: int, y: np.ndarray) -> None:
         k = y.shape[1]
-        bins = np.minimum((y * (N_BINS / 100.0)).astype(np.int64), N_BINS - 1)
+        bins = (y * (N_BINS / 100.0)).astype(np.int64)
+        np.minimum(bins, N_BINS - 1, out=bins)
         if self.bins is not None:
             if bins.min() < 0:
                 raise ValueError("levels below 0 cannot be binned")
             self.bins[i] = bins
         else:
-            flat = bins + N_BINS * np.arange(k)
-            self.counts[i] += np.bincount(flat.ravel(), minlength=k * N_BINS).reshape(k, N_BINS)
-        self.sums[i] += np.round(y * FIXED_POINT).astype(np.int64).sum(axis=0)
+            bins += N_BINS * np.arange(k)
+            self.counts[i] += np.bincount(bins.ravel(), minlength=k * N_BINS).reshape(k, N_BINS)
+        fixed = y * FIXED_POINT
+        np.round(fixed, out=fixed)
+        self.sums[i] += fixed.astype(np.int64).sum(axis=0)
         self.total += y
         np.minimum(self.low, y, out=self.low)
         if self.prev is not None:
             np.add(self.in_crisis, self.years[i - 1], out=self.in_crisis, where=self.prev < self.crisis)
             d = y - self.prev
             self.d1 += d
-            self.d2 += d * d
+            d *= d
+            self.d2 += d
         self.prev = y
         self.kept[i] = y[self.keep_rows]
         if self.paths is not None:
