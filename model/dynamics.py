@@ -158,7 +158,7 @@ def cholesky(q: np.ndarray) -> np.ndarray:
     ``L``, and adding an index after the others leaves their rows unchanged.
     """
     k = q.shape[1]
-    low = np.zeros_like(q)
+    low = np.zeros(q.shape)  # C order whatever the layout of q (the slots copy it whole)
     diag = np.abs(np.diagonal(q, axis1=1, axis2=2))
     scale = np.maximum(np.maximum.reduce([diag[:, i] for i in range(k)]), 1e-300)
     for j in range(k):
