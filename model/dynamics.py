@@ -126,15 +126,23 @@ class Spectral:
         self.v_inv = np.ascontiguousarray(v_inv.transpose(1, 2, 0))
         self.m = np.ascontiguousarray(m.transpose(1, 2, 0))
         self.vh = np.conj(self.v.transpose(1, 0, 2))
-        self.s = self.lam[:, None, :] + np.conj(self.lam)[None, :, :]
+        # s_ij = lam_i + conj(lam_j) is Hermitian, and so is the integral g below:
+        # computed on and above the diagonal, mirrored below it
+        self.upper = np.triu_indices(len(self.lam))
+        self.above = np.triu_indices(len(self.lam), 1)
+        self.s_upper = (self.lam[:, None, :] + np.conj(self.lam)[None, :, :])[self.upper]
 
     def matrices(self, rows: np.ndarray, h: float) -> tuple[np.ndarray, np.ndarray]:
         """``(F, L)`` for the given rows and one step of ``h`` years, each ``(len(rows), K, K)``."""
         sel = slice(None) if rows.size == self.n and (rows == np.arange(self.n)).all() else rows
-        lam, v, s = self.lam[:, sel], self.v[:, :, sel], self.s[:, :, sel]
+        lam, v, s = self.lam[:, sel], self.v[:, :, sel], self.s_upper[:, sel]
         f = np.real(_matmul_last(v * np.exp(lam * h)[None, :, :], self.v_inv[:, :, sel]))
         small = np.abs(s * h) < 1e-12
-        g = np.where(small, h, np.expm1(np.where(small, 1.0, s) * h) / np.where(small, 1.0, s))
+        k = len(lam)
+        g = np.empty((k, k, s.shape[1]), dtype=complex)
+        g[self.upper] = np.where(small, h, np.expm1(np.where(small, 1.0, s) * h) / np.where(small, 1.0, s))
+        # the same values as computing them (up to the sign of zero imaginary parts)
+        g[self.above[1], self.above[0]] = np.conj(g[self.above])
         q = np.real(_matmul_last(_matmul_last(v, self.m[:, :, sel] * g), self.vh[:, :, sel]))
         f, q = f.transpose(2, 0, 1), q.transpose(2, 0, 1)
         return np.ascontiguousarray(f), cholesky(0.5 * (q + np.swapaxes(q, -1, -2)))
