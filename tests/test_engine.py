@@ -274,3 +274,15 @@ def test_a_small_matrix_cache_changes_nothing(monkeypatch):
     small = _chunk(sc, ids, True)
     assert np.array_equal(full.recorder.values, small.recorder.values)
     assert sorted(full.log, key=repr) == sorted(small.log, key=repr)
+
+
+@given(st.lists(st.integers(0, 400), min_size=1, max_size=300))
+def test_step_lengths_made_unique_by_counting_equal_numpy_unique(lengths):
+    from model.engine import _unique_small
+
+    h = np.array(lengths, dtype=np.int64)
+    values, inverse = _unique_small(h)
+    expected_values, expected_inverse = np.unique(h, return_inverse=True)
+    assert np.array_equal(values, expected_values)
+    assert np.array_equal(inverse, expected_inverse)
+    assert np.array_equal(values[inverse], h)
