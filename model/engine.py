@@ -130,8 +130,9 @@ class _State:
         self._f: np.ndarray | None = None
         self._root: np.ndarray | None = None
 
-    def _matrices(self, h: int, sel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``(F, L)`` for a step of ``h`` days: shared, or one per row of ``sel``.
+    def _matrices(self, h: int, sel) -> tuple[np.ndarray, np.ndarray]:
+        """``(F, L)`` for a step of ``h`` days: shared, or one per row of ``sel``
+        (rows, or a slice as from :meth:`_view`).
 
         Each row always gets its matrices the same way (through its
         eigenvectors, or by the matrix exponential when those are
@@ -147,8 +148,6 @@ class _State:
                                                           self.a.shape[-1], h)
             return out
         slot = self._slot(h)
-        if sel.size == len(self.z):
-            return self._f[slot], self._root[slot]
         return self._f[slot, sel], self._root[slot, sel]
 
     def _slot(self, h: int, keep: frozenset = frozenset()) -> int:
@@ -162,14 +161,13 @@ class _State:
         if slot is not None:
             self._cache.move_to_end(h)
             return slot
-        n = len(self.z)
         self._allocate()
         if len(self._cache) < len(self._f):
             slot = len(self._cache)
         else:
             old = next(x for x in self._cache if x not in keep)
             slot = self._cache.pop(old)
-        self._f[slot], self._root[slot] = self._row_matrices(np.arange(n), h / DAYS_PER_YEAR)
+        self._f[slot], self._root[slot] = self._row_matrices(self._all, h / DAYS_PER_YEAR)
         self._cache[h] = slot
         return slot
 
@@ -230,9 +228,9 @@ class _State:
             if self.day.size and (self.day == self.day[0]).all():
                 # every row at one day (before any hazard): whole-array step
                 if day > self.day[0]:
-                    self._step(slice(None), np.arange(len(self.z)), int(day - self.day[0]), day)
+                    self._step(self._all, int(day - self.day[0]), day)
                 return
-            rows = np.arange(len(self.z))
+            rows = self._all
         h = day - self.day[rows]
         moving = h > 0
         if not moving.all():
@@ -240,14 +238,20 @@ class _State:
         if rows.size == 0:
             return
         if h.min() == h.max():
-            self._step(rows, rows, int(h[0]), day)
+            self._step(rows, int(h[0]), day)
         else:
             # rows at different days: one pass, each row with its own matrices
             self.advance_each(np.full(rows.size, day), rows)
 
-    def _step(self, sel, rows: np.ndarray, h: int, day: int) -> None:
-        """One exact step of ``h`` days, ending on ``day``, for ``sel`` (the rows ``rows``)."""
-        f, root = self._matrices(h, rows)
+    def _view(self, rows: np.ndarray):
+        """``rows`` as an index: a slice when they are every row in order, so that
+        reads and writes are views instead of gathered copies."""
+        return slice(None) if rows.size == len(self.z) and (rows == self._all).all() else rows
+
+    def _step(self, rows: np.ndarray, h: int, day: int) -> None:
+        """One exact step of ``h`` days, ending on ``day``, for ``rows``."""
+        sel = self._view(rows)
+        f, root = self._matrices(h, sel)
         eps = None
         if self.noise:
             # one stream per index, keyed by the day the step ends on:
@@ -270,8 +274,7 @@ class _State:
         if rows.size == 0:
             return
         f, root = self._gathered(h, rows)
-        # every row, in order (a record after incidents): views, not copies
-        sel = slice(None) if rows.size == len(self.z) and (rows == self._all).all() else rows
+        sel = self._view(rows)
         eps = self.streams.normals(self.noise_streams, days, sel) if self.noise else None
         self.z[sel] = step(self.z[sel], self.target[sel], f, root, eps)
         self.day[sel] = days
@@ -688,11 +691,7 @@ class _Run:
                     self.log.append((int(r), day, plan.event.id, plan.event.title, eff.indicator, eff.kind,
                                      float(v), 1))
             else:
-                full = np.zeros(self.n)
-                full[rows] = realised
-                mask = np.zeros(self.n, bool)
-                mask[rows] = True
-                self.log_all(plan.event, eff.indicator, eff.kind, full, mask)
+                self.log_all(plan.event, eff.indicator, eff.kind, *self._spread(rows, realised))
 
     def keyed_arrays(self) -> dict | None:
         """The windowed incidents' log rows as arrays, in the order of a day-by-day pass.
@@ -724,13 +723,18 @@ class _Run:
 
     def schedule_undo(self, event: Event, eff: Effect, rows: np.ndarray, amount: np.ndarray) -> None:
         """Undo a shift of ``rows`` ``eff.duration`` after today."""
-        full = np.zeros(self.n)
-        full[rows] = amount
-        mask = np.zeros(self.n, bool)
-        mask[rows] = True
+        full, mask = self._spread(rows, amount)
         today = self.start + dt.timedelta(days=int(self.env.now))
         end = (add_duration(today, eff.duration) - self.start).days
         self.env.process(self.undo(event, eff.indicator, full, mask, end))
+
+    def _spread(self, rows, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``values`` of ``rows`` as a chunk-wide array (zero elsewhere), and the mask of ``rows``."""
+        full = np.zeros(self.n)
+        full[rows] = values
+        mask = np.zeros(self.n, bool)
+        mask[rows] = True
+        return full, mask
 
     def _damping(self, eff: Effect, size: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """The factor on ``size`` of an effect ``damped_by`` an index, for ``rows``."""
