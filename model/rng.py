@@ -88,7 +88,7 @@ class Streams:
         with np.errstate(over="ignore"):
             self.keys = _mix(_mix(ids ^ root[0]) + root[1])
         self.seed = int(seed)
-        self._keyed: dict[tuple[str, ...], np.ndarray] = {}
+        self._stream_keys: dict[tuple[str, ...], np.ndarray] = {}
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -113,9 +113,9 @@ class Streams:
         for the next call with the same streams.
         """
         names = tuple(streams)
-        keyed = self._keyed.get(names)
+        keyed = self._stream_keys.get(names)
         if keyed is None:
-            keyed = self._keyed[names] = _keyed(self.keys[:, None], _stream_ids(names)[None, :])
+            keyed = self._stream_keys[names] = _keyed(self.keys[:, None], _stream_ids(names)[None, :])
         ctr = np.asarray(counter, dtype=np.uint64)
         if ctr.ndim:
             ctr = ctr[:, None]
