@@ -134,6 +134,57 @@ class _Incidents:
 
 
 @dataclass
+class _IncidentRows:
+    """Incident log rows (one replicate each) as columns, in log order.
+
+    Row ``i`` is the log row ``(replicate[i], day[i], *labels[label[i]], value[i], 1)``:
+    a chunk's incidents travel to the parent as a few arrays instead of a
+    Python tuple per row.
+    """
+
+    replicate: np.ndarray
+    day: np.ndarray
+    label: np.ndarray
+    value: np.ndarray
+    labels: list
+
+    @classmethod
+    def from_log(cls, rows: list, arrays: dict | None = None) -> _IncidentRows:
+        """Rows from log tuples, then (after them) from :meth:`model.engine._Run.keyed_arrays`."""
+        labels: dict = {}
+        code = np.array([labels.setdefault(r[2:6], len(labels)) for r in rows], dtype=np.int64)
+        out = cls(np.array([r[0] for r in rows], dtype=np.int64), np.array([r[1] for r in rows], dtype=np.int64),
+                  code, np.array([r[6] for r in rows], dtype=float), list(labels))
+        if arrays is None:
+            return out
+        return cls.concat([out, cls(arrays["replicate"].astype(np.int64), arrays["day"].astype(np.int64),
+                                    arrays["label"], arrays["value"].astype(float), arrays["labels"])])
+
+    @classmethod
+    def concat(cls, parts: list[_IncidentRows]) -> _IncidentRows:
+        """The rows of ``parts`` one after the other, their labels merged."""
+        labels: dict = {}
+        codes = [np.array([labels.setdefault(x, len(labels)) for x in p.labels], dtype=np.int64)[p.label]
+                 if p.labels else p.label for p in parts]
+        return cls(np.concatenate([p.replicate for p in parts]), np.concatenate([p.day for p in parts]),
+                   np.concatenate(codes), np.concatenate([p.value for p in parts]), list(labels))
+
+    def __len__(self) -> int:
+        return len(self.replicate)
+
+    def by_day(self) -> _IncidentRows:
+        """The rows sorted by day, then replicate (stable: ties keep log order)."""
+        order = np.argsort(self.day * (int(self.replicate.max(initial=0)) + 1) + self.replicate, kind="stable")
+        return _IncidentRows(self.replicate[order], self.day[order], self.label[order], self.value[order],
+                             self.labels)
+
+    def tuples(self) -> list[tuple]:
+        labels = self.labels
+        return [(r, d, *labels[c], v, 1) for r, d, c, v in
+                zip(self.replicate.tolist(), self.day.tolist(), self.label.tolist(), self.value.tolist())]
+
+
+@dataclass
 class _ChunkOutput:
     ids: np.ndarray
     counts: np.ndarray
@@ -145,14 +196,16 @@ class _ChunkOutput:
     paths: np.ndarray | None = field(default=None, repr=False)
     incidents: _Incidents | None = field(default=None, repr=False)
     bins: np.ndarray | None = field(default=None, repr=False)
+    rows: _IncidentRows | None = field(default=None, repr=False)
 
 
 def run_chunk(scenario: Scenario, ids: np.ndarray, seed: int, keep_all: bool,
               by_month: bool = False, sparse: bool = False) -> _ChunkOutput:
     """Simulate replicates ``ids`` and reduce them (runs in a worker process too).
 
-    With ``by_month`` (ensembles above ``INCIDENT_ROWS_LIMIT``), incident rows
-    are grouped by month here and leave the chunk as arrays. With ``sparse``
+    ``log`` keeps the ensemble-wide log rows; the incident rows leave the
+    chunk as arrays: per row (``rows``), or, with ``by_month`` (ensembles above
+    ``INCIDENT_ROWS_LIMIT``), grouped by month (``incidents``). With ``sparse``
     (ensembles up to ``SPARSE_LIMIT``), each level's histogram bin is kept
     instead of the histograms.
     """
@@ -161,50 +214,30 @@ def run_chunk(scenario: Scenario, ids: np.ndarray, seed: int, keep_all: bool,
     crisis = np.array([spec.crisis for spec in scenario.indices.values()])
     keep_rows = np.flatnonzero(ids < SAMPLE_PATHS)
     rec = ChunkSummary(days, len(ids), crisis, keep_rows, keep_all, sparse)
-    out = simulate_chunk(scenario, ids, seed, rec, incident_arrays=by_month)
-    log, incidents = out.log, None
-    if by_month:
-        log = [r for r in out.log if r[0] < 0]
-        incidents = _group_incidents([r for r in out.log if r[0] >= 0], scenario.run.start, out.incidents)
+    out = simulate_chunk(scenario, ids, seed, rec, incident_arrays=True)
+    log = [r for r in out.log if r[0] < 0]
+    rows = _IncidentRows.from_log([r for r in out.log if r[0] >= 0], out.incidents)
+    incidents = _group_incidents(rows, scenario.run.start) if by_month else None
     # counts per chunk fit in 32 bits: half the bytes through the pipes
     counts = rec.counts
     if counts is not None and len(ids) < 2**31:
         counts = counts.astype(np.int32)
     return _ChunkOutput(ids, counts, rec.sums, rec.metrics(), log, ids[keep_rows],
-                        rec.kept, rec.paths, incidents, rec.bins)
+                        rec.kept, rec.paths, incidents, rec.bins, None if by_month else rows)
 
 
-def _group_incidents(rows: list, start: dt.date, arrays: dict | None = None) -> _Incidents:
-    """Group incident rows by (month, event, title, indicator, kind), keeping their order.
-
-    ``rows`` are log tuples; ``arrays`` more incident rows as arrays (from
-    :func:`model.engine.simulate_chunk`), taken after ``rows``. The two never
-    share a group unless an event id is reused, when all go through tuples.
-    """
-    labels: dict = {}
-    code = [labels.setdefault(r[2:6], len(labels)) for r in rows]
-    day = [r[1] for r in rows]
-    values = [r[6] for r in rows]
-    code, day, values = np.array(code, dtype=np.int64), np.array(day, dtype=np.int64), np.array(values, dtype=float)
-    if arrays is not None:
-        if any(x in labels for x in arrays["labels"]):
-            rows = rows + [(int(r), int(d), *arrays["labels"][c], float(v), 1) for r, d, c, v in
-                           zip(arrays["replicate"], arrays["day"], arrays["label"], arrays["value"])]
-            return _group_incidents(rows, start)
-        remap = np.array([labels.setdefault(x, len(labels)) for x in arrays["labels"]], dtype=np.int64)
-        code = np.concatenate([code, remap[arrays["label"]]])
-        day = np.concatenate([day, arrays["day"].astype(np.int64)])
-        values = np.concatenate([values, arrays["value"].astype(float)])
-    if code.size == 0:
+def _group_incidents(rows: _IncidentRows, start: dt.date) -> _Incidents:
+    """Group incident rows by (month, event, title, indicator, kind), keeping their order."""
+    if len(rows) == 0:
         return _Incidents([], np.zeros(1, dtype=np.int64), np.zeros(0))
+    n_labels = len(rows.labels)
     origin = np.datetime64(start, "D")
-    month = ((origin + day).astype("datetime64[M]").astype("datetime64[D]") - origin).astype(np.int64)
-    group = month * len(labels) + code
+    month = ((origin + rows.day).astype("datetime64[M]").astype("datetime64[D]") - origin).astype(np.int64)
+    group = month * n_labels + rows.label
     order = np.argsort(group, kind="stable")
     uniq, first = np.unique(group[order], return_index=True)
-    names = list(labels)
-    keys = [(int(g // len(labels)),) + names[int(g % len(labels))] for g in uniq]
-    return _Incidents(keys, np.append(first, code.size).astype(np.int64), values[order])
+    keys = [(int(g // n_labels),) + rows.labels[int(g % n_labels)] for g in uniq]
+    return _Incidents(keys, np.append(first, len(rows)).astype(np.int64), rows.value[order])
 
 
 class _MonthlySums:
@@ -246,7 +279,7 @@ class _MonthlySums:
         return out.assign(delta=w / FIXED_POINT / n, n=n, replicate=-1)[LOG_COLUMNS]
 
 
-def _monthly_frame(rows: list, start: pd.Timestamp) -> pd.DataFrame | None:
+def _monthly_frame(rows: _IncidentRows, start: pd.Timestamp) -> pd.DataFrame | None:
     """Incident log rows grouped by month, as the chunks of a large ensemble group them."""
     sums = _MonthlySums()
     sums.add(_group_incidents(rows, start.date()))
@@ -409,7 +442,7 @@ class _Merge:
             self.kept[out.kept_ids] = out.kept.transpose(1, 0, 2)
         if self.paths is not None:
             self.paths[out.ids] = out.paths.transpose(1, 0, 2)
-        self.logs.append((int(out.ids[0]), out.log))
+        self.logs.append((int(out.ids[0]), out.log, out.rows))
         if out.incidents is not None:
             self.monthly.add(out.incidents)
 
@@ -422,8 +455,10 @@ class _Merge:
             q = histogram_quantiles(self.counts, probs)
         quantiles = quantile_frame(self.dates, self.names, mean, q)
         summary = summarise_metrics(self.metrics, self.names)
-        logs = [log for _, log in sorted(self.logs, key=lambda item: item[0])]
-        events = _merge_logs(logs, self.n, pd.Timestamp(self.sc.run.start), self.monthly.frame())
+        chunks = sorted(self.logs, key=lambda item: item[0])
+        rows = [r for _, _, r in chunks if r is not None]
+        events = _merge_logs([log for _, log, _ in chunks], self.n, pd.Timestamp(self.sc.run.start),
+                             self.monthly.frame(), _IncidentRows.concat(rows) if rows else None)
         meta = dict(meta, quantile_accuracy=f"within {BIN_WIDTH} index points (histogram bins)")
         return Result(quantiles, events, summary, meta, self.paths, self.sc.to_toml(), self.kept)
 
@@ -469,19 +504,24 @@ def bin_quantiles(bins: np.ndarray, probs) -> np.ndarray:
     return np.stack(out)
 
 
-def _merge_logs(logs: list, n: int, start: pd.Timestamp, monthly: pd.DataFrame | None = None) -> pd.DataFrame:
+def _merge_logs(logs: list, n: int, start: pd.Timestamp, monthly: pd.DataFrame | None = None,
+                incidents: _IncidentRows | None = None) -> pd.DataFrame:
     """The events table from the chunks' log rows (in replicate order).
 
-    Ensemble-wide rows (replicate -1) are merged per (day, event, title,
-    indicator, kind), in order of first appearance: exact integer sums of
-    the fixed-point changes and of the counts. Incident rows are kept per
-    replicate (sorted by day, then replicate) up to ``INCIDENT_ROWS_LIMIT``
-    replicates, and beyond it grouped by month (``monthly``, summed in fixed
-    point chunk by chunk, or here in the same way when not given).
+    Incident rows come as log tuples in ``logs`` or, after them, as the
+    arrays ``incidents``. Ensemble-wide rows (replicate -1) are merged per
+    (day, event, title, indicator, kind), in order of first appearance:
+    exact integer sums of the fixed-point changes and of the counts. Incident
+    rows are kept per replicate (sorted by day, then replicate) up to
+    ``INCIDENT_ROWS_LIMIT`` replicates, and beyond it grouped by month
+    (``monthly``, summed in fixed point chunk by chunk, or here in the same
+    way when not given).
     """
     rows = [r for log in logs for r in log]
+    mine = _IncidentRows.from_log([r for r in rows if r[0] >= 0])
+    incidents = mine if incidents is None else _IncidentRows.concat([mine, incidents])
     if monthly is None and n > INCIDENT_ROWS_LIMIT:
-        monthly = _monthly_frame([r for r in rows if r[0] >= 0], start)
+        monthly = _monthly_frame(incidents, start)
     groups: dict = {}
     for r in rows:
         if r[0] < 0:
@@ -492,19 +532,22 @@ def _merge_logs(logs: list, n: int, start: pd.Timestamp, monthly: pd.DataFrame |
             else:
                 groups[key] = [int(r[6]), r[7]]
     if any(v is None for key in groups for v in key):  # pandas drops such groups
-        return _merge_logs_frames(rows, start, monthly)
+        return _merge_logs_frames([r for r in rows if r[0] < 0] + incidents.tuples(), start, monthly)
     shared = [(-1,) + key + (w / FIXED_POINT / cnt, cnt) for key, (w, cnt) in groups.items()]
-    incidents = [r for r in rows if r[0] >= 0]
     if monthly is not None:
         return event_frame(shared + [tuple(r) for r in monthly.itertuples(index=False)], start)
-    incidents.sort(key=lambda r: (r[1], r[0]))
-    rows = shared + incidents
+    incidents = incidents.by_day()
     index: dict = {}
-    label = np.fromiter((index.setdefault(r[2:6], len(index)) for r in rows), dtype=np.int64, count=len(rows))
-    return event_frame_columns(np.fromiter((r[0] for r in rows), np.int64, len(rows)),
-                               np.fromiter((r[1] for r in rows), np.int64, len(rows)), list(index), label,
-                               np.fromiter((r[6] for r in rows), float, len(rows)),
-                               np.fromiter((r[7] for r in rows), np.int64, len(rows)), start)
+    label = np.array([index.setdefault(r[2:6], len(index)) for r in shared], dtype=np.int64)
+    remap = np.array([index.setdefault(x, len(index)) for x in incidents.labels], dtype=np.int64)
+    m = len(shared)
+    return event_frame_columns(
+        np.concatenate([np.full(m, -1, dtype=np.int64), incidents.replicate]),
+        np.concatenate([np.array([r[1] for r in shared], dtype=np.int64), incidents.day]),
+        list(index), np.concatenate([label, remap[incidents.label] if remap.size else incidents.label]),
+        np.concatenate([np.array([r[6] for r in shared], dtype=float), incidents.value]),
+        np.concatenate([np.array([r[7] for r in shared], dtype=np.int64), np.ones(len(incidents), np.int64)]),
+        start)
 
 
 def _merge_logs_frames(rows: list, start: pd.Timestamp, monthly: pd.DataFrame | None) -> pd.DataFrame:

@@ -8,6 +8,7 @@ import pytest
 import model
 from model import ensemble
 from model.cli import main
+from model.engine import simulate_chunk
 from model.ensemble import BIN_WIDTH, histogram_quantiles
 
 from .conftest import SCENARIOS
@@ -137,8 +138,7 @@ def test_monthly_incident_sums_in_chunks_equal_grouping_every_row(stress, monkey
     start = pd.Timestamp(stress.run.start)
     tables = []
     for size, workers in ((37, 1), (25, 2), (120, 1)):
-        logs = [ensemble.run_chunk(stress, np.arange(a, min(a + size, n)), 11, False).log
-                for a in range(0, n, size)]
+        logs = [simulate_chunk(stress, np.arange(a, min(a + size, n)), 11).log for a in range(0, n, size)]
         expected = ensemble._merge_logs(logs, n, start)
         assert expected["replicate"].isna().all() and len(expected) > 50
         got = model.simulate(stress, replicates=n, seed=11, chunk_size=size, workers=workers,
@@ -191,9 +191,25 @@ def test_the_log_merge_equals_the_data_frame_merge(stress):
     import pandas as pd
 
     start = pd.Timestamp(stress.run.start)
-    logs = [ensemble.run_chunk(stress, np.arange(a, a + 30), 11, False).log for a in (0, 30)]
+    logs = [simulate_chunk(stress, np.arange(a, a + 30), 11).log for a in (0, 30)]
     rows = [r for log in logs for r in log]
     fast = ensemble._merge_logs(logs, 60, start)
     assert fast.equals(ensemble._merge_logs_frames(rows, start, None))
     assert list(fast.dtypes) == list(ensemble._merge_logs_frames(rows, start, None).dtypes)
     assert fast["replicate"].notna().sum() > 100
+
+
+def test_incident_rows_as_arrays_give_the_table_of_the_log_rows(stress):
+    """Chunks send their incidents as arrays; the events table is the one the
+    engine's log rows give, whatever the chunks and workers."""
+    import pandas as pd
+
+    n = 90
+    start = pd.Timestamp(stress.run.start)
+    for size, workers in ((31, 1), (45, 2)):
+        logs = [simulate_chunk(stress, np.arange(a, min(a + size, n)), 11).log for a in range(0, n, size)]
+        expected = ensemble._merge_logs(logs, n, start)
+        got = model.simulate(stress, replicates=n, seed=11, chunk_size=size, workers=workers, trajectories=False)
+        assert expected["replicate"].notna().sum() > 100
+        assert got.events.equals(expected)
+        assert list(got.events.dtypes) == list(expected.dtypes)
