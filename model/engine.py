@@ -366,6 +366,24 @@ class _Stacked:
         self.reference = np.array([h.hz.reference for h in states], dtype=float)
         self.accept_ids = stream_ids([h.stream + ":accept" for h in states])
         self.gap_ids = stream_ids([h.stream + ":gap" for h in states])
+        # the effects of one round's incidents are applied together, in layers
+        # of effect positions: every position in one layer when no effect of a
+        # hazard can see another's change (no two jumps, or two shifts, of one
+        # index; no damping by an index another effect jumps), else one
+        # position per layer, which is the order of the effects
+        depth = max(len(h.hz.effects) for h in states)
+        independent = all(_independent(h.hz.effects) for h in states)
+        self.layers = [list(range(depth))] if independent else [[i] for i in range(depth)]
+
+
+def _independent(effects) -> bool:
+    """Whether each of ``effects`` gives the same change applied before or after the others."""
+    jumps = [e.indicator for e in effects if e.kind == "jump"]
+    shifts = [e.indicator for e in effects if e.kind == "shift"]
+    if len(set(jumps)) < len(jumps) or len(set(shifts)) < len(shifts):
+        return False
+    return not any(e.damped_by is not None and other is not e and other.kind == "jump"
+                   and other.indicator == e.damped_by for e in effects for other in effects)
 
 
 class _Run:
@@ -389,6 +407,7 @@ class _Run:
         self.recorder = recorder
         self.log: list[tuple] = []
         self.keyed: list[tuple] = []
+        self._labels: dict[tuple, int] = {}
         self._scratch: dict[int, dict[int, np.ndarray]] = {}
         self.followups: dict[str, list[_Plan]] = {}
 
@@ -542,12 +561,7 @@ class _Run:
             nth[which, pos] = count
             last_day[which, pos] = days
             if hit.any():
-                for j in np.unique(which[hit]).tolist():
-                    h = states[j]
-                    mine = hit & (which == j)
-                    fired = rows[mine]
-                    self.apply(self._incident(h.plan, h.hz, fired, h.ctr), fired, per_replicate=True,
-                               days=days[mine], key=(j, count[mine], days[mine]))
+                self._round_incidents(states, which[hit], rows[hit], days[hit], count[hit])
             ctr = ctr + np.uint64(1)
             st.ctr[which, rows] = ctr
             gap = -np.log(self.streams.uniform_ids(st.gap_ids[which], ctr, rows)) / lam_max
@@ -555,6 +569,60 @@ class _Run:
             st.clock[which, rows] = clock
             nxt = np.ceil(clock)
             due[which, pos] = np.where(nxt > limits[which], np.inf, nxt)
+
+    def _round_incidents(self, states: list[_HazardState], which: np.ndarray, rows: np.ndarray,
+                         days: np.ndarray, nth: np.ndarray) -> None:
+        """The incidents of one round of :meth:`_hazard_window`: hazard ``which[i]``
+        hits row ``rows[i]`` on ``days[i]``, its ``nth[i]``-th candidate of that day.
+
+        The rows are distinct, so all hazards' effects are applied at once, layer
+        by layer (``_Stacked.layers``): each row gets its own hazard's effects
+        with the same arithmetic, and in effect, the same order, as
+        :meth:`apply`. Log rows go to ``self.keyed`` with their sort key.
+        """
+        hazards = [(j, np.flatnonzero(which == j)) for j in np.unique(which).tolist()]
+        for layer in self._stacked.layers:
+            jumps, shifts = [], []
+            for j, mine in hazards:
+                h = states[j]
+                fired = rows[mine]
+                for i in layer:
+                    if i >= len(h.hz.effects):
+                        continue
+                    eff = h.hz.effects[i]
+                    amount = self._incident_size(h, i, fired)
+                    if eff.damped_by is not None:
+                        amount = amount * self._damping(eff, amount, fired)
+                    event = h.plan.event
+                    label = self._labels.setdefault((event.id, event.title, eff.indicator, eff.kind), len(self._labels))
+                    part = (mine, self.names.index(eff.indicator), amount, j, i, label)
+                    (jumps if eff.kind == "jump" else shifts).append(part)
+            for kind, parts in (("jump", jumps), ("shift", shifts)):
+                if not parts:
+                    continue
+                mine = np.concatenate([p[0] for p in parts])
+                k = np.concatenate([np.full(p[0].size, p[1]) for p in parts])
+                amount = np.concatenate([p[2] for p in parts])
+                r = rows[mine]
+                if kind == "jump":
+                    z, realised = apply_change(self.state.z[r, k], amount)
+                    self.state.z[r, k] = z
+                else:
+                    self.state.move_baseline(r, k, amount)
+                    realised = amount
+                sizes = [p[0].size for p in parts]
+                self.keyed.append((days[mine], np.repeat([p[3] for p in parts], sizes), nth[mine],
+                                   np.repeat([p[4] for p in parts], sizes), self.replicates[r], realised,
+                                   np.repeat([p[5] for p in parts], sizes)))
+
+    def _incident_size(self, h: _HazardState, i: int, fired: np.ndarray) -> np.ndarray:
+        """Effect ``i`` of hazard ``h`` for the rows ``fired``: drawn afresh for each
+        incident when its size is a distribution (as in :meth:`_incident`)."""
+        eff = h.hz.effects[i]
+        if isinstance(eff.size, Dist):
+            u = self.streams.uniform(f"param:hazards.{h.hz.id}.{i}.{eff.kind}", h.ctr[fired], rows=fired)
+            return eff.size.draw(u)
+        return h.plan.sizes[i][fired]
 
     def _hazard_state(self, hz: Hazard) -> _HazardState:
         rate = sample(hz.rate, self.streams, f"hazards.{hz.id}.rate", self.n)
@@ -658,15 +726,8 @@ class _Run:
         for child in self.followups.get(plan.event.id, []):
             self.env.process(self.at(child, int(self.env.now) + child.event.after.days, mask.copy()))
 
-    def apply(self, plan: _Plan, rows: np.ndarray | slice, per_replicate: bool = False,
-              days: np.ndarray | None = None, key: tuple | None = None) -> None:
-        """Apply every effect of ``plan`` to ``rows`` (which are at the event's day).
-
-        ``days`` gives each row's day when rows are not all at today's (a
-        window of incidents); their log rows then go to ``self.keyed`` with
-        the sort key ``key = (hazard, candidate of the day, days)`` that puts
-        them in the order of a day-by-day pass.
-        """
+    def apply(self, plan: _Plan, rows: np.ndarray | slice, per_replicate: bool = False) -> None:
+        """Apply every effect of ``plan`` to ``rows`` (which are at the event's day)."""
         for i, (eff, size) in enumerate(zip(plan.event.effects, plan.sizes)):
             k = self.names.index(eff.indicator)
             amount = size[rows]
@@ -680,12 +741,7 @@ class _Run:
                 realised = amount
                 if eff.duration is not None:
                     self.schedule_undo(plan.event, eff, rows, amount)
-            if days is not None:
-                j, nth, day = key
-                self.keyed.append((day, np.full(rows.size, j), nth, np.full(rows.size, i),
-                                   self.replicates[rows], realised,
-                                   (plan.event.id, plan.event.title, eff.indicator, eff.kind)))
-            elif per_replicate:
+            if per_replicate:
                 day = int(self.env.now)
                 for r, v in zip(self.replicates[rows], realised):
                     self.log.append((int(r), day, plan.event.id, plan.event.title, eff.indicator, eff.kind,
@@ -701,15 +757,10 @@ class _Run:
         """
         if not self.keyed:
             return None
-        parts = list(zip(*self.keyed))
-        day, j, nth, eff_i, rep, value = (np.concatenate(p) for p in parts[:6])
-        owner = np.concatenate([np.full(len(d), n) for n, d in enumerate(parts[0])])
+        day, j, nth, eff_i, rep, value, label = (np.concatenate(p) for p in zip(*self.keyed))
         order = np.lexsort((rep, eff_i, nth, j, day))
-        labels = parts[6]
-        index: dict = {}
-        code = np.array([index.setdefault(x, len(index)) for x in labels], dtype=np.int64)
         return {"replicate": rep[order], "day": day[order], "value": value[order],
-                "label": code[owner[order]], "labels": list(index)}
+                "label": label[order].astype(np.int64), "labels": list(self._labels)}
 
     def keyed_log(self) -> list[tuple]:
         """The windowed incidents' log rows, in the order of a day-by-day pass."""

@@ -235,6 +235,28 @@ def test_windowed_hazards_equal_the_day_by_day_pass_bit_for_bit():
         assert mine(fast.log) == mine(slow.log)
 
 
+def test_windowed_incidents_whose_effects_interact_keep_their_order():
+    """A hazard with two jumps of one index, and one damped by an index another
+    of its effects jumps: the round applies effects one position at a time,
+    and still equals the day-by-day pass bit for bit."""
+    from model import engine
+
+    sc = _stress_like()
+    military, trade, gas, west = sc.hazards
+    gas_first = gas.effects[0].model_copy(update={"damped_by": None})
+    hazards = (military.model_copy(update={"effects": military.effects + (military.effects[0],)}), trade,
+               gas.model_copy(update={"effects": (gas_first,) + gas.effects}), west)
+    sc = sc.model_copy(update={"hazards": hazards})
+    assert not engine._independent(hazards[0].effects) and not engine._independent(hazards[2].effects)
+    assert all(engine._independent(hz.effects) for hz in (military, trade, gas, west))
+    ids = np.arange(20, 70)
+    fast, slow = _chunk(sc, ids, True), _chunk(sc, ids, False)
+    assert np.array_equal(fast.recorder.values, slow.recorder.values)
+    incidents = [r for r in fast.log if r[0] >= 0]
+    assert sum(r[2] == military.id and r[4] == "security" for r in incidents) > 40
+    assert sorted(incidents) == sorted(r for r in slow.log if r[0] >= 0)
+
+
 def test_windowed_hazards_do_not_depend_on_the_chunk():
     sc = _stress_like()
     whole = _chunk(sc, np.arange(30), True).recorder.values
