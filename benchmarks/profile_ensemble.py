@@ -180,8 +180,8 @@ def chunk_sizes(sc, sizes: list[int]) -> None:
 def log_memory(sc, n: int, copies: int = 10) -> None:
     """Size of one chunk's output and event log, and the cost of merging ``copies`` of it.
 
-    Measured both ways a chunk can send its incidents: as log rows (ensembles
-    up to ``INCIDENT_ROWS_LIMIT`` replicates) and grouped by month as arrays
+    Measured both ways a chunk can send its incidents: one row each, as arrays
+    (ensembles up to ``INCIDENT_ROWS_LIMIT`` replicates), and grouped by month
     (larger ensembles).
     """
     import pickle
@@ -191,20 +191,17 @@ def log_memory(sc, n: int, copies: int = 10) -> None:
 
     from model import ensemble
 
+    def mb(obj) -> float:
+        return len(pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)) / 2**20
+
     out = ensemble.run_chunk(sc, np.arange(n), sc.run.seed, False)
-    rows = len(out.log)
-    chunk_mb = len(pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL)) / 2**20
-    log_mb = len(pickle.dumps(out.log, protocol=pickle.HIGHEST_PROTOCOL)) / 2**20
-    tracemalloc.start()
-    log = pickle.loads(pickle.dumps(out.log, protocol=pickle.HIGHEST_PROTOCOL))
-    objects_mb = tracemalloc.get_traced_memory()[0] / 2**20
-    tracemalloc.stop()
-    del log
+    rows = len(out.log) + len(out.rows)
     print(f"## Output of one chunk of {n:,} replicates\n")
-    print(f"- event-log rows: {rows:,} ({rows / n:.1f} per replicate)")
-    print(f"- with every row kept (ensembles up to {ensemble.INCIDENT_ROWS_LIMIT:,} replicates): the chunk's "
-          f"output pickled {chunk_mb:.1f} MB, of which the log {log_mb:.1f} MB ({objects_mb:.1f} MB as "
-          f"Python objects); histogram counts {out.counts.nbytes / 2**20:.1f} MB")
+    print(f"- event-log rows: {rows:,} ({rows / n:.1f} per replicate): {len(out.log):,} ensemble-wide, "
+          f"{len(out.rows):,} incidents")
+    print(f"- with every incident kept (ensembles up to {ensemble.INCIDENT_ROWS_LIMIT:,} replicates): the "
+          f"chunk's output pickled {mb(out):.1f} MB, of which the incident arrays {mb(out.rows):.1f} MB, the "
+          f"ensemble-wide rows {mb(out.log):.2f} MB and the histogram counts {out.counts.nbytes / 2**20:.1f} MB")
     grouped = ensemble.run_chunk(sc, np.arange(n), sc.run.seed, False, True)
     sent = pickle.dumps(grouped, protocol=pickle.HIGHEST_PROTOCOL)
     inc = grouped.incidents
