@@ -88,15 +88,26 @@ class Streams:
         with np.errstate(over="ignore"):
             self.keys = _mix(_mix(ids ^ root[0]) + root[1])
         self.seed = int(seed)
-        self._stream_keys: dict[tuple[str, ...], np.ndarray] = {}
+        #: keys of streams drawn more than once: one name (:meth:`uniform`), or
+        #: a tuple of names (:meth:`normals`)
+        self._stream_keys: dict[str | tuple[str, ...], np.ndarray] = {}
 
     def __len__(self) -> int:
         return len(self.keys)
 
     def uniform(self, stream: str, counter, rows=None) -> np.ndarray:
-        """Uniforms in (0, 1): one per row, for ``counter`` (scalar or per row)."""
-        keys = self.keys if rows is None else self.keys[rows]
-        return _uniforms(keys, _stream_id(stream), np.asarray(counter, dtype=np.uint64))
+        """Uniforms in (0, 1): one per row (of ``rows``, or all), for ``counter`` (scalar or per row).
+
+        A stream drawn for some rows is usually drawn again (incidents, hazard
+        candidates): its keys are kept for every row, for the next call.
+        """
+        ctr = np.asarray(counter, dtype=np.uint64)
+        if rows is None:
+            return _uniforms(self.keys, _stream_id(stream), ctr)
+        keyed = self._stream_keys.get(stream)
+        if keyed is None:
+            keyed = self._stream_keys[stream] = _keyed(self.keys, _stream_id(stream))
+        return _finish(keyed[rows], ctr)
 
     def uniform_ids(self, ids: np.ndarray, counter: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """:meth:`uniform` with a stream per row: ``ids[i]`` (from :func:`stream_ids`) for ``rows[i]``."""

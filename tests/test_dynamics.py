@@ -167,3 +167,17 @@ def test_uniforms_with_a_stream_per_row_equal_those_of_each_stream():
     got = s.uniform_ids(ids, ctr, rows)
     for i, name in enumerate(["x", "y", "y", "x"]):
         assert got[i] == s.uniform(name, ctr[i : i + 1], rows=rows[i : i + 1])[0]
+
+
+def test_uniforms_of_some_rows_equal_those_of_every_row():
+    """A stream drawn for a few rows (its keys then kept) gives those rows' numbers of a
+    draw for every row, and of a fresh set of streams."""
+    from model.rng import Streams
+
+    s = Streams(4, np.arange(100, 130))
+    ctr = np.arange(30, dtype=np.uint64) * 3
+    whole = s.uniform("z", ctr)
+    for rows in (np.array([7, 2, 29]), np.array([0]), np.arange(30)[::-1]):
+        assert np.array_equal(s.uniform("z", ctr[rows], rows=rows), whole[rows])
+        assert np.array_equal(Streams(4, np.arange(100, 130)).uniform("z", ctr[rows], rows=rows), whole[rows])
+    assert not np.array_equal(s.uniform("w", ctr[:5], rows=np.arange(5)), whole[:5])
