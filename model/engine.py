@@ -366,14 +366,20 @@ class _Stacked:
         self.reference = np.array([h.hz.reference for h in states], dtype=float)
         self.accept_ids = stream_ids([h.stream + ":accept" for h in states])
         self.gap_ids = stream_ids([h.stream + ":gap" for h in states])
-        # the effects of one round's incidents are applied together, in layers
-        # of effect positions: every position in one layer when no effect of a
-        # hazard can see another's change (no two jumps, or two shifts, of one
-        # index; no damping by an index another effect jumps), else one
-        # position per layer, which is the order of the effects
-        depth = max(len(h.hz.effects) for h in states)
-        independent = all(_independent(h.hz.effects) for h in states)
-        self.layers = [list(range(depth))] if independent else [[i] for i in range(depth)]
+
+
+def _layers(states: list[_HazardState]) -> list[list[int]]:
+    """Effect positions applied together when incidents of several hazards are.
+
+    Every position in one layer when no effect of a hazard can see another's
+    change (no two jumps, or two shifts, of one index; no damping by an index
+    another effect jumps); else one position per layer, which is the order of
+    the effects.
+    """
+    depth = max(len(h.hz.effects) for h in states)
+    if all(_independent(h.hz.effects) for h in states):
+        return [list(range(depth))]
+    return [[i] for i in range(depth)]
 
 
 def _independent(effects) -> bool:
@@ -408,7 +414,6 @@ class _Run:
         self.log: list[tuple] = []
         self.keyed: list[tuple] = []
         self._labels: dict[tuple, int] = {}
-        self._scratch: dict[int, dict[int, np.ndarray]] = {}
         self.followups: dict[str, list[_Plan]] = {}
 
     # -- set-up -------------------------------------------------------------
@@ -495,6 +500,7 @@ class _Run:
         states = [self._hazard_state(hz) for hz in self.sc.hazards]
         windowed = self.windowed and not any(eff.kind == "shift" and eff.duration is not None
                                              for hz in self.sc.hazards for eff in hz.effects)
+        self._layers = _layers(states)
         if windowed:
             self._stacked = _Stacked(states)
         while True:
@@ -508,9 +514,9 @@ class _Run:
                 stop = max(day, int(min(self.env.peek(), self.end_day + 1)) - 1)
                 self._hazard_window(states, day, stop)
                 continue
-            for h in states:
+            for j, h in enumerate(states):
                 if day <= h.last:
-                    self._hazard_day(h, day)
+                    self._hazard_day(states, j, day)
 
     def _hazard_window(self, states: list[_HazardState], first: int, stop: int) -> None:
         """Every candidate of every hazard on days ``first..stop``, in vectorised rounds.
@@ -572,16 +578,18 @@ class _Run:
 
     def _round_incidents(self, states: list[_HazardState], which: np.ndarray, rows: np.ndarray,
                          days: np.ndarray, nth: np.ndarray) -> None:
-        """The incidents of one round of :meth:`_hazard_window`: hazard ``which[i]``
-        hits row ``rows[i]`` on ``days[i]``, its ``nth[i]``-th candidate of that day.
+        """The incidents of one thinning round (of :meth:`_hazard_window` or
+        :meth:`_hazard_day`): hazard ``which[i]`` hits row ``rows[i]`` on ``days[i]``,
+        its ``nth[i]``-th candidate of that day.
 
         The rows are distinct, so all hazards' effects are applied at once, layer
-        by layer (``_Stacked.layers``): each row gets its own hazard's effects
+        by layer (see :func:`_layers`): each row gets its own hazard's effects
         with the same arithmetic, and in effect, the same order, as
-        :meth:`apply`. Log rows go to ``self.keyed`` with their sort key.
+        :meth:`apply`. A size given as a distribution is drawn afresh for each
+        incident. Log rows go to ``self.keyed`` with their sort key.
         """
         hazards = [(j, np.flatnonzero(which == j)) for j in np.unique(which).tolist()]
-        for layer in self._stacked.layers:
+        for layer in self._layers:
             jumps, shifts = [], []
             for j, mine in hazards:
                 h = states[j]
@@ -597,6 +605,9 @@ class _Run:
                     label = self._labels.setdefault((event.id, event.title, eff.indicator, eff.kind), len(self._labels))
                     part = (mine, self.names.index(eff.indicator), amount, j, i, label)
                     (jumps if eff.kind == "jump" else shifts).append(part)
+                    if eff.kind == "shift" and eff.duration is not None:
+                        # (only on the day-by-day pass, where the rows are at today)
+                        self.schedule_undo(event, eff, fired, amount)
             for kind, parts in (("jump", jumps), ("shift", shifts)):
                 if not parts:
                     continue
@@ -617,7 +628,7 @@ class _Run:
 
     def _incident_size(self, h: _HazardState, i: int, fired: np.ndarray) -> np.ndarray:
         """Effect ``i`` of hazard ``h`` for the rows ``fired``: drawn afresh for each
-        incident when its size is a distribution (as in :meth:`_incident`)."""
+        incident (from the hazard's candidate counter) when its size is a distribution."""
         eff = h.hz.effects[i]
         if isinstance(eff.size, Dist):
             u = self.streams.uniform(f"param:hazards.{h.hz.id}.{i}.{eff.kind}", h.ctr[fired], rows=fired)
@@ -640,8 +651,10 @@ class _Run:
         return _HazardState(hz, self.plan(event, f"hazards.{hz.id}"), rate, lam_max, clock, ctr, last,
                             stream, k_rate)
 
-    def _hazard_day(self, h: _HazardState, day: int) -> None:
-        """Thinning rounds for every candidate of one hazard falling on ``day``."""
+    def _hazard_day(self, states: list[_HazardState], j: int, day: int) -> None:
+        """Thinning rounds for every candidate of hazard ``states[j]`` falling on ``day``."""
+        h = states[j]
+        nth = 0
         while True:
             rows = np.flatnonzero(np.ceil(h.clock) <= day)
             if rows.size == 0:
@@ -654,24 +667,12 @@ class _Run:
             u = self.streams.uniform(h.stream + ":accept", h.ctr[rows], rows=rows)
             fired = rows[u * h.lam_max[rows] < lam]
             if fired.size:
-                self.apply(self._incident(h.plan, h.hz, fired, h.ctr), fired, per_replicate=True)
+                self._round_incidents(states, np.full(fired.size, j), fired, np.full(fired.size, day),
+                                      np.full(fired.size, nth))
             h.ctr[rows] += np.uint64(1)
             gap = -np.log(self.streams.uniform(h.stream + ":gap", h.ctr[rows], rows=rows)) / h.lam_max[rows]
             h.clock[rows] = h.clock[rows] + gap * DAYS_PER_YEAR
-
-    def _incident(self, plan: _Plan, hz: Hazard, fired: np.ndarray, ctr: np.ndarray) -> _Plan:
-        """Fresh sizes for each incident whose effect size is a distribution."""
-        # only the fired rows of ``sizes`` are read: a drawn size goes to a
-        # scratch array kept with the plan, the others are the plan's own
-        sizes = list(plan.sizes)
-        scratch = self._scratch.setdefault(id(plan), {})
-        for i, eff in enumerate(hz.effects):
-            if isinstance(eff.size, Dist):
-                u = self.streams.uniform(f"param:hazards.{hz.id}.{i}.{eff.kind}", ctr[fired], rows=fired)
-                buf = scratch.setdefault(i, plan.sizes[i].copy())
-                buf[fired] = eff.size.draw(u)
-                sizes[i] = buf
-        return _Plan(plan.event, sizes)
+            nth += 1
 
     def policy(self):
         """Türkiye's policy and the actors' reactions, reviewed every ``policy.every``."""
