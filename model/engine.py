@@ -590,24 +590,21 @@ class _Run:
         """
         hazards = [(j, np.flatnonzero(which == j)) for j in np.unique(which).tolist()]
         for layer in self._layers:
+            effects = [(j, mine, i) for j, mine in hazards for i in layer if i < len(states[j].hz.effects)]
             jumps, shifts = [], []
-            for j, mine in hazards:
+            for (j, mine, i), amount in zip(effects, self._incident_sizes(states, rows, effects)):
                 h = states[j]
                 fired = rows[mine]
-                for i in layer:
-                    if i >= len(h.hz.effects):
-                        continue
-                    eff = h.hz.effects[i]
-                    amount = self._incident_size(h, i, fired)
-                    if eff.damped_by is not None:
-                        amount = amount * self._damping(eff, amount, fired)
-                    event = h.plan.event
-                    label = self._labels.setdefault((event.id, event.title, eff.indicator, eff.kind), len(self._labels))
-                    part = (mine, self.names.index(eff.indicator), amount, j, i, label)
-                    (jumps if eff.kind == "jump" else shifts).append(part)
-                    if eff.kind == "shift" and eff.duration is not None:
-                        # (only on the day-by-day pass, where the rows are at today)
-                        self.schedule_undo(event, eff, fired, amount)
+                eff = h.hz.effects[i]
+                if eff.damped_by is not None:
+                    amount = amount * self._damping(eff, amount, fired)
+                event = h.plan.event
+                label = self._labels.setdefault((event.id, event.title, eff.indicator, eff.kind), len(self._labels))
+                part = (mine, self.names.index(eff.indicator), amount, j, i, label)
+                (jumps if eff.kind == "jump" else shifts).append(part)
+                if eff.kind == "shift" and eff.duration is not None:
+                    # (only on the day-by-day pass, where the rows are at today)
+                    self.schedule_undo(event, eff, fired, amount)
             for kind, parts in (("jump", jumps), ("shift", shifts)):
                 if not parts:
                     continue
@@ -626,14 +623,33 @@ class _Run:
                                    np.repeat([p[4] for p in parts], sizes), self.replicates[r], realised,
                                    np.repeat([p[5] for p in parts], sizes)))
 
-    def _incident_size(self, h: _HazardState, i: int, fired: np.ndarray) -> np.ndarray:
-        """Effect ``i`` of hazard ``h`` for the rows ``fired``: drawn afresh for each
-        incident (from the hazard's candidate counter) when its size is a distribution."""
-        eff = h.hz.effects[i]
-        if isinstance(eff.size, Dist):
-            u = self.streams.uniform(f"param:hazards.{h.hz.id}.{i}.{eff.kind}", h.ctr[fired], rows=fired)
-            return eff.size.draw(u)
-        return h.plan.sizes[i][fired]
+    def _incident_sizes(self, states: list[_HazardState], rows: np.ndarray, effects: list[tuple]) -> list:
+        """The size of effect ``i`` of hazard ``states[j]`` for the rows ``rows[mine]``, for each
+        ``(j, mine, i)`` of ``effects``.
+
+        A size given as a distribution is drawn afresh for each incident, from
+        the stream of that hazard and effect, counted by the hazard's
+        candidates; the draws of all effects come from one call.
+        """
+        out = []
+        drawn = []
+        for n, (j, mine, i) in enumerate(effects):
+            h = states[j]
+            eff = h.hz.effects[i]
+            if isinstance(eff.size, Dist):
+                drawn.append((n, h, rows[mine], eff.size, f"param:hazards.{h.hz.id}.{i}.{eff.kind}"))
+                out.append(None)
+            else:
+                out.append(h.plan.sizes[i][rows[mine]])
+        if drawn:
+            counts = [d[2].size for d in drawn]
+            fired = np.concatenate([d[2] for d in drawn])
+            ctr = np.concatenate([h.ctr[f] for _, h, f, _, _ in drawn])
+            ids = np.repeat(stream_ids([d[4] for d in drawn]), counts)
+            u = np.split(self.streams.uniform_ids(ids, ctr, fired), np.cumsum(counts)[:-1])
+            for (n, _, _, dist, _), part in zip(drawn, u):
+                out[n] = dist.draw(part)
+        return out
 
     def _hazard_state(self, hz: Hazard) -> _HazardState:
         rate = sample(hz.rate, self.streams, f"hazards.{hz.id}.rate", self.n)
