@@ -165,7 +165,7 @@ class _IncidentRows:
         """The rows of ``parts`` one after the other, their labels merged."""
         labels: dict = {}
         codes = [np.array([labels.setdefault(x, len(labels)) for x in p.labels], dtype=np.int64)[p.label]
-                 if p.labels else p.label for p in parts]
+                 for p in parts]
         return cls(np.concatenate([p.replicate for p in parts]), np.concatenate([p.day for p in parts]),
                    np.concatenate(codes), np.concatenate([p.value for p in parts]), list(labels))
 
@@ -544,7 +544,7 @@ def _merge_logs(logs: list, n: int, start: pd.Timestamp, monthly: pd.DataFrame |
     return event_frame_columns(
         np.concatenate([np.full(m, -1, dtype=np.int64), incidents.replicate]),
         np.concatenate([np.array([r[1] for r in shared], dtype=np.int64), incidents.day]),
-        list(index), np.concatenate([label, remap[incidents.label] if remap.size else incidents.label]),
+        list(index), np.concatenate([label, remap[incidents.label]]),
         np.concatenate([np.array([r[6] for r in shared], dtype=float), incidents.value]),
         np.concatenate([np.array([r[7] for r in shared], dtype=np.int64), np.ones(len(incidents), np.int64)]),
         start)
