@@ -143,7 +143,27 @@ def _cmd_run(args) -> int:
     print(f"wrote {out}/: quantiles.csv events.csv summary.csv metadata.json scenario.resolved.toml"
           + (" scenario.diff" if diff else "") + "".join(" " + f for f in figures)
           + (" trajectories.parquet" if args.trajectories else ""))
+    for line in _conditional_reach(scenario, result):
+        print(line)
     return 0
+
+
+def _conditional_reach(scenario, result) -> list[str]:
+    """A line for each conditional event of the run: in how many replicates it fired.
+
+    A conditional event that fires nowhere leaves no row in ``events.csv``;
+    this says so. The count is read from the event's ensemble-wide rows.
+    """
+    run = scenario.run
+    n = result.metadata["replicates"]
+    reached = result.events.groupby("event")["replicates"].max()
+    lines = []
+    for ev in scenario.timeline():
+        if ev.condition is None or (ev.date is not None and not run.start <= ev.date <= run.end):
+            continue
+        k = int(reached.get(ev.id, 0))
+        lines.append(f"conditional event {ev.id} ({ev.condition}): fired in {k} of {n} replicates")
+    return lines
 
 
 def _write_figures(result, folder: Path) -> list[str]:

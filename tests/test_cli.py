@@ -165,3 +165,35 @@ def test_compare_refuses_scenarios_with_other_indices(tmp_path, capsys):
                      '[indices.tourism]\ninitial = 40.0\nbaseline = 40.0\nhalf_life = 1.0\n')
     assert main(["compare", BASELINE, str(extra), "--replicates", "3", "--out", str(tmp_path / "c")]) == 2
     assert "other indices" in capsys.readouterr().err
+
+
+def test_run_says_how_often_each_conditional_event_fired(tmp_path, capsys):
+    """A conditional event that fires nowhere leaves no row in events.csv; the
+    command says so, and gives the count for the others."""
+    scenario = tmp_path / "conditional.toml"
+    scenario.write_text(f'''name = "conditional"
+extends = "{BASELINE}"
+
+[[events.add]]
+id = "never-2027"
+date = 2027-05-01
+title = "Needs a trade index above 99"
+condition = "trade > 99"
+effects = [{{ indicator = "security", jump = -5.0 }}]
+
+[[events.add]]
+id = "sometimes-2027"
+date = 2027-05-01
+title = "Needs security above its median"
+condition = "security > 66.5"
+effects = [{{ indicator = "trade", shift = -2.0 }}]
+''')
+    out = tmp_path / "out"
+    assert main(["run", str(scenario), "--out", str(out), "--replicates", "40", "--no-plots"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "conditional event never-2027 (trade > 99): fired in 0 of 40 replicates" in lines
+    events = pd.read_csv(out / "events.csv")
+    assert "never-2027" not in set(events["event"])
+    k = int(events.loc[events["event"] == "sometimes-2027", "replicates"].max())
+    assert 0 < k < 40
+    assert f"conditional event sometimes-2027 (security > 66.5): fired in {k} of 40 replicates" in lines
