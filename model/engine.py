@@ -37,7 +37,7 @@ from .indices import to_latent, to_points
 from .rng import Streams, stream_ids
 from .scenario import Hazard, Scenario
 
-__all__ = ["Recorder", "RunOutput", "record_dates", "simulate_chunk"]
+__all__ = ["IncidentRows", "Recorder", "RunOutput", "record_dates", "simulate_chunk"]
 
 DAYS_PER_YEAR = 365.25
 #: Scale of the fixed-point sums in ensemble-wide log rows.
@@ -74,6 +74,54 @@ class Recorder:
 
 
 @dataclass
+class IncidentRows:
+    """Incident log rows (one replicate each) as columns, in log order.
+
+    Row ``i`` is the log row ``(replicate[i], day[i], *labels[label[i]], value[i], 1)``:
+    a chunk's incidents travel to the parent of an ensemble as a few arrays
+    instead of a Python tuple per row.
+    """
+
+    replicate: np.ndarray
+    day: np.ndarray
+    label: np.ndarray
+    value: np.ndarray
+    labels: list
+
+    @classmethod
+    def from_log(cls, rows: list) -> IncidentRows:
+        """Rows from incident log tuples (see :class:`RunOutput`)."""
+        labels: dict = {}
+        code = np.array([labels.setdefault(r[2:6], len(labels)) for r in rows], dtype=np.int64)
+        return cls(np.array([r[0] for r in rows], dtype=np.int64), np.array([r[1] for r in rows], dtype=np.int64),
+                   code, np.array([r[6] for r in rows], dtype=float), list(labels))
+
+    @classmethod
+    def concat(cls, parts: list[IncidentRows]) -> IncidentRows:
+        """The rows of ``parts`` one after the other, their labels merged."""
+        labels: dict = {}
+        codes = [np.array([labels.setdefault(x, len(labels)) for x in p.labels], dtype=np.int64)[p.label]
+                 for p in parts]
+        return cls(np.concatenate([p.replicate for p in parts]), np.concatenate([p.day for p in parts]),
+                   np.concatenate(codes), np.concatenate([p.value for p in parts]), list(labels))
+
+    def __len__(self) -> int:
+        return len(self.replicate)
+
+    def by_day(self) -> IncidentRows:
+        """The rows sorted by day, then replicate (stable: ties keep log order)."""
+        order = np.argsort(self.day * (int(self.replicate.max(initial=0)) + 1) + self.replicate, kind="stable")
+        return IncidentRows(self.replicate[order], self.day[order], self.label[order], self.value[order],
+                             self.labels)
+
+    def tuples(self) -> list[tuple]:
+        """The rows as log tuples."""
+        labels = self.labels
+        return [(r, d, *labels[c], v, 1) for r, d, c, v in
+                zip(self.replicate.tolist(), self.day.tolist(), self.label.tolist(), self.value.tolist())]
+
+
+@dataclass
 class RunOutput:
     """What one chunk produced: the recorder and the event log rows.
 
@@ -85,7 +133,7 @@ class RunOutput:
 
     recorder: object
     log: list[tuple] = field(default_factory=list)
-    incidents: dict | None = None
+    incidents: IncidentRows | None = None
 
 
 class _State:
@@ -766,28 +814,15 @@ class _Run:
             else:
                 self.log_all(plan.event, eff.indicator, eff.kind, *self._spread(rows, realised))
 
-    def keyed_arrays(self) -> dict | None:
-        """The windowed incidents' log rows as arrays, in the order of a day-by-day pass.
-
-        ``replicate, day, value`` per row, and ``label`` indexing ``labels``,
-        the ``(event, title, indicator, kind)`` of each row.
-        """
+    def keyed_rows(self) -> IncidentRows:
+        """The incidents' log rows (they come from :meth:`_round_incidents`), in the
+        order of a day-by-day pass."""
         if not self.keyed:
-            return None
+            return IncidentRows.from_log([])
         day, j, nth, eff_i, rep, value, label = (np.concatenate(p) for p in zip(*self.keyed))
         order = np.lexsort((rep, eff_i, nth, j, day))
-        return {"replicate": rep[order], "day": day[order], "value": value[order],
-                "label": label[order].astype(np.int64), "labels": list(self._labels)}
-
-    def keyed_log(self) -> list[tuple]:
-        """The windowed incidents' log rows, in the order of a day-by-day pass."""
-        arrays = self.keyed_arrays()
-        if arrays is None:
-            return []
-        labels = arrays["labels"]
-        return [(r, d, *labels[c], v, 1) for r, d, c, v in
-                zip(arrays["replicate"].tolist(), arrays["day"].tolist(), arrays["label"].tolist(),
-                    arrays["value"].tolist())]
+        return IncidentRows(rep[order], day[order], label[order].astype(np.int64), value[order],
+                            list(self._labels))
 
     def schedule_undo(self, event: Event, eff: Effect, rows: np.ndarray, amount: np.ndarray) -> None:
         """Undo a shift of ``rows`` ``eff.duration`` after today."""
@@ -826,8 +861,8 @@ def simulate_chunk(scenario: Scenario, replicates: np.ndarray, seed: int, record
 
     ``recorder`` receives ``record(i, y)`` for each record date ``i`` with
     ``y`` the (replicates x indices) levels; by default every state is kept.
-    With ``incident_arrays``, the incidents handled in windows are left out
-    of ``log`` and given as arrays in ``incidents`` (see ``_Run.keyed_arrays``).
+    With ``incident_arrays``, the hazards' incidents are left out of ``log``
+    and given as arrays in ``incidents``.
     """
     days = [(d - scenario.run.start).days for d in record_dates(scenario)]
     if recorder is None:
@@ -836,5 +871,5 @@ def simulate_chunk(scenario: Scenario, replicates: np.ndarray, seed: int, record
     run.start_processes(days)
     run.env.run(until=run.end_day + 1)
     if incident_arrays:
-        return RunOutput(recorder, run.log, run.keyed_arrays())
-    return RunOutput(recorder, run.log + run.keyed_log())
+        return RunOutput(recorder, run.log, run.keyed_rows())
+    return RunOutput(recorder, run.log + run.keyed_rows().tuples())

@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .engine import FIXED_POINT, record_dates, simulate_chunk
+from .engine import FIXED_POINT, IncidentRows, record_dates, simulate_chunk
 from .results import (
     FORMAT_VERSION,
     Result,
@@ -134,57 +134,6 @@ class _Incidents:
 
 
 @dataclass
-class _IncidentRows:
-    """Incident log rows (one replicate each) as columns, in log order.
-
-    Row ``i`` is the log row ``(replicate[i], day[i], *labels[label[i]], value[i], 1)``:
-    a chunk's incidents travel to the parent as a few arrays instead of a
-    Python tuple per row.
-    """
-
-    replicate: np.ndarray
-    day: np.ndarray
-    label: np.ndarray
-    value: np.ndarray
-    labels: list
-
-    @classmethod
-    def from_log(cls, rows: list, arrays: dict | None = None) -> _IncidentRows:
-        """Rows from log tuples, then (after them) from :meth:`model.engine._Run.keyed_arrays`."""
-        labels: dict = {}
-        code = np.array([labels.setdefault(r[2:6], len(labels)) for r in rows], dtype=np.int64)
-        out = cls(np.array([r[0] for r in rows], dtype=np.int64), np.array([r[1] for r in rows], dtype=np.int64),
-                  code, np.array([r[6] for r in rows], dtype=float), list(labels))
-        if arrays is None:
-            return out
-        return cls.concat([out, cls(arrays["replicate"].astype(np.int64), arrays["day"].astype(np.int64),
-                                    arrays["label"], arrays["value"].astype(float), arrays["labels"])])
-
-    @classmethod
-    def concat(cls, parts: list[_IncidentRows]) -> _IncidentRows:
-        """The rows of ``parts`` one after the other, their labels merged."""
-        labels: dict = {}
-        codes = [np.array([labels.setdefault(x, len(labels)) for x in p.labels], dtype=np.int64)[p.label]
-                 for p in parts]
-        return cls(np.concatenate([p.replicate for p in parts]), np.concatenate([p.day for p in parts]),
-                   np.concatenate(codes), np.concatenate([p.value for p in parts]), list(labels))
-
-    def __len__(self) -> int:
-        return len(self.replicate)
-
-    def by_day(self) -> _IncidentRows:
-        """The rows sorted by day, then replicate (stable: ties keep log order)."""
-        order = np.argsort(self.day * (int(self.replicate.max(initial=0)) + 1) + self.replicate, kind="stable")
-        return _IncidentRows(self.replicate[order], self.day[order], self.label[order], self.value[order],
-                             self.labels)
-
-    def tuples(self) -> list[tuple]:
-        labels = self.labels
-        return [(r, d, *labels[c], v, 1) for r, d, c, v in
-                zip(self.replicate.tolist(), self.day.tolist(), self.label.tolist(), self.value.tolist())]
-
-
-@dataclass
 class _ChunkOutput:
     ids: np.ndarray
     counts: np.ndarray
@@ -196,7 +145,7 @@ class _ChunkOutput:
     paths: np.ndarray | None = field(default=None, repr=False)
     incidents: _Incidents | None = field(default=None, repr=False)
     bins: np.ndarray | None = field(default=None, repr=False)
-    rows: _IncidentRows | None = field(default=None, repr=False)
+    rows: IncidentRows | None = field(default=None, repr=False)
 
 
 def run_chunk(scenario: Scenario, ids: np.ndarray, seed: int, keep_all: bool,
@@ -216,7 +165,7 @@ def run_chunk(scenario: Scenario, ids: np.ndarray, seed: int, keep_all: bool,
     rec = ChunkSummary(days, len(ids), crisis, keep_rows, keep_all, sparse)
     out = simulate_chunk(scenario, ids, seed, rec, incident_arrays=True)
     log = [r for r in out.log if r[0] < 0]
-    rows = _IncidentRows.from_log([r for r in out.log if r[0] >= 0], out.incidents)
+    rows = IncidentRows.concat([IncidentRows.from_log([r for r in out.log if r[0] >= 0]), out.incidents])
     incidents = _group_incidents(rows, scenario.run.start) if by_month else None
     # counts per chunk fit in 32 bits: half the bytes through the pipes
     counts = rec.counts
@@ -226,7 +175,7 @@ def run_chunk(scenario: Scenario, ids: np.ndarray, seed: int, keep_all: bool,
                         rec.kept, rec.paths, incidents, rec.bins, None if by_month else rows)
 
 
-def _group_incidents(rows: _IncidentRows, start: dt.date) -> _Incidents:
+def _group_incidents(rows: IncidentRows, start: dt.date) -> _Incidents:
     """Group incident rows by (month, event, title, indicator, kind), keeping their order."""
     if len(rows) == 0:
         return _Incidents([], np.zeros(1, dtype=np.int64), np.zeros(0))
@@ -279,7 +228,7 @@ class _MonthlySums:
         return out.assign(delta=w / FIXED_POINT / n, n=n, replicate=-1)[LOG_COLUMNS]
 
 
-def _monthly_frame(rows: _IncidentRows, start: pd.Timestamp) -> pd.DataFrame | None:
+def _monthly_frame(rows: IncidentRows, start: pd.Timestamp) -> pd.DataFrame | None:
     """Incident log rows grouped by month, as the chunks of a large ensemble group them."""
     sums = _MonthlySums()
     sums.add(_group_incidents(rows, start.date()))
@@ -458,7 +407,7 @@ class _Merge:
         chunks = sorted(self.logs, key=lambda item: item[0])
         rows = [r for _, _, r in chunks if r is not None]
         events = _merge_logs([log for _, log, _ in chunks], self.n, pd.Timestamp(self.sc.run.start),
-                             self.monthly.frame(), _IncidentRows.concat(rows) if rows else None)
+                             self.monthly.frame(), IncidentRows.concat(rows) if rows else None)
         meta = dict(meta, quantile_accuracy=f"within {BIN_WIDTH} index points (histogram bins)")
         return Result(quantiles, events, summary, meta, self.paths, self.sc.to_toml(), self.kept)
 
@@ -505,7 +454,7 @@ def bin_quantiles(bins: np.ndarray, probs) -> np.ndarray:
 
 
 def _merge_logs(logs: list, n: int, start: pd.Timestamp, monthly: pd.DataFrame | None = None,
-                incidents: _IncidentRows | None = None) -> pd.DataFrame:
+                incidents: IncidentRows | None = None) -> pd.DataFrame:
     """The events table from the chunks' log rows (in replicate order).
 
     Incident rows come as log tuples in ``logs`` or, after them, as the
@@ -518,8 +467,8 @@ def _merge_logs(logs: list, n: int, start: pd.Timestamp, monthly: pd.DataFrame |
     way when not given).
     """
     rows = [r for log in logs for r in log]
-    mine = _IncidentRows.from_log([r for r in rows if r[0] >= 0])
-    incidents = mine if incidents is None else _IncidentRows.concat([mine, incidents])
+    mine = IncidentRows.from_log([r for r in rows if r[0] >= 0])
+    incidents = mine if incidents is None else IncidentRows.concat([mine, incidents])
     if monthly is None and n > INCIDENT_ROWS_LIMIT:
         monthly = _monthly_frame(incidents, start)
     groups: dict = {}
