@@ -39,6 +39,7 @@ __all__ = [
     "equilibrium",
     "equilibrium_parts",
     "matvec",
+    "row_index",
     "step",
     "transition",
 ]
@@ -120,7 +121,7 @@ class Spectral:
         m = v_inv @ (s2[:, :, None] * np.conj(np.swapaxes(v_inv, -1, -2)))
         # kept with the rows last, (K, K, R): the products below then run
         # along long contiguous rows (the same arithmetic, in the same order)
-        self.n = len(lam)
+        self.rows = np.arange(len(lam))
         self.lam = np.ascontiguousarray(lam.T)
         self.v = np.ascontiguousarray(v.transpose(1, 2, 0))
         self.v_inv = np.ascontiguousarray(v_inv.transpose(1, 2, 0))
@@ -134,7 +135,7 @@ class Spectral:
 
     def matrices(self, rows: np.ndarray, h: float) -> tuple[np.ndarray, np.ndarray]:
         """``(F, L)`` for the given rows and one step of ``h`` years, each ``(len(rows), K, K)``."""
-        sel = slice(None) if rows.size == self.n and (rows == np.arange(self.n)).all() else rows
+        sel = row_index(rows, self.rows)
         lam, v, s = self.lam[:, sel], self.v[:, :, sel], self.s_upper[:, sel]
         f = np.real(_matmul_last(v * np.exp(lam * h)[None, :, :], self.v_inv[:, :, sel]))
         small = np.abs(s * h) < 1e-12
@@ -146,6 +147,12 @@ class Spectral:
         q = np.real(_matmul_last(_matmul_last(v, self.m[:, :, sel] * g), self.vh[:, :, sel]))
         f, q = f.transpose(2, 0, 1), q.transpose(2, 0, 1)
         return np.ascontiguousarray(f), cholesky(0.5 * (q + np.swapaxes(q, -1, -2)))
+
+
+def row_index(rows: np.ndarray, every: np.ndarray) -> np.ndarray | slice:
+    """``rows`` as an index: a slice when they are ``every`` row in order, so that
+    reads and writes are views instead of gathered copies."""
+    return slice(None) if rows.size == every.size and (rows == every).all() else rows
 
 
 def _matmul_last(a: np.ndarray, b: np.ndarray) -> np.ndarray:

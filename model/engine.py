@@ -30,6 +30,7 @@ from .dynamics import (
     drift_matrix,
     equilibrium,
     equilibrium_parts,
+    row_index,
     step,
     transition,
 )
@@ -292,22 +293,23 @@ class _State:
             self.advance_each(np.full(rows.size, day), rows)
 
     def _view(self, rows: np.ndarray):
-        """``rows`` as an index: a slice when they are every row in order, so that
-        reads and writes are views instead of gathered copies."""
-        return slice(None) if rows.size == len(self.z) and (rows == self._all).all() else rows
+        """``rows`` as an index (a slice when they are every row in order)."""
+        return row_index(rows, self._all)
 
     def _step(self, rows: np.ndarray, h: int, day: int) -> None:
         """One exact step of ``h`` days, ending on ``day``, for ``rows``."""
         sel = self._view(rows)
-        f, root = self._matrices(h, sel)
-        eps = None
-        if self.noise:
-            # one stream per index, keyed by the day the step ends on:
-            # scenarios that split a period differently, or add an index,
-            # still share the noise of every step that ends on the same day
-            eps = self.streams.normals(self.noise_streams, day, sel)
+        self._move(sel, *self._matrices(h, sel), day)
+
+    def _move(self, sel, f: np.ndarray, root: np.ndarray, days) -> None:
+        """The exact step of the rows ``sel`` with matrices ``(F, L)``, ending on ``days``
+        (one day, or one per row)."""
+        # one noise stream per index, keyed by the day the step ends on:
+        # scenarios that split a period differently, or add an index, still
+        # share the noise of every step that ends on the same day
+        eps = self.streams.normals(self.noise_streams, days, sel) if self.noise else None
         self.z[sel] = step(self.z[sel], self.target[sel], f, root, eps)
-        self.day[sel] = day
+        self.day[sel] = days
 
     def advance_each(self, days: np.ndarray, rows: np.ndarray) -> None:
         """Move each of ``rows`` forward to its own day ``days[i]``, exactly.
@@ -321,17 +323,24 @@ class _State:
             rows, h, days = rows[moving], h[moving], days[moving]
         if rows.size == 0:
             return
-        f, root = self._gathered(h, rows)
-        sel = self._view(rows)
-        eps = self.streams.normals(self.noise_streams, days, sel) if self.noise else None
-        self.z[sel] = step(self.z[sel], self.target[sel], f, root, eps)
-        self.day[sel] = days
+        self._move(self._view(rows), *self._gathered(h, rows), days)
 
     def points(self, rows: np.ndarray | None = None) -> np.ndarray:
         return to_points(self.z if rows is None else self.z[rows])
 
-    def move_baseline(self, rows, k: int, amount: np.ndarray) -> None:
-        """Add ``amount`` points to index ``k``'s baseline shift and re-aim ``rows``."""
+    def change(self, kind: str, rows, k, amount: np.ndarray) -> np.ndarray:
+        """A ``jump`` or ``shift`` of ``amount`` points in index ``k`` (one, or one per
+        row) of ``rows``; returns the realised change."""
+        if kind == "jump":
+            z, realised = apply_change(self.z[rows, k], amount)
+            self.z[rows, k] = z
+            return realised
+        self.move_baseline(rows, k, amount)
+        return amount
+
+    def move_baseline(self, rows, k, amount: np.ndarray) -> None:
+        """Add ``amount`` points to the baseline shift of index ``k`` (one, or one per
+        row) and re-aim ``rows``."""
         self.shift[rows, k] += amount
         a_inv, rates = (self.a_inv, self.rates) if self.shared else (self.a_inv[rows], self.rates[rows])
         m = baseline_latent(self.base[rows] + self.shift[rows])
@@ -660,12 +669,7 @@ class _Run:
                 k = np.concatenate([np.full(p[0].size, p[1]) for p in parts])
                 amount = np.concatenate([p[2] for p in parts])
                 r = rows[mine]
-                if kind == "jump":
-                    z, realised = apply_change(self.state.z[r, k], amount)
-                    self.state.z[r, k] = z
-                else:
-                    self.state.move_baseline(r, k, amount)
-                    realised = amount
+                realised = self.state.change(kind, r, k, amount)
                 sizes = [p[0].size for p in parts]
                 self.keyed.append((days[mine], np.repeat([p[3] for p in parts], sizes), nth[mine],
                                    np.repeat([p[4] for p in parts], sizes), self.replicates[r], realised,
@@ -798,14 +802,9 @@ class _Run:
             amount = size[rows]
             if eff.damped_by is not None:
                 amount = amount * self._damping(eff, amount, rows)
-            if eff.kind == "jump":
-                z, realised = apply_change(self.state.z[rows, k], amount)
-                self.state.z[rows, k] = z
-            else:
-                self.state.move_baseline(rows, k, amount)
-                realised = amount
-                if eff.duration is not None:
-                    self.schedule_undo(plan.event, eff, rows, amount)
+            realised = self.state.change(eff.kind, rows, k, amount)
+            if eff.kind == "shift" and eff.duration is not None:
+                self.schedule_undo(plan.event, eff, rows, amount)
             if per_replicate:
                 day = int(self.env.now)
                 for r, v in zip(self.replicates[rows], realised):

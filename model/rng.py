@@ -88,8 +88,7 @@ class Streams:
         with np.errstate(over="ignore"):
             self.keys = _mix(_mix(ids ^ root[0]) + root[1])
         self.seed = int(seed)
-        #: keys of streams drawn more than once: one name (:meth:`uniform`), or
-        #: a tuple of names (:meth:`normals`)
+        #: see :meth:`_kept`
         self._stream_keys: dict[str | tuple[str, ...], np.ndarray] = {}
 
     def __len__(self) -> int:
@@ -104,10 +103,7 @@ class Streams:
         ctr = np.asarray(counter, dtype=np.uint64)
         if rows is None:
             return _uniforms(self.keys, _stream_id(stream), ctr)
-        keyed = self._stream_keys.get(stream)
-        if keyed is None:
-            keyed = self._stream_keys[stream] = _keyed(self.keys, _stream_id(stream))
-        return _finish(keyed[rows], ctr)
+        return _finish(self._kept(stream)[rows], ctr)
 
     def uniform_ids(self, ids: np.ndarray, counter: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """:meth:`uniform` with a stream per row: ``ids[i]`` (from :func:`stream_ids`) for ``rows[i]``."""
@@ -123,11 +119,19 @@ class Streams:
         ``counter`` is a scalar or one per row. The streams' keys are kept
         for the next call with the same streams.
         """
-        names = tuple(streams)
-        keyed = self._stream_keys.get(names)
-        if keyed is None:
-            keyed = self._stream_keys[names] = _keyed(self.keys[:, None], _stream_ids(names)[None, :])
         ctr = np.asarray(counter, dtype=np.uint64)
         if ctr.ndim:
             ctr = ctr[:, None]
-        return ndtri(_finish(keyed[rows], ctr))
+        return ndtri(_finish(self._kept(tuple(streams))[rows], ctr))
+
+    def _kept(self, names: str | tuple[str, ...]) -> np.ndarray:
+        """The keys of a stream for every row (a name), or of several streams (a
+        tuple of names, one column each), computed once per set of replicates."""
+        keyed = self._stream_keys.get(names)
+        if keyed is None:
+            if isinstance(names, str):
+                keyed = _keyed(self.keys, _stream_id(names))
+            else:
+                keyed = _keyed(self.keys[:, None], _stream_ids(names)[None, :])
+            self._stream_keys[names] = keyed
+        return keyed
