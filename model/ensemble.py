@@ -485,18 +485,10 @@ def _merge_logs(logs: list, n: int, start: pd.Timestamp, monthly: pd.DataFrame |
     shared = [(-1,) + key + (w / FIXED_POINT / cnt, cnt) for key, (w, cnt) in groups.items()]
     if monthly is not None:
         return event_frame(shared + [tuple(r) for r in monthly.itertuples(index=False)], start)
-    incidents = incidents.by_day()
-    index: dict = {}
-    label = np.array([index.setdefault(r[2:6], len(index)) for r in shared], dtype=np.int64)
-    remap = np.array([index.setdefault(x, len(index)) for x in incidents.labels], dtype=np.int64)
-    m = len(shared)
-    return event_frame_columns(
-        np.concatenate([np.full(m, -1, dtype=np.int64), incidents.replicate]),
-        np.concatenate([np.array([r[1] for r in shared], dtype=np.int64), incidents.day]),
-        list(index), np.concatenate([label, remap[incidents.label]]),
-        np.concatenate([np.array([r[6] for r in shared], dtype=float), incidents.value]),
-        np.concatenate([np.array([r[7] for r in shared], dtype=np.int64), np.ones(len(incidents), np.int64)]),
-        start)
+    # the ensemble-wide rows (replicate -1, their mean change) in the same columns, first
+    table = IncidentRows.concat([IncidentRows.from_log(shared), incidents.by_day()])
+    reached = np.concatenate([np.array([r[7] for r in shared], dtype=np.int64), np.ones(len(incidents), np.int64)])
+    return event_frame_columns(table.replicate, table.day, table.labels, table.label, table.value, reached, start)
 
 
 def _merge_logs_frames(rows: list, start: pd.Timestamp, monthly: pd.DataFrame | None) -> pd.DataFrame:
