@@ -51,9 +51,10 @@ from dataclasses import dataclass
 import numpy as np
 import simpy
 
-from model.catalog import Dist, add_duration, parse_condition
-from model.engine import record_dates
+from model.conditions import parse_condition
+from model.distributions import Dist
 from model.scenario import Scenario
+from model.timeaxis import add_duration
 
 __all__ = ["ReferenceRun", "run_reference"]
 
@@ -288,7 +289,7 @@ class ReferenceRun:
 
 def run_reference(sc: Scenario, replicates: int, seed: int = 0, first: int = 0) -> ReferenceRun:
     """Run replicates ``first .. first + replicates - 1`` one after another."""
-    record_days = [(d - sc.run.start).days for d in record_dates(sc)]
+    record_days = [(d - sc.run.start).days for d in sc.record_dates()]
     years = ((sc.run.end - sc.run.start).days + 1) / DAYS_PER_YEAR
     paths = np.empty((replicates, len(record_days), len(sc.indicators)))
     firings = {hz.id: np.zeros(replicates, dtype=np.int64) for hz in sc.hazards}

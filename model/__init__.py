@@ -10,8 +10,9 @@ historical record and relax toward a structural baseline between them.
 >>> res.quantiles.head()                                   # doctest: +SKIP
 """
 
-from .catalog import Dist, Effect, Event, load_catalog
+from .catalog import Effect, Event, load_catalog
 from .compare import compare, compare_policies
+from .distributions import Dist
 from .ensemble import simulate
 from .errors import ModelError, ScenarioError, SimulationError
 from .explore import experiment, outcome_names

@@ -44,8 +44,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .catalog import Dist, load_catalog
+from .catalog import load_catalog
 from .compare import outcome_metrics
+from .distributions import Dist
 from .ensemble import simulate
 from .errors import ModelError
 from .policies import DEFAULT_PARAMS

@@ -10,154 +10,20 @@ once per replicate. The catalog lives in ``model/data/events.toml``.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import tomllib
 from functools import lru_cache
 from importlib import resources
 from typing import Annotated, Literal
 
-import numpy as np
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from .rng import Streams
+from .conditions import names, parse_condition
+from .distributions import Number
+from .timeaxis import check_duration
 
-__all__ = [
-    "Dist",
-    "Effect",
-    "Event",
-    "FollowUp",
-    "Number",
-    "add_duration",
-    "load_catalog",
-    "parse_condition",
-    "sample",
-]
+__all__ = ["Effect", "Event", "FollowUp", "load_catalog"]
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
-
-
-class Dist(BaseModel):
-    """A probability distribution for an uncertain number, sampled per replicate.
-
-    ``normal`` (mean, sd), ``uniform`` (low, high), ``triangular`` (low, mode,
-    high), ``lognormal`` (median, sigma: s.d. of the log).
-    """
-
-    model_config = _STRICT
-    dist: Literal["normal", "uniform", "triangular", "lognormal"]
-    mean: float | None = None
-    sd: float | None = None
-    low: float | None = None
-    high: float | None = None
-    mode: float | None = None
-    median: float | None = None
-    sigma: float | None = None
-
-    @model_validator(mode="after")
-    def _check(self) -> Dist:
-        need = {
-            "normal": ("mean", "sd"),
-            "uniform": ("low", "high"),
-            "triangular": ("low", "mode", "high"),
-            "lognormal": ("median", "sigma"),
-        }[self.dist]
-        given = {k for k, v in self.model_dump().items() if v is not None and k != "dist"}
-        if missing := [k for k in need if k not in given]:
-            raise ValueError(f"a {self.dist} distribution needs {', '.join(missing)}")
-        if extra := sorted(given - set(need)):
-            raise ValueError(f"a {self.dist} distribution takes only {', '.join(need)}, not {', '.join(extra)}")
-        for key in ("sd", "sigma"):
-            val = getattr(self, key)
-            if val is not None and val < 0:
-                raise ValueError(f"'{key}' must be >= 0 (got {val})")
-        if self.low is not None and self.high is not None and self.low >= self.high:
-            raise ValueError(f"'low' must be below 'high' (got {self.low} >= {self.high})")
-        if self.dist == "triangular" and not (self.low <= self.mode <= self.high):
-            raise ValueError(f"'mode' must lie in [low, high] (got {self.mode})")
-        if self.dist == "lognormal" and self.median <= 0:
-            raise ValueError(f"'median' must be > 0 (got {self.median})")
-        return self
-
-    def center(self) -> float:
-        """A representative value: the mean, or the median for lognormal."""
-        if self.dist == "normal":
-            return float(self.mean)
-        if self.dist == "lognormal":
-            return float(self.median)
-        if self.dist == "triangular":
-            return (self.low + self.mode + self.high) / 3.0
-        return 0.5 * (self.low + self.high)
-
-    def draw(self, u: np.ndarray) -> np.ndarray:
-        """Inverse-CDF draw from uniforms ``u`` in (0, 1)."""
-        from scipy.special import ndtri
-
-        if self.dist == "normal":
-            return self.mean + self.sd * ndtri(u)
-        if self.dist == "lognormal":
-            return self.median * np.exp(self.sigma * ndtri(u))
-        if self.dist == "uniform":
-            return self.low + (self.high - self.low) * u
-        lo, mo, hi = self.low, self.mode, self.high
-        cut = (mo - lo) / (hi - lo)
-        left = lo + np.sqrt(u * (hi - lo) * (mo - lo))
-        right = hi - np.sqrt((1.0 - u) * (hi - lo) * (hi - mo))
-        return np.where(u < cut, left, right)
-
-
-def _to_number(value):
-    """Accept a number, or a table read as a :class:`Dist` (its own errors kept)."""
-    if isinstance(value, dict):
-        try:
-            return Dist.model_validate(value)
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            where = ".".join(str(p) for p in err["loc"])
-            msg = err["msg"].removeprefix("Value error, ")
-            raise ValueError(f"{where + ': ' if where else ''}{msg}") from None
-    return value
-
-
-#: A plain number, or a distribution sampled once per replicate.
-Number = Annotated[float | Dist, BeforeValidator(_to_number)]
-
-
-def sample(value: Number, streams: Streams | None, name: str, n: int) -> np.ndarray:
-    """``value`` as an array of ``n`` per-replicate draws (constant if a float).
-
-    Each uncertain number draws from its own stream, named by ``name`` (its
-    place in the scenario), so adding an uncertainty elsewhere never changes
-    these draws. Without ``streams`` a distribution gives its centre.
-    """
-    if not isinstance(value, Dist):
-        return np.full(n, float(value))
-    if streams is None:
-        return np.full(n, value.center())
-    return value.draw(streams.uniform("param:" + name, 0))
-
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([dwmy])\s*$")
-
-
-def add_duration(start: dt.date, duration: str) -> dt.date:
-    """``start`` plus a duration such as ``"90d"``, ``"6w"``, ``"18m"``, ``"2y"``."""
-    amount, unit = _DURATION.match(duration).groups()
-    amount = float(amount)
-    if unit in "dw":
-        return start + dt.timedelta(days=round(amount * (7 if unit == "w" else 1)))
-    months = round(amount * (12 if unit == "y" else 1))
-    year, month = divmod(start.month - 1 + months, 12)
-    first = dt.date(start.year + year, month + 1, 1)
-    nxt = dt.date(first.year + (first.month == 12), first.month % 12 + 1, 1)
-    return first.replace(day=min(start.day, (nxt - first).days))
 
 
 class Effect(BaseModel):
@@ -173,11 +39,7 @@ class Effect(BaseModel):
     @field_validator("duration")
     @classmethod
     def _duration(cls, v: str | None) -> str | None:
-        if v is not None and (not _DURATION.match(v) or float(_DURATION.match(v).group(1)) <= 0):
-            raise ValueError(
-                f"duration must be a positive number and a unit d, w, m or y, e.g. '18m' (got {v!r})"
-            )
-        return v
+        return v if v is None else check_duration(v, "duration")
 
     @model_validator(mode="after")
     def _one_kind(self) -> Effect:
@@ -194,24 +56,6 @@ class Effect(BaseModel):
     @property
     def size(self) -> Number:
         return self.jump if self.jump is not None else self.shift
-
-
-_COMPARISON = re.compile(r"^\s*([A-Za-z_][\w-]*)\s*(<=|>=|<|>)\s*(-?\d+(?:\.\d+)?)\s*$")
-
-
-def parse_condition(text: str) -> list[tuple[str, str, float]]:
-    """``"security < 25 and west > 40"`` -> ``[("security", "<", 25.0), ...]``."""
-    parts = re.split(r"\s+and\s+", text.strip())
-    out = []
-    for part in parts:
-        m = _COMPARISON.match(part)
-        if not m:
-            raise ValueError(
-                f"cannot read condition {part!r}: write comparisons like 'security < 25', "
-                "joined by 'and'"
-            )
-        out.append((m.group(1), m.group(2), float(m.group(3))))
-    return out
 
 
 class FollowUp(BaseModel):
@@ -259,11 +103,11 @@ class Event(BaseModel):
 
     def indicators(self) -> set[str]:
         """Every index this event reads or moves."""
-        names = {e.indicator for e in self.effects}
-        names |= {e.damped_by for e in self.effects if e.damped_by}
+        used = {e.indicator for e in self.effects}
+        used |= {e.damped_by for e in self.effects if e.damped_by}
         if self.condition:
-            names |= {name for name, _, _ in parse_condition(self.condition)}
-        return names
+            used |= names(self.condition)
+        return used
 
 
 @lru_cache(maxsize=1)

@@ -35,24 +35,24 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .engine import FIXED_POINT, IncidentRows, record_dates, simulate_chunk
-from .results import (
-    FORMAT_VERSION,
-    Result,
-    event_frame,
-    event_frame_columns,
-    quantile_frame,
-    summarise_metrics,
+from . import eventlog
+from .engine import simulate_chunk
+from .eventlog import (
+    FIXED_POINT,
+    IncidentRows,
+    MonthlyIncidents,
+    MonthlySums,
+    SharedRow,
+    events_table,
+    group_by_month,
 )
+from .results import FORMAT_VERSION, Result, quantile_frame, summarise_metrics
 from .scenario import Scenario
 
 __all__ = ["BIN_WIDTH", "ChunkSummary", "run_metadata", "simulate"]
 
 BIN_WIDTH = 0.05
 N_BINS = round(100 / BIN_WIDTH)
-INCIDENT_ROWS_LIMIT = 10_000
-#: The fields of an event log row (see :class:`model.engine.RunOutput`).
-LOG_COLUMNS = ["replicate", "day", "event", "title", "indicator", "kind", "delta", "n"]
 #: Up to this many replicates, quantiles are read from each level's bin
 #: (the same numbers as from the histograms, without building them).
 SPARSE_LIMIT = 1_000
@@ -120,30 +120,16 @@ class ChunkSummary:
 
 
 @dataclass
-class _Incidents:
-    """A chunk's incident log rows grouped by month and effect, in log order.
-
-    Group ``g`` is ``keys[g] = (month_day, event, title, indicator, kind)``;
-    its changes are ``values[starts[g]:starts[g + 1]]`` in the order of the
-    chunk's log, so that the parent sums them exactly as it would the rows.
-    """
-
-    keys: list
-    starts: np.ndarray
-    values: np.ndarray
-
-
-@dataclass
 class _ChunkOutput:
     ids: np.ndarray
     counts: np.ndarray
     sums: np.ndarray
     metrics: np.ndarray
-    log: list
+    log: list[SharedRow]
     kept_ids: np.ndarray
     kept: np.ndarray
     paths: np.ndarray | None = field(default=None, repr=False)
-    incidents: _Incidents | None = field(default=None, repr=False)
+    incidents: MonthlyIncidents | None = field(default=None, repr=False)
     bins: np.ndarray | None = field(default=None, repr=False)
     rows: IncidentRows | None = field(default=None, repr=False)
 
@@ -159,80 +145,19 @@ def run_chunk(scenario: Scenario, ids: np.ndarray, seed: int, keep_all: bool,
     instead of the histograms.
     """
     _single_threaded_blas()
-    days = [(d - scenario.run.start).days for d in record_dates(scenario)]
+    days = [(d - scenario.run.start).days for d in scenario.record_dates()]
     crisis = np.array([spec.crisis for spec in scenario.indices.values()])
     keep_rows = np.flatnonzero(ids < SAMPLE_PATHS)
     rec = ChunkSummary(days, len(ids), crisis, keep_rows, keep_all, sparse)
-    out = simulate_chunk(scenario, ids, seed, rec, incident_arrays=True)
-    log = [r for r in out.log if r[0] < 0]
-    rows = IncidentRows.concat([IncidentRows.from_log([r for r in out.log if r[0] >= 0]), out.incidents])
-    incidents = _group_incidents(rows, scenario.run.start) if by_month else None
+    out = simulate_chunk(scenario, ids, seed, rec)
+    rows = out.incidents
+    incidents = group_by_month(rows, scenario.run.start) if by_month else None
     # counts per chunk fit in 32 bits: half the bytes through the pipes
     counts = rec.counts
     if counts is not None and len(ids) < 2**31:
         counts = counts.astype(np.int32)
-    return _ChunkOutput(ids, counts, rec.sums, rec.metrics(), log, ids[keep_rows],
+    return _ChunkOutput(ids, counts, rec.sums, rec.metrics(), out.shared, ids[keep_rows],
                         rec.kept, rec.paths, incidents, rec.bins, None if by_month else rows)
-
-
-def _group_incidents(rows: IncidentRows, start: dt.date) -> _Incidents:
-    """Group incident rows by (month, event, title, indicator, kind), keeping their order."""
-    if len(rows) == 0:
-        return _Incidents([], np.zeros(1, dtype=np.int64), np.zeros(0))
-    n_labels = len(rows.labels)
-    origin = np.datetime64(start, "D")
-    month = ((origin + rows.day).astype("datetime64[M]").astype("datetime64[D]") - origin).astype(np.int64)
-    group = month * n_labels + rows.label
-    order = np.argsort(group, kind="stable")
-    uniq, first = np.unique(group[order], return_index=True)
-    keys = [(int(g // n_labels),) + rows.labels[int(g % n_labels)] for g in uniq]
-    return _Incidents(keys, np.append(first, len(rows)).astype(np.int64), rows.value[order])
-
-
-class _MonthlySums:
-    """Per-group sums of incident changes, merged chunk after chunk.
-
-    Each change is added in fixed point (units of 2**-32 points, an exact
-    integer, as for the ensemble-wide log rows), so the sums, and the means
-    the table reports, do not depend on how the replicates were split into
-    chunks or in which order the chunks finish.
-    """
-
-    def __init__(self) -> None:
-        self.index: dict = {}
-        self.sum = np.zeros(0, dtype=np.int64)
-        self.n = np.zeros(0, dtype=np.int64)
-
-    def add(self, inc: _Incidents) -> None:
-        if not inc.keys:
-            return
-        idx = np.array([self.index.setdefault(key, len(self.index)) for key in inc.keys])
-        grow = len(self.index) - self.sum.size
-        if grow > 0:
-            self.sum = np.concatenate([self.sum, np.zeros(grow, dtype=np.int64)])
-            self.n = np.concatenate([self.n, np.zeros(grow, dtype=np.int64)])
-        length = np.diff(inc.starts)
-        fixed = np.round(inc.values * FIXED_POINT).astype(np.int64)
-        np.add.at(self.sum, np.repeat(idx, length), fixed)
-        self.n[idx] += length
-
-    def frame(self) -> pd.DataFrame | None:
-        if not self.index:
-            return None
-        keys = list(self.index)
-        order = sorted(range(len(keys)), key=keys.__getitem__)
-        w = self.sum[order]
-        n = self.n[order]
-        out = pd.DataFrame([keys[i] for i in order], columns=["day", "event", "title", "indicator", "kind"])
-        out["day"] = out["day"].astype(np.int64)
-        return out.assign(delta=w / FIXED_POINT / n, n=n, replicate=-1)[LOG_COLUMNS]
-
-
-def _monthly_frame(rows: IncidentRows, start: pd.Timestamp) -> pd.DataFrame | None:
-    """Incident log rows grouped by month, as the chunks of a large ensemble group them."""
-    sums = _MonthlySums()
-    sums.add(_group_incidents(rows, start.date()))
-    return sums.frame()
 
 
 def _single_threaded_blas() -> None:
@@ -273,7 +198,7 @@ def simulate(
     size = chunk_size or max(min(10_000, -(-n // workers)), 1)
     chunks = [np.arange(a, min(a + size, n)) for a in range(0, n, size)]
     keep_all = trajectories or trajectory_file is not None
-    by_month = n > INCIDENT_ROWS_LIMIT
+    by_month = n > eventlog.INCIDENT_ROWS_LIMIT
     sparse = n <= SPARSE_LIMIT
     merged = _Merge(scenario, n, trajectories, sparse)
     writer = _ParquetWriter(trajectory_file, scenario) if trajectory_file else None
@@ -368,7 +293,7 @@ class _Merge:
     def __init__(self, scenario: Scenario, n: int, keep_paths: bool, sparse: bool = False) -> None:
         self.sc = scenario
         self.n = n
-        self.dates = pd.DatetimeIndex(record_dates(scenario))
+        self.dates = pd.DatetimeIndex(scenario.record_dates())
         self.names = list(scenario.indicators)
         k = len(self.names)
         self.counts = None if sparse else np.zeros((len(self.dates), k, N_BINS), dtype=np.int64)
@@ -378,7 +303,7 @@ class _Merge:
         self.kept = np.empty((min(n, SAMPLE_PATHS), len(self.dates), k))
         self.paths = np.empty((n, len(self.dates), k)) if keep_paths else None
         self.logs: list = []
-        self.monthly = _MonthlySums()
+        self.monthly = MonthlySums()
 
     def add(self, out: _ChunkOutput) -> None:
         if self.bins is not None:
@@ -406,8 +331,8 @@ class _Merge:
         summary = summarise_metrics(self.metrics, self.names)
         chunks = sorted(self.logs, key=lambda item: item[0])
         rows = [r for _, _, r in chunks if r is not None]
-        events = _merge_logs([log for _, log, _ in chunks], self.n, pd.Timestamp(self.sc.run.start),
-                             self.monthly.frame(), IncidentRows.concat(rows) if rows else None)
+        events = events_table([row for _, log, _ in chunks for row in log], IncidentRows.concat(rows),
+                              self.n, self.sc.run.start, self.monthly)
         meta = dict(meta, quantile_accuracy=f"within {BIN_WIDTH} index points (histogram bins)")
         return Result(quantiles, events, summary, meta, self.paths, self.sc.to_toml(), self.kept)
 
@@ -453,62 +378,6 @@ def bin_quantiles(bins: np.ndarray, probs) -> np.ndarray:
     return np.stack(out)
 
 
-def _merge_logs(logs: list, n: int, start: pd.Timestamp, monthly: pd.DataFrame | None = None,
-                incidents: IncidentRows | None = None) -> pd.DataFrame:
-    """The events table from the chunks' log rows (in replicate order).
-
-    Incident rows come as log tuples in ``logs`` or, after them, as the
-    arrays ``incidents``. Ensemble-wide rows (replicate -1) are merged per
-    (day, event, title, indicator, kind), in order of first appearance:
-    exact integer sums of the fixed-point changes and of the counts. Incident
-    rows are kept per replicate (sorted by day, then replicate) up to
-    ``INCIDENT_ROWS_LIMIT`` replicates, and beyond it grouped by month
-    (``monthly``, summed in fixed point chunk by chunk, or here in the same
-    way when not given).
-    """
-    rows = [r for log in logs for r in log]
-    mine = IncidentRows.from_log([r for r in rows if r[0] >= 0])
-    incidents = mine if incidents is None else IncidentRows.concat([mine, incidents])
-    if monthly is None and n > INCIDENT_ROWS_LIMIT:
-        monthly = _monthly_frame(incidents, start)
-    groups: dict = {}
-    for r in rows:
-        if r[0] < 0:
-            key = r[1:6]
-            if key in groups:
-                groups[key][0] += int(r[6])
-                groups[key][1] += r[7]
-            else:
-                groups[key] = [int(r[6]), r[7]]
-    if any(v is None for key in groups for v in key):  # pandas drops such groups
-        return _merge_logs_frames([r for r in rows if r[0] < 0] + incidents.tuples(), start, monthly)
-    shared = [(-1,) + key + (w / FIXED_POINT / cnt, cnt) for key, (w, cnt) in groups.items()]
-    if monthly is not None:
-        return event_frame(shared + [tuple(r) for r in monthly.itertuples(index=False)], start)
-    # the ensemble-wide rows (replicate -1, their mean change) in the same columns, first
-    table = IncidentRows.concat([IncidentRows.from_log(shared), incidents.by_day()])
-    reached = np.concatenate([np.array([r[7] for r in shared], dtype=np.int64), np.ones(len(incidents), np.int64)])
-    return event_frame_columns(table.replicate, table.day, table.labels, table.label, table.value, reached, start)
-
-
-def _merge_logs_frames(rows: list, start: pd.Timestamp, monthly: pd.DataFrame | None) -> pd.DataFrame:
-    """:func:`_merge_logs` through pandas data frames (incidents already grouped by month
-    in ``monthly`` when the ensemble is above ``INCIDENT_ROWS_LIMIT``)."""
-    frame = pd.DataFrame([r for r in rows if r[0] >= 0], columns=LOG_COLUMNS)
-    shared = pd.DataFrame([r for r in rows if r[0] < 0], columns=LOG_COLUMNS).astype({"delta": object})
-    keys = ["day", "event", "title", "indicator", "kind"]
-    shared = (shared.assign(w=shared["delta"].map(int)).groupby(keys, as_index=False, sort=False)
-              .agg(w=("w", lambda v: sum(v)), n=("n", "sum")))
-    shared = shared.assign(delta=[w / FIXED_POINT / n for w, n in zip(shared["w"], shared["n"])],
-                           replicate=-1)[LOG_COLUMNS]
-    if monthly is not None:
-        incidents = monthly
-    else:
-        incidents = frame.sort_values(["day", "replicate"], kind="stable")
-    rows = [tuple(r) for r in pd.concat([shared, incidents], ignore_index=True).itertuples(index=False)]
-    return event_frame(rows, start)
-
-
 class _ParquetWriter:
     """Writes each chunk's trajectories as it arrives (tidy columns)."""
 
@@ -517,7 +386,7 @@ class _ParquetWriter:
         import pyarrow.parquet as pq
 
         self.pa, self.path = pa, Path(path)
-        self.dates = pd.DatetimeIndex(record_dates(scenario)).values.astype("datetime64[ns]")
+        self.dates = pd.DatetimeIndex(scenario.record_dates()).values.astype("datetime64[ns]")
         self.names = list(scenario.indicators)
         schema = pa.schema([("replicate", pa.int64()), ("date", pa.timestamp("ns")),
                             ("indicator", pa.string()), ("value", pa.float64())])

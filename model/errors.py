@@ -1,12 +1,21 @@
-"""The exception hierarchy: every error the package raises on purpose.
+"""The exception hierarchy: every error the package raises on purpose, and
+the one helper that suggests what was meant.
 
-`ScenarioError` is bad input (a file, a field, a problem); the CLI turns it
-into a one-line message `FILE: field: problem` and exit status 2.
+- :class:`ScenarioError`: bad input in a file (a scenario, a data file): the
+  file, the field and the problem. The command line prints it as one line
+  ``FILE: field: problem`` and exits with status 2.
+- :class:`ArgumentError`: a bad value given to a library function (a
+  parameter name, a year, a method): the argument and the problem. The
+  command line names the flag that set the argument when it prints it.
+- :class:`SimulationError`: a run that cannot proceed (unstable dynamics).
 """
 
 from __future__ import annotations
 
-__all__ = ["ModelError", "ScenarioError", "SimulationError"]
+import difflib
+from collections.abc import Iterable
+
+__all__ = ["ArgumentError", "ModelError", "ScenarioError", "SimulationError", "did_you_mean"]
 
 
 class ModelError(Exception):
@@ -22,10 +31,28 @@ class ScenarioError(ModelError):
         self.problem = problem
         super().__init__(f"{self.file}: {self.field}: {self.problem}")
 
-    def __reduce__(self):
+    def __reduce__(self):  # type: ignore[override]
         # rebuilt from its three parts, so it crosses process boundaries intact
         return type(self), (self.file, self.field, self.problem)
 
 
+class ArgumentError(ModelError):
+    """A bad argument of a library function: ``argument`` names it, ``problem`` says what is wrong."""
+
+    def __init__(self, argument: str, problem: str) -> None:
+        self.argument = argument
+        self.problem = problem
+        super().__init__(f"{argument}: {problem}")
+
+    def __reduce__(self):  # type: ignore[override]
+        return type(self), (self.argument, self.problem)
+
+
 class SimulationError(ModelError):
     """A run that cannot proceed (e.g. unstable dynamics)."""
+
+
+def did_you_mean(word: object, choices: Iterable[str], n: int = 3, cutoff: float = 0.6) -> str:
+    """``" (did you mean 'a' or 'b'?)"`` for the closest of ``choices``, or ``""``."""
+    close = difflib.get_close_matches(str(word), list(choices), n=n, cutoff=cutoff)
+    return f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""

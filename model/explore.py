@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .engine import record_dates, simulate_chunk
+from .engine import simulate_chunk
 from .errors import ScenarioError
 from .scenario import Scenario, load_scenario, scenario_from_dict
 
@@ -181,7 +181,7 @@ def current_value(scenario: Scenario, name: str) -> float | None:
         if node is None:
             return 1.0 if parts[:2] == ["events", "scale"] and i == 2 else None
     if isinstance(node, dict) and "dist" in node:
-        from .catalog import Dist
+        from .distributions import Dist
 
         return Dist.model_validate(node).center()
     return float(node) if isinstance(node, (int, float)) and not isinstance(node, bool) else None
@@ -268,7 +268,7 @@ class Outcomes:
 
     def check(self, scenario: Scenario) -> None:
         """The period and the year must lie inside the run's records."""
-        years = pd.DatetimeIndex(record_dates(scenario)).year
+        years = pd.DatetimeIndex(scenario.record_dates()).year
         a, b = self.period
         if a > b or not ((years >= a) & (years <= b)).any():
             raise ScenarioError("relsim", "--period", f"{a}:{b} has no record in the run "
@@ -279,7 +279,7 @@ class Outcomes:
 
     def compute(self, values: np.ndarray, scenario: Scenario) -> dict[str, np.ndarray]:
         """Per-replicate outcomes from ``values[t, r, k]`` (points at the record dates)."""
-        dates = pd.DatetimeIndex(record_dates(scenario))
+        dates = pd.DatetimeIndex(scenario.record_dates())
         years = dates.year
         a, b = self.period
         sel = (years >= a) & (years <= b)
@@ -710,7 +710,7 @@ class Attribution:
 
 def _reader(scenario: Scenario, at: str) -> tuple[Callable[[np.ndarray], np.ndarray], str, str]:
     """A function ``values[t, r, k] -> levels[r, k]`` at ``at``, its label and the last day used."""
-    dates = pd.DatetimeIndex(record_dates(scenario))
+    dates = pd.DatetimeIndex(scenario.record_dates())
     text = str(at).strip()
     if re.fullmatch(r"\d{4}", text):
         sel = np.flatnonzero(dates.year == int(text))

@@ -20,7 +20,8 @@ from importlib import resources
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from .catalog import Effect, parse_condition
+from .catalog import Effect
+from .conditions import holds
 
 __all__ = [
     "BUILTIN",
@@ -138,13 +139,10 @@ def _rules(y, rules, out):
     """``[[policy.rules]] when = "west < 45", action = "nato-reassurance"``; first match wins."""
     free = np.ones(len(out), bool)
     for when, action in rules:
-        hit = free.copy()
-        for name, op, value in parse_condition(when):
-            hit &= _OPS[op](y[name], value)
+        hit = holds(y, when, free)
         out[hit] = action
         free &= ~hit
     return out
 
 
-_OPS = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal}
 _BUILTIN_RULES = {"balancing": _balancing, "west_first": _west_first, "russia_pivot": _russia_pivot}

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import difflib
 import hashlib
 import json
 import os
@@ -25,9 +24,13 @@ import numpy as np
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .catalog import Dist, Effect, Event, Number, load_catalog, parse_condition
+from .catalog import Effect, Event, load_catalog
+from .conditions import names as condition_names
+from .conditions import parse_condition
+from .distributions import Dist, Number, centre, check_positive_support, check_range
 from .dynamics import check_stable, drift_matrix
-from .errors import ScenarioError, SimulationError
+from .errors import ScenarioError, SimulationError, did_you_mean
+from .timeaxis import check_duration, record_dates
 
 __all__ = [
     "Hazard",
@@ -62,24 +65,6 @@ class RunSettings(BaseModel):
         return self
 
 
-def _check_number(value: Number, name: str, low: float | None, high: float | None) -> Number:
-    """Range-check a plain number; a distribution is checked at its centre."""
-    x = value.center() if isinstance(value, Dist) else value
-    if low is not None and x <= low or high is not None and x >= high:
-        bounds = f"between {low} and {high}" if high is not None else f"> {low}"
-        raise ValueError(f"'{name}' must be {bounds} (got {x})")
-    return value
-
-
-def _check_positive_support(value: Dist, name: str) -> None:
-    """A quantity that must stay positive cannot take a distribution reaching 0 or below."""
-    if value.dist == "normal":
-        raise ValueError(f"'{name}' must stay positive: a normal distribution can draw values <= 0; "
-                         "use lognormal (median, sigma) or a positive uniform/triangular")
-    if value.dist in ("uniform", "triangular") and value.low <= 0:
-        raise ValueError(f"'{name}' must stay positive: 'low' must be > 0 (got {value.low})")
-
-
 class IndexSpec(BaseModel):
     """One cooperation index: its start, baseline, persistence and noise."""
 
@@ -93,12 +78,12 @@ class IndexSpec(BaseModel):
 
     @model_validator(mode="after")
     def _ranges(self) -> IndexSpec:
-        _check_number(self.initial, "initial", 0, 100)
-        _check_number(self.half_life, "half_life", 0, None)
+        check_range(self.initial, "initial", 0, 100)
+        check_range(self.half_life, "half_life", 0, None)
         for key in ("half_life", "sigma"):
             value = getattr(self, key)
             if isinstance(value, Dist):
-                _check_positive_support(value, key)
+                check_positive_support(value, key)
         if isinstance(self.sigma, float) and self.sigma < 0:
             raise ValueError(f"'sigma' must be >= 0 (got {self.sigma})")
         return self
@@ -127,11 +112,11 @@ class Hazard(BaseModel):
 
     @model_validator(mode="after")
     def _rate(self) -> Hazard:
-        rate = self.rate.center() if isinstance(self.rate, Dist) else self.rate
+        rate = centre(self.rate)
         if rate < 0:
             raise ValueError(f"'rate' must be >= 0 (got {rate})")
         if isinstance(self.rate, Dist):
-            _check_positive_support(self.rate, "rate")
+            check_positive_support(self.rate, "rate")
         if self.start is not None and self.end is not None and self.end <= self.start:
             raise ValueError(f"'end' ({self.end}) must be after 'start' ({self.start})")
         if self.elasticity != 0 and self.indicator is None:
@@ -176,11 +161,7 @@ class PolicySpec(BaseModel):
     @field_validator("every")
     @classmethod
     def _every(cls, v: str) -> str:
-        from .catalog import _DURATION
-
-        if not _DURATION.match(v) or float(_DURATION.match(v).group(1)) <= 0:
-            raise ValueError(f"'every' must be a positive duration such as '3m' (got {v!r})")
-        return v
+        return check_duration(v, "'every'")
 
 
 class EventsControl(BaseModel):
@@ -212,7 +193,7 @@ class Scenario(BaseModel):
     @field_validator("damping")
     @classmethod
     def _damping(cls, v: Number) -> Number:
-        x = v.center() if isinstance(v, Dist) else v
+        x = centre(v)
         if not 0.0 <= x <= 1.0:
             raise ValueError(f"'damping' must be between 0 and 1 (got {x})")
         return v
@@ -244,6 +225,10 @@ class Scenario(BaseModel):
         """SHA-256 of the resolved scenario's canonical JSON."""
         text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
+
+    def record_dates(self) -> list[dt.date]:
+        """Record dates of the run: its start, then the first day of each period."""
+        return record_dates(self.run.start, self.run.end, self.run.record)
 
     def timeline(self) -> list[Event]:
         """The events of this run: catalog (kept, moved) plus added, in date order.
@@ -408,11 +393,6 @@ def _known_fields() -> set[str]:
     return names
 
 
-def _suggest(word: str, choices) -> str:
-    close = difflib.get_close_matches(str(word), list(choices), n=3, cutoff=0.6)
-    return f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
-
-
 _PYDANTIC_NOISE = ("Value error, ", "Assertion failed, ")
 
 
@@ -424,7 +404,7 @@ def _as_scenario_error(exc: ValidationError, data: dict, origins: dict, file: st
     for noise in _PYDANTIC_NOISE:
         msg = msg.replace(noise, "")
     if err["type"] == "extra_forbidden":
-        msg = f"unknown key {loc[-1]!r}{_suggest(loc[-1], _known_fields())}"
+        msg = f"unknown key {loc[-1]!r}{did_you_mean(loc[-1], _known_fields())}"
     elif err["type"] == "missing":
         msg = f"required key {loc[-1]!r} is missing"
     elif "input" in err and not isinstance(err["input"], (dict, list)) and "(got" not in msg:
@@ -448,10 +428,10 @@ def _check_semantics(sc: Scenario, data: dict, origins: dict, file: str) -> None
     for key in ("drop", "move", "scale"):
         for ident in getattr(sc.events, key):
             if ident not in known_ids:
-                fail(("events", key), f"unknown event id {ident!r}{_suggest(ident, known_ids)}")
+                fail(("events", key), f"unknown event id {ident!r}{did_you_mean(ident, known_ids)}")
     for ident in sc.events.only or ():
         if ident not in known_ids and ident not in tags:
-            fail(("events", "only"), f"{ident!r} is neither an event id, a tag nor a category{_suggest(ident, known_ids | tags)}")
+            fail(("events", "only"), f"{ident!r} is neither an event id, a tag nor a category{did_you_mean(ident, known_ids | tags)}")
     for ident, when in sc.events.move.items():
         if not sc.run.start <= when <= sc.run.end:
             fail(("events", "move", ident), f"new date {when} is outside the run {sc.run.start}..{sc.run.end}")
@@ -467,7 +447,7 @@ def _check_semantics(sc: Scenario, data: dict, origins: dict, file: str) -> None
         if ev.date is not None and not sc.run.start <= ev.date <= sc.run.end:
             fail(loc + ("date",), f"{ev.date} is outside the run {sc.run.start}..{sc.run.end}")
         if ev.after is not None and ev.after.event not in known_ids:
-            fail(loc + ("after", "event"), f"unknown event id {ev.after.event!r}{_suggest(ev.after.event, known_ids)}")
+            fail(loc + ("after", "event"), f"unknown event id {ev.after.event!r}{did_you_mean(ev.after.event, known_ids)}")
         _check_indicators(ev.indicators(), names, lambda p, loc=loc: fail(loc, p))
     for i, hz in enumerate(sc.hazards):
         loc = ("hazards", i)
@@ -480,13 +460,13 @@ def _check_semantics(sc: Scenario, data: dict, origins: dict, file: str) -> None
                 fail(loc + (key,), f"{when} is outside the run {sc.run.start}..{sc.run.end}")
     for target, row in sc.spillover.items():
         if target not in names:
-            fail(("spillover", target), f"unknown index {target!r}{_suggest(target, names)}")
+            fail(("spillover", target), f"unknown index {target!r}{did_you_mean(target, names)}")
         for source, value in row.items():
             if source not in names:
-                fail(("spillover", target, source), f"unknown index {source!r}{_suggest(source, names)}")
+                fail(("spillover", target, source), f"unknown index {source!r}{did_you_mean(source, names)}")
             if source == target:
                 fail(("spillover", target, source), "an index cannot spill over onto itself (use half_life)")
-            if (value.center() if isinstance(value, Dist) else value) < 0:
+            if centre(value) < 0:
                 fail(("spillover", target, source),
                      f"spill-over rates must be >= 0 (got {value}): a negative one would let a crisis lift another index")
     used_by_catalog = set().union(*(e.indicators() for e in sc.timeline()))
@@ -506,19 +486,19 @@ def _check_policy(sc: Scenario, names: set[str], fail) -> None:
     pol = sc.policy
     known = policy_names()
     if pol.name not in known:
-        fail(("policy", "name"), f"unknown policy {pol.name!r}{_suggest(pol.name, known)}; known: {', '.join(known)}")
+        fail(("policy", "name"), f"unknown policy {pol.name!r}{did_you_mean(pol.name, known)}; known: {', '.join(known)}")
     allowed = DEFAULT_PARAMS.get(pol.name)
     for key in pol.params:
         if allowed is not None and key not in allowed:
             fail(("policy", "params", key),
-                 f"policy {pol.name!r} has no setting {key!r}{_suggest(key, allowed)}"
+                 f"policy {pol.name!r} has no setting {key!r}{did_you_mean(key, allowed)}"
                  + (f"; its settings: {', '.join(allowed)}" if allowed else ""))
     menu = actions()
     for i, rule in enumerate(pol.rules):
         if rule.action not in menu:
-            fail(("policy", "rules", i, "action"), f"unknown action {rule.action!r}{_suggest(rule.action, menu)}; "
+            fail(("policy", "rules", i, "action"), f"unknown action {rule.action!r}{did_you_mean(rule.action, menu)}; "
                  f"actions: {', '.join(menu)}")
-        _check_indicators({n for n, _, _ in parse_condition(rule.when)}, names,
+        _check_indicators(condition_names(rule.when), names,
                           lambda p, i=i: fail(("policy", "rules", i, "when"), p))
     if pol.rules and pol.name != "rules":
         fail(("policy", "rules"), "rules apply only with name = \"rules\"")
@@ -534,9 +514,6 @@ def _check_stability(sc: Scenario, fail) -> None:
     """The drift matrix at the parameters' central values must be stable."""
     names = list(sc.indicators)
 
-    def centre(v: Number) -> float:
-        return v.center() if isinstance(v, Dist) else float(v)
-
     spill = np.zeros((len(names), len(names)))
     for target, row in sc.spillover.items():
         for source, value in row.items():
@@ -550,7 +527,7 @@ def _check_stability(sc: Scenario, fail) -> None:
 
 def _check_indicators(used: set[str], names: set[str], fail) -> None:
     for name in sorted(used - names):
-        fail(f"unknown index {name!r}{_suggest(name, names)}; known: {', '.join(sorted(names))}")
+        fail(f"unknown index {name!r}{did_you_mean(name, names)}; known: {', '.join(sorted(names))}")
 
 
 def _drop_none(value: Any) -> Any:

@@ -6,7 +6,10 @@ import datetime as dt
 
 import pytest
 
-from model.catalog import Dist, add_duration, load_catalog, parse_condition
+from model.catalog import load_catalog
+from model.conditions import parse_condition
+from model.distributions import Dist
+from model.timeaxis import add_duration
 
 CATALOG = load_catalog()
 FIXED = {

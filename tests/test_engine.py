@@ -207,14 +207,14 @@ def _stress_like() -> model.Scenario:
 
 
 def _chunk(sc: model.Scenario, ids: np.ndarray, windowed: bool):
-    from model import engine
+    from model.engine.hazards import Hazards
 
-    old = engine._Run.windowed
-    engine._Run.windowed = windowed
+    old = Hazards.windowed
+    Hazards.windowed = windowed
     try:
         return simulate_chunk(sc, ids, 3)
     finally:
-        engine._Run.windowed = old
+        Hazards.windowed = old
 
 
 def test_windowed_hazards_equal_the_day_by_day_pass_bit_for_bit():
@@ -222,24 +222,24 @@ def test_windowed_hazards_equal_the_day_by_day_pass_bit_for_bit():
     ids = np.arange(40, 100)
     fast, slow = _chunk(sc, ids, True), _chunk(sc, ids, False)
     assert np.array_equal(fast.recorder.values, slow.recorder.values)
-    incidents = sorted(r for r in fast.log if r[0] >= 0)
+    incidents = sorted(fast.incidents.rows())
     assert len(incidents) > 100
-    assert incidents == sorted(r for r in slow.log if r[0] >= 0)
-    assert [r for r in fast.log if r[0] < 0] == [r for r in slow.log if r[0] < 0]
+    assert incidents == sorted(slow.incidents.rows())
+    assert fast.shared == slow.shared
     # each replicate's incident rows come in the day-by-day order (the rows
-    # of other processes, such as policy actions, may come before them)
+    # of other processes, such as policy actions, come before them)
     hazards = {hz.id for hz in sc.hazards}
     for rep in (40, 77):
-        def mine(log, rep=rep):
-            return [r for r in log if r[0] == rep and r[2] in hazards]
-        assert mine(fast.log) == mine(slow.log)
+        def mine(out, rep=rep):
+            return [r for r in out.incidents.rows() if r.replicate == rep and r.event in hazards]
+        assert mine(fast) == mine(slow)
 
 
 def test_windowed_incidents_whose_effects_interact_keep_their_order():
     """A hazard with two jumps of one index, and one damped by an index another
     of its effects jumps: the round applies effects one position at a time,
     and still equals the day-by-day pass bit for bit."""
-    from model import engine
+    from model.engine.hazards import independent
 
     sc = _stress_like()
     military, trade, gas, west = sc.hazards
@@ -247,14 +247,14 @@ def test_windowed_incidents_whose_effects_interact_keep_their_order():
     hazards = (military.model_copy(update={"effects": military.effects + (military.effects[0],)}), trade,
                gas.model_copy(update={"effects": (gas_first,) + gas.effects}), west)
     sc = sc.model_copy(update={"hazards": hazards})
-    assert not engine._independent(hazards[0].effects) and not engine._independent(hazards[2].effects)
-    assert all(engine._independent(hz.effects) for hz in (military, trade, gas, west))
+    assert not independent(hazards[0].effects) and not independent(hazards[2].effects)
+    assert all(independent(hz.effects) for hz in (military, trade, gas, west))
     ids = np.arange(20, 70)
     fast, slow = _chunk(sc, ids, True), _chunk(sc, ids, False)
     assert np.array_equal(fast.recorder.values, slow.recorder.values)
-    incidents = [r for r in fast.log if r[0] >= 0]
-    assert sum(r[2] == military.id and r[4] == "security" for r in incidents) > 40
-    assert sorted(incidents) == sorted(r for r in slow.log if r[0] >= 0)
+    incidents = fast.incidents.rows()
+    assert sum(r.event == military.id and r.indicator == "security" for r in incidents) > 40
+    assert sorted(incidents) == sorted(slow.incidents.rows())
 
 
 def test_windowed_hazards_do_not_depend_on_the_chunk():
@@ -265,7 +265,7 @@ def test_windowed_hazards_do_not_depend_on_the_chunk():
 
 
 def test_rows_advanced_to_their_own_days_match_a_common_advance():
-    from model.engine import _State
+    from model.engine.state import State as _State
     from model.rng import Streams
 
     from .conftest import SCENARIOS
@@ -287,20 +287,21 @@ def test_rows_advanced_to_their_own_days_match_a_common_advance():
 def test_a_small_matrix_cache_changes_nothing(monkeypatch):
     """With room for only 4 step lengths, matrices are evicted, recomputed, or
     computed for the rows alone: the paths stay the same, bit for bit."""
-    from model import engine
+    from model.engine import state
 
     sc = _stress_like()
     ids = np.arange(25)
     full = _chunk(sc, ids, True)
-    monkeypatch.setattr(engine, "CACHE_BYTES", 1)
+    monkeypatch.setattr(state, "CACHE_BYTES", 1)
     small = _chunk(sc, ids, True)
     assert np.array_equal(full.recorder.values, small.recorder.values)
-    assert sorted(full.log, key=repr) == sorted(small.log, key=repr)
+    assert full.shared == small.shared
+    assert full.incidents.rows() == small.incidents.rows()
 
 
 @given(st.lists(st.integers(0, 400), min_size=1, max_size=300))
 def test_step_lengths_made_unique_by_counting_equal_numpy_unique(lengths):
-    from model.engine import _unique_small
+    from model.engine.state import _unique_small
 
     h = np.array(lengths, dtype=np.int64)
     values, inverse = _unique_small(h)

@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 
 import model
-from model import ensemble
+from model import ensemble, eventlog
 from model.cli import main
 from model.engine import simulate_chunk
 from model.ensemble import BIN_WIDTH, histogram_quantiles
+from model.eventlog import IncidentRows, events_table
 
 from .conftest import SCENARIOS
 
@@ -20,6 +21,14 @@ def stress():
     sc = model.load_scenario(SCENARIOS / "stress.toml")
     policy = sc.policy.model_copy(update={"name": "balancing", "reactions": True})
     return sc.model_copy(update={"policy": policy})
+
+
+def _chunk_table(sc, n: int, size: int, seed: int = 11):
+    """The events table of replicates ``0..n-1`` run chunk by chunk, straight from the engine."""
+    outs = [simulate_chunk(sc, np.arange(a, min(a + size, n)), seed) for a in range(0, n, size)]
+    shared = [row for out in outs for row in out.shared]
+    incidents = IncidentRows.concat([out.incidents for out in outs])
+    return events_table(shared, incidents, n, sc.run.start), shared, incidents
 
 
 def same(a: model.Result, b: model.Result) -> None:
@@ -131,15 +140,11 @@ def test_monthly_incident_sums_in_chunks_equal_grouping_every_row(stress, monkey
     """Above the row limit, chunks group incidents by month; the table is the
     one grouping all the chunks' rows at once (in replicate order) gives,
     whatever order the chunks finish in."""
-    import pandas as pd
-
-    monkeypatch.setattr(ensemble, "INCIDENT_ROWS_LIMIT", 50)
+    monkeypatch.setattr(eventlog, "INCIDENT_ROWS_LIMIT", 50)
     n = 120
-    start = pd.Timestamp(stress.run.start)
     tables = []
     for size, workers in ((37, 1), (25, 2), (120, 1)):
-        logs = [simulate_chunk(stress, np.arange(a, min(a + size, n)), 11).log for a in range(0, n, size)]
-        expected = ensemble._merge_logs(logs, n, start)
+        expected = _chunk_table(stress, n, size)[0]
         assert expected["replicate"].isna().all() and len(expected) > 50
         got = model.simulate(stress, replicates=n, seed=11, chunk_size=size, workers=workers,
                              trajectories=False)
@@ -187,28 +192,38 @@ def test_the_commit_is_read_without_git(tmp_path):
     assert ensemble._read_head(tmp_path) == sha
 
 
-def test_the_log_merge_equals_the_data_frame_merge(stress):
+def _pandas_table(shared, incidents, start):
+    """The events table built the slow way, with pandas, from the named rows."""
     import pandas as pd
 
-    start = pd.Timestamp(stress.run.start)
-    logs = [simulate_chunk(stress, np.arange(a, a + 30), 11).log for a in (0, 30)]
-    rows = [r for log in logs for r in log]
-    fast = ensemble._merge_logs(logs, 60, start)
-    assert fast.equals(ensemble._merge_logs_frames(rows, start, None))
-    assert list(fast.dtypes) == list(ensemble._merge_logs_frames(rows, start, None).dtypes)
+    keys = ["day", "event", "title", "indicator", "kind"]
+    rows = pd.DataFrame(shared, columns=keys + ["total", "n"]).astype({"total": object})
+    rows = rows.groupby(keys, as_index=False, sort=False).agg(total=("total", lambda v: sum(v)),
+                                                             n=("n", "sum"))
+    rows = rows.assign(delta=[w / eventlog.FIXED_POINT / n for w, n in zip(rows["total"], rows["n"])],
+                       replicate=-1).rename(columns={"n": "replicates"})
+    each = pd.DataFrame(incidents.rows(), columns=["replicate"] + keys + ["delta"]).assign(replicates=1)
+    each = each.sort_values(["day", "replicate"], kind="stable")
+    table = pd.concat([rows, each], ignore_index=True).rename(columns={"day": "date"})[eventlog.EVENT_COLUMNS]
+    table["date"] = pd.Timestamp(start) + pd.to_timedelta(table["date"], unit="D")
+    table["replicate"] = table["replicate"].astype("Int64").where(table["replicate"] >= 0)
+    return table.sort_values(["date", "event", "indicator", "replicate"], kind="stable", ignore_index=True)
+
+
+def test_the_events_table_equals_the_one_pandas_builds(stress):
+    fast, shared, incidents = _chunk_table(stress, 60, 30)
+    slow = _pandas_table(shared, incidents, stress.run.start)
+    assert fast.equals(slow)
+    assert list(fast.dtypes) == list(slow.dtypes)
     assert fast["replicate"].notna().sum() > 100
 
 
 def test_incident_rows_as_arrays_give_the_table_of_the_log_rows(stress):
-    """Chunks send their incidents as arrays; the events table is the one the
-    engine's log rows give, whatever the chunks and workers."""
-    import pandas as pd
-
+    """Chunks send their rows as arrays; the events table is the one the engine's
+    rows of one chunk give, whatever the chunks and workers."""
     n = 90
-    start = pd.Timestamp(stress.run.start)
     for size, workers in ((31, 1), (45, 2)):
-        logs = [simulate_chunk(stress, np.arange(a, min(a + size, n)), 11).log for a in range(0, n, size)]
-        expected = ensemble._merge_logs(logs, n, start)
+        expected = _chunk_table(stress, n, 90)[0]
         got = model.simulate(stress, replicates=n, seed=11, chunk_size=size, workers=workers, trajectories=False)
         assert expected["replicate"].notna().sum() > 100
         assert got.events.equals(expected)
