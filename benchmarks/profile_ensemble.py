@@ -35,16 +35,16 @@ ROOT = Path(__file__).resolve().parent.parent
 # (label, function): cumulative time of these functions
 PHASES = [
     ("simulate (total)", "model.ensemble.simulate"),
-    ("  chunk: set-up (parameter draws, eigenvectors)", "model.engine._Run.__init__"),
-    ("  chunk: hazards, windowed rounds", "model.engine._Run._hazard_window"),
-    ("  chunk: hazards, day by day (shifts with durations)", "model.engine._Run._hazard_day"),
-    ("  chunk: records (advance all rows + summaries)", "model.engine._Run.record"),
+    ("  chunk: set-up (parameter draws, eigenvectors)", "model.engine.run.Run.__init__"),
+    ("  chunk: hazards, windowed rounds", "model.engine.hazards.Hazards._window"),
+    ("  chunk: hazards, day by day (shifts with durations)", "model.engine.hazards.Hazards._day"),
+    ("  chunk: records (advance all rows + summaries)", "model.engine.run.Run.record"),
     ("    of which streaming summaries", "model.ensemble.ChunkSummary.record"),
-    ("  chunk: dated events", "model.engine._Run.fire"),
-    ("  chunk: shift ends", "model.engine._Run.undo"),
-    ("  state advance, rows to one day (records, events)", "model.engine._State.advance"),
-    ("  state advance, rows to their own days", "model.engine._State.advance_each"),
-    ("    per-row matrices computed for the chunk", "model.engine._State._slot"),
+    ("  chunk: dated events", "model.engine.run.Run.fire"),
+    ("  chunk: shift ends", "model.engine.run.Run.undo"),
+    ("  state advance, rows to one day (records, events)", "model.engine.state.State.advance"),
+    ("  state advance, rows to their own days", "model.engine.state.State.advance_each"),
+    ("    per-row matrices computed for the chunk", "model.engine.state.State._slot"),
     ("    per-row matrices (eigenvector route)", "model.dynamics.Spectral.matrices"),
     ("    whole-chunk matrices (matrix exponentials)", "model.dynamics.transition"),
     ("      of which Cholesky roots", "model.dynamics.cholesky"),
@@ -54,8 +54,8 @@ PHASES = [
     ("  merge and result tables", "model.ensemble._Merge.result"),
     ("    quantiles from histograms", "model.ensemble.histogram_quantiles"),
     ("    quantiles from bins (small ensembles)", "model.ensemble.bin_quantiles"),
-    ("    event log merge", "model.ensemble._merge_logs"),
-    ("    run metadata (versions, git)", "model.ensemble.run_metadata"),
+    ("    event log merge", "model.eventlog.events_table"),
+    ("    run metadata (versions, git)", "model.provenance.run_metadata"),
 ]
 
 
@@ -189,7 +189,7 @@ def log_memory(sc, n: int, copies: int = 10) -> None:
 
     import numpy as np
 
-    from model import ensemble
+    from model import ensemble, eventlog
 
     def mb(obj) -> float:
         return len(pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)) / 2**20
@@ -199,7 +199,7 @@ def log_memory(sc, n: int, copies: int = 10) -> None:
     print(f"## Output of one chunk of {n:,} replicates\n")
     print(f"- event-log rows: {rows:,} ({rows / n:.1f} per replicate): {len(out.log):,} ensemble-wide, "
           f"{len(out.rows):,} incidents")
-    print(f"- with every incident kept (ensembles up to {ensemble.INCIDENT_ROWS_LIMIT:,} replicates): the "
+    print(f"- with every incident kept (ensembles up to {eventlog.INCIDENT_ROWS_LIMIT:,} replicates): the "
           f"chunk's output pickled {mb(out):.1f} MB, of which the incident arrays {mb(out.rows):.1f} MB, the "
           f"ensemble-wide rows {mb(out.log):.2f} MB and the histogram counts {out.counts.nbytes / 2**20:.1f} MB")
     grouped = ensemble.run_chunk(sc, np.arange(n), sc.run.seed, False, True)

@@ -45,10 +45,10 @@ import numpy as np
 import pandas as pd
 
 from .catalog import load_catalog
-from .compare import outcome_metrics
 from .distributions import Dist
 from .ensemble import simulate
 from .errors import ModelError
+from .metrics import outcome_metrics
 from .policies import DEFAULT_PARAMS
 from .results import Result
 from .scenario import scenario_from_dict

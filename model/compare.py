@@ -9,13 +9,13 @@ event on which two scenarios differ, the difference is exactly zero.
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from .ensemble import simulate
+from .metrics import outcome_metrics, period_metrics
 from .results import QUANTILES, Result, quantile_frame
 from .scenario import Scenario
 
@@ -24,8 +24,6 @@ __all__ = [
     "PolicyComparison",
     "compare",
     "compare_policies",
-    "outcome_metrics",
-    "period_metrics",
 ]
 
 
@@ -84,51 +82,6 @@ def _check_comparable(a: Result, b: Result) -> None:
         raise ValueError(f"scenarios must share their indices to be compared ({a.indicators} vs {b.indicators})")
 
 
-def period_metrics(result: Result, crisis: dict[str, float],
-                   periods: list[tuple[int, int]] | None = None) -> pd.DataFrame:
-    """Per-replicate metrics, summarised: mean level per period, minimum,
-    years in crisis and recovery time.
-
-    ``recovery_years``: from an index's lowest point to the first record at
-    which it is back within 2 points of its level one year before that low
-    (NaN for a replicate that never recovers within the run).
-    """
-    dates = result.dates
-    years = dates.year
-    if periods is None:
-        first, last = int(years.min()), int(years.max())
-        cuts = [first] + [y for y in (2015, 2026) if first < y <= last] + [last + 1]
-        periods = list(itertools.pairwise(cuts))
-    step = np.diff(dates.values).astype("timedelta64[D]").astype(float) / 365.25
-    rows = []
-    for k, name in enumerate(result.indicators):
-        y = result.paths[:, :, k]
-        values = {f"mean_{a}_{b - 1}": y[:, (years >= a) & (years < b)].mean(axis=1) for a, b in periods}
-        values["min"] = y.min(axis=1)
-        values["years_in_crisis"] = (y[:, :-1] < crisis.get(name, 25.0)) @ step
-        values["recovery_years"] = _recovery(y, dates)
-        for metric, v in values.items():
-            finite = v[np.isfinite(v)]
-            stats = np.quantile(finite, [0.05, 0.5, 0.95]) if finite.size else [np.nan] * 3
-            rows.append((name, metric, finite.mean() if finite.size else np.nan, *stats))
-    return pd.DataFrame(rows, columns=["indicator", "metric", "mean", "q05", "q50", "q95"])
-
-
-def _recovery(y: np.ndarray, dates: pd.DatetimeIndex) -> np.ndarray:
-    out = np.full(len(y), np.nan)
-    t = dates.values
-    for r, path in enumerate(y):
-        low = int(np.argmin(path))
-        before = np.searchsorted(t, t[low] - np.timedelta64(365, "D"))
-        target = path[min(before, low)] - 2.0
-        back = np.flatnonzero(path[low:] >= target)
-        if back.size and path[low] < target:
-            out[r] = (t[low + back[0]] - t[low]).astype("timedelta64[D]").astype(float) / 365.25
-        elif path[low] >= target:
-            out[r] = 0.0
-    return out
-
-
 @dataclass
 class PolicyComparison:
     """The same scenario under each policy, with common random numbers."""
@@ -162,39 +115,3 @@ def compare_policies(scenario: Scenario, names: list[str] | None = None, replica
         metrics.append(outcome_metrics(res, crisis, *period).assign(policy=name))
     cols = ["policy", "indicator", "metric", "mean", "q05", "q50", "q95"]
     return PolicyComparison(results, pd.concat(metrics, ignore_index=True)[cols], period)
-
-
-def outcome_metrics(result: Result, crisis: dict[str, float], first: int, last: int) -> pd.DataFrame:
-    """Per-replicate outcomes over the years ``first..last``, summarised across replicates.
-
-    Per index: ``mean`` level, ``worst`` (lowest) level, ``volatility`` (s.d. of
-    record-to-record changes), ``years_in_crisis`` (time below the crisis
-    threshold), ``crises`` (number of falls below it), ``recovery_years``
-    (from the lowest point back to within 2 points of the level a year before
-    it). Plus ``russia``, the mean of trade, energy and security, for the
-    trade-off between the two relations.
-    """
-    keep = (result.dates.year >= first) & (result.dates.year <= last)
-    dates = result.dates[keep]
-    paths = result.paths[:, keep, :]
-    step = np.diff(dates.values).astype("timedelta64[D]").astype(float) / 365.25
-    names = list(result.indicators)
-    series = {k: paths[:, :, i] for i, k in enumerate(names)}
-    if {"trade", "energy", "security"} <= set(names):
-        series["russia"] = np.mean([series[k] for k in ("trade", "energy", "security")], axis=0)
-    rows = []
-    for name, y in series.items():
-        below = y < crisis.get(name, 25.0)
-        values = {
-            "mean": y.mean(axis=1),
-            "worst": y.min(axis=1),
-            "volatility": np.diff(y, axis=1).std(axis=1),
-            "years_in_crisis": below[:, :-1] @ step,
-            "crises": (below[:, 1:] & ~below[:, :-1]).sum(axis=1) + below[:, 0],
-            "recovery_years": _recovery(y, dates),
-        }
-        for metric, v in values.items():
-            finite = v[np.isfinite(v)]
-            stats = np.quantile(finite, [0.05, 0.5, 0.95]) if finite.size else [np.nan] * 3
-            rows.append((name, metric, finite.mean() if finite.size else np.nan, *stats))
-    return pd.DataFrame(rows, columns=["indicator", "metric", "mean", "q05", "q50", "q95"])

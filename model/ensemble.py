@@ -22,14 +22,7 @@ exact, the output is identical for any chunk size, worker count or backend.
 
 from __future__ import annotations
 
-import datetime as dt
-import os
-import platform
-import subprocess
-import sys
 from dataclasses import dataclass, field
-from functools import cache
-from importlib import metadata as importlib_metadata
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +30,7 @@ import pandas as pd
 
 from . import eventlog
 from .engine import simulate_chunk
+from .errors import ArgumentError
 from .eventlog import (
     FIXED_POINT,
     IncidentRows,
@@ -46,10 +40,13 @@ from .eventlog import (
     events_table,
     group_by_month,
 )
-from .results import FORMAT_VERSION, Result, quantile_frame, summarise_metrics
+from .metrics import RunningMetrics, summarise
+from .parallel import one_blas_thread, progress_bar, run_tasks, worker_count
+from .provenance import run_metadata
+from .results import Result, quantile_frame
 from .scenario import Scenario
 
-__all__ = ["BIN_WIDTH", "ChunkSummary", "run_metadata", "simulate"]
+__all__ = ["BIN_WIDTH", "ChunkSummary", "simulate"]
 
 BIN_WIDTH = 0.05
 N_BINS = round(100 / BIN_WIDTH)
@@ -57,7 +54,6 @@ N_BINS = round(100 / BIN_WIDTH)
 #: (the same numbers as from the histograms, without building them).
 SPARSE_LIMIT = 1_000
 SAMPLE_PATHS = 20
-_LIBRARIES = ("numpy", "pandas", "scipy", "simpy", "pydantic", "matplotlib")
 
 
 class ChunkSummary:
@@ -71,14 +67,7 @@ class ChunkSummary:
         self.bins = np.empty((n_t, n_rows, k), dtype=np.int16) if sparse else None
         self.sums = np.zeros((n_t, k), dtype=np.int64)
         self._ones = np.ones(n_rows, dtype=np.int64)
-        self.years = np.diff(np.asarray(days, dtype=float)) / 365.25
-        self.crisis = crisis
-        self.total = np.zeros((n_rows, k))
-        self.low = np.full((n_rows, k), np.inf)
-        self.in_crisis = np.zeros((n_rows, k))
-        self.d1 = np.zeros((n_rows, k))
-        self.d2 = np.zeros((n_rows, k))
-        self.prev: np.ndarray | None = None
+        self.running = RunningMetrics(days, n_rows, crisis)
         self.keep_rows = keep_rows
         self.kept = np.empty((n_t, keep_rows.size, k))
         self.paths = np.empty((n_t, n_rows, k)) if keep_all else None
@@ -98,25 +87,14 @@ class ChunkSummary:
         np.round(fixed, out=fixed)
         # integer sums are exact in any order: a product with ones is the fast way
         self.sums[i] += self._ones @ fixed.astype(np.int64)
-        self.total += y
-        np.minimum(self.low, y, out=self.low)
-        if self.prev is not None:
-            np.add(self.in_crisis, self.years[i - 1], out=self.in_crisis, where=self.prev < self.crisis)
-            d = y - self.prev
-            self.d1 += d
-            d *= d
-            self.d2 += d
-        self.prev = y
+        self.running.add(i, y)
         self.kept[i] = y[self.keep_rows]
         if self.paths is not None:
             self.paths[i] = y
 
     def metrics(self) -> np.ndarray:
-        """Per-replicate metrics ``(rows, indices, 5)``: mean, min, final, years in crisis, volatility."""
-        n_t = len(self.years) + 1
-        n_d = max(n_t - 1, 1)
-        var = np.maximum(self.d2 / n_d - (self.d1 / n_d) ** 2, 0.0)
-        return np.stack([self.total / n_t, self.low, self.prev, self.in_crisis, np.sqrt(var)], axis=-1)
+        """Per-replicate metrics ``(rows, indices, 5)`` (see :mod:`model.metrics`)."""
+        return self.running.values()
 
 
 @dataclass
@@ -144,12 +122,12 @@ def run_chunk(scenario: Scenario, ids: np.ndarray, seed: int, keep_all: bool,
     (ensembles up to ``SPARSE_LIMIT``), each level's histogram bin is kept
     instead of the histograms.
     """
-    _single_threaded_blas()
     days = [(d - scenario.run.start).days for d in scenario.record_dates()]
     crisis = np.array([spec.crisis for spec in scenario.indices.values()])
     keep_rows = np.flatnonzero(ids < SAMPLE_PATHS)
     rec = ChunkSummary(days, len(ids), crisis, keep_rows, keep_all, sparse)
-    out = simulate_chunk(scenario, ids, seed, rec)
+    with one_blas_thread():
+        out = simulate_chunk(scenario, ids, seed, rec)
     rows = out.incidents
     incidents = group_by_month(rows, scenario.run.start) if by_month else None
     # counts per chunk fit in 32 bits: half the bytes through the pipes
@@ -158,16 +136,6 @@ def run_chunk(scenario: Scenario, ids: np.ndarray, seed: int, keep_all: bool,
         counts = counts.astype(np.int32)
     return _ChunkOutput(ids, counts, rec.sums, rec.metrics(), out.shared, ids[keep_rows],
                         rec.kept, rec.paths, incidents, rec.bins, None if by_month else rows)
-
-
-def _single_threaded_blas() -> None:
-    """Pin BLAS to one thread: threads inside a worker only slow it down."""
-    try:
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(1)
-    except ImportError:  # pragma: no cover - threadpoolctl comes with scipy's stack
-        pass
 
 
 def simulate(
@@ -193,8 +161,8 @@ def simulate(
     n = scenario.run.replicates if replicates is None else int(replicates)
     seed = scenario.run.seed if seed is None else int(seed)
     if n < 1:
-        raise ValueError(f"replicates must be >= 1 (got {n})")
-    workers = (os.cpu_count() or 1) if workers is None else max(int(workers), 1)
+        raise ArgumentError("replicates", f"must be >= 1 (got {n})")
+    workers = worker_count(workers)
     size = chunk_size or max(min(10_000, -(-n // workers)), 1)
     chunks = [np.arange(a, min(a + size, n)) for a in range(0, n, size)]
     keep_all = trajectories or trajectory_file is not None
@@ -202,89 +170,19 @@ def simulate(
     sparse = n <= SPARSE_LIMIT
     merged = _Merge(scenario, n, trajectories, sparse)
     writer = _ParquetWriter(trajectory_file, scenario) if trajectory_file else None
+    tasks = [(scenario, ids, seed, keep_all, by_month, sparse) for ids in chunks]
+    bar = progress_bar(n, progress, "rep", "replicates")
     try:
-        for out in _execute(scenario, chunks, seed, keep_all, workers, scheduler, progress, n,
-                            (by_month, sparse)):
+        for _, out in run_tasks(run_chunk, tasks, [len(ids) for ids in chunks], workers=workers,
+                                scheduler=scheduler, bar=bar):
             merged.add(out)
             if writer:
                 writer.write(out)
     finally:
+        bar.close()
         if writer:
             writer.close()
     return merged.result(run_metadata(scenario, n, seed))
-
-
-def _execute(scenario, chunks, seed, keep_all, workers, scheduler, progress, n, modes=(False, False)):
-    """Yield chunk outputs as they finish, from the chosen backend.
-
-    ``modes`` are ``run_chunk``'s ``(by_month, sparse)``.
-    """
-    bar = _progress(n, progress)
-    try:
-        if scheduler is not None:
-            yield from _on_dask(scenario, chunks, seed, keep_all, scheduler, bar, modes)
-        elif workers <= 1 or len(chunks) == 1:
-            for ids in chunks:
-                out = run_chunk(scenario, ids, seed, keep_all, *modes)
-                bar.update(len(ids))
-                yield out
-        else:
-            yield from _on_processes(scenario, chunks, seed, keep_all, workers, bar, modes)
-    finally:
-        bar.close()
-
-
-def _on_processes(scenario, chunks, seed, keep_all, workers, bar, modes=(False, False)):
-    """Chunks in worker processes, at most two per worker in flight.
-
-    A finished chunk's output is handed on and then dropped, so the parent
-    never holds more than a few chunks' outputs, however many chunks there are.
-    """
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-
-    todo = list(reversed(chunks))
-    with ProcessPoolExecutor(max_workers=min(workers, len(chunks))) as pool:
-        running: set = set()
-        try:
-            while todo or running:
-                while todo and len(running) < 2 * workers:
-                    running.add(pool.submit(run_chunk, scenario, todo.pop(), seed, keep_all, *modes))
-                done, running = wait(running, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    out = fut.result()
-                    bar.update(len(out.ids))
-                    yield out
-        except BaseException:
-            for fut in running:
-                fut.cancel()
-            raise
-
-
-def _on_dask(scenario, chunks, seed, keep_all, scheduler, bar, modes=(False, False)):
-    from dask.distributed import Client, LocalCluster, as_completed
-
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                           dashboard_address=None) if scheduler == "local" else None
-    client = Client(cluster if cluster is not None else scheduler)
-    try:
-        futures = client.map(run_chunk, [scenario] * len(chunks), chunks, [seed] * len(chunks),
-                             [keep_all] * len(chunks), [modes[0]] * len(chunks), [modes[1]] * len(chunks),
-                             pure=False)
-        for fut in as_completed(futures):
-            out = fut.result()
-            bar.update(len(out.ids))
-            yield out
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
-
-
-def _progress(total: int, wanted: bool):
-    from tqdm import tqdm  # plain bar: no widget warning in notebooks (it is off there anyway)
-
-    return tqdm(total=total, unit="rep", delay=1.0, disable=not (wanted and sys.stderr.isatty()),
-                desc="replicates", leave=False)
 
 
 class _Merge:
@@ -328,7 +226,7 @@ class _Merge:
         else:
             q = histogram_quantiles(self.counts, probs)
         quantiles = quantile_frame(self.dates, self.names, mean, q)
-        summary = summarise_metrics(self.metrics, self.names)
+        summary = summarise(self.metrics, self.names)
         chunks = sorted(self.logs, key=lambda item: item[0])
         rows = [r for _, _, r in chunks if r is not None]
         events = events_table([row for _, log, _ in chunks for row in log], IncidentRows.concat(rows),
@@ -404,90 +302,3 @@ class _ParquetWriter:
 
     def close(self) -> None:
         self.writer.close()
-
-
-def run_metadata(scenario: Scenario, replicates: int, seed: int) -> dict:
-    """Everything needed to reproduce a run: scenario hash, seed, versions."""
-    from . import __version__
-
-    return {
-        "format_version": FORMAT_VERSION,
-        "scenario": scenario.name,
-        "description": scenario.description,
-        "scenario_sha256": scenario.digest(),
-        "seed": seed,
-        "replicates": replicates,
-        "indicators": list(scenario.indicators),
-        "start": str(scenario.run.start),
-        "end": str(scenario.run.end),
-        "record": scenario.run.record,
-        "noise": scenario.run.noise,
-        "package_version": __version__,
-        "git_commit": _git_commit(),
-        "python": platform.python_version(),
-        "libraries": {lib: _version(lib) for lib in _LIBRARIES},
-        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-    }
-
-
-@cache
-def _version(lib: str) -> str:
-    """Installed version of ``lib`` (looked up once per process)."""
-    try:
-        return importlib_metadata.version(lib)
-    except importlib_metadata.PackageNotFoundError:
-        return "not installed"
-
-
-def _git_commit() -> str | None:
-    """The commit of the checkout the package runs from, if it is one.
-
-    Read from the repository's files (``HEAD``, the branch's ref or
-    ``packed-refs``), which is cheap and always current; ``git rev-parse``
-    only when they cannot be read.
-    """
-    root = Path(__file__).resolve().parent.parent
-    if not (root / ".git").exists():
-        return None
-    try:
-        return _read_head(root / ".git")
-    except (OSError, ValueError):
-        pass
-    try:
-        done = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
-                              text=True, timeout=5, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return done.stdout.strip() or None
-
-
-def _read_head(dot_git: Path) -> str:
-    """The commit ``HEAD`` points to, read from the files (no ``git`` process)."""
-    git_dir = dot_git
-    if dot_git.is_file():  # a worktree or submodule: "gitdir: <path>"
-        text = dot_git.read_text().strip()
-        if not text.startswith("gitdir:"):
-            raise ValueError(text)
-        git_dir = (dot_git.parent / text[len("gitdir:"):].strip()).resolve()
-    common = git_dir
-    if (git_dir / "commondir").is_file():
-        common = (git_dir / (git_dir / "commondir").read_text().strip()).resolve()
-    head = (git_dir / "HEAD").read_text().strip()
-    if not head.startswith("ref:"):
-        return _commit_id(head)
-    ref = head[len("ref:"):].strip()
-    for base in (git_dir, common):
-        if (base / ref).is_file():
-            return _commit_id((base / ref).read_text().strip())
-    packed = common / "packed-refs"
-    for line in packed.read_text().splitlines():
-        parts = line.split()
-        if len(parts) == 2 and parts[1] == ref and not line.startswith(("#", "^")):
-            return _commit_id(parts[0])
-    raise ValueError(f"{ref} not found")
-
-
-def _commit_id(text: str) -> str:
-    if len(text) not in (40, 64) or any(c not in "0123456789abcdef" for c in text):
-        raise ValueError(text)
-    return text

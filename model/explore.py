@@ -43,6 +43,7 @@ import pandas as pd
 
 from .engine import simulate_chunk
 from .errors import ScenarioError
+from .metrics import step_years, years_in_crisis
 from .scenario import Scenario, load_scenario, scenario_from_dict
 
 __all__ = [
@@ -284,14 +285,14 @@ class Outcomes:
         a, b = self.period
         sel = (years >= a) & (years <= b)
         at = int(np.flatnonzero(years == self.at_year)[0])
-        step = np.diff(dates.values).astype("timedelta64[D]").astype(float) / 365.25
+        step = step_years(dates)
         out: dict[str, np.ndarray] = {}
         for j, (k, spec) in enumerate(scenario.indices.items()):
             y = values[:, :, j]
             out[f"mean_{k}_{a}_{b}"] = y[sel].mean(axis=0)
             out[f"min_{k}"] = y.min(axis=0)
             out[f"final_{k}"] = y[-1]
-            out[f"years_in_crisis_{k}"] = step @ (y[:-1] < spec.crisis)
+            out[f"years_in_crisis_{k}"] = years_in_crisis(y, spec.crisis, step, time_axis=0)
             out[f"{k}_{self.at_year}"] = y[at]
         return out
 
@@ -499,7 +500,7 @@ def _default_outcomes(sc: Scenario, spec: Outcomes) -> list[str]:
 
 
 def _metadata(sc: Scenario, seed: int, replicates: int, analysis: dict) -> dict:
-    from .ensemble import run_metadata
+    from .provenance import run_metadata
 
     meta = run_metadata(sc, replicates, seed)
     meta["analysis"] = analysis

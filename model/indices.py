@@ -6,16 +6,47 @@ Indices live on 0–100 (0 = rupture, 50 = ordinary working relations,
 piles up at the edges. Jumps and baseline shifts are added in index points;
 a sum that would leave the scale is passed through :func:`squeeze`, a smooth,
 strictly increasing map that is the identity on [5, 95].
+
+The names of the indices are data (a scenario declares its own), but the
+shipped scenarios, the policies and the observed data speak of four, named
+here once: :data:`TITLES`, and the relations with Russia (:data:`RUSSIA`)
+against alignment with the West (:data:`WEST`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["MARGIN", "squeeze", "to_latent", "to_points", "unsqueeze"]
+__all__ = [
+    "HIGH",
+    "LOW",
+    "MARGIN",
+    "RUSSIA",
+    "STANDARD",
+    "TITLES",
+    "WEST",
+    "squeeze",
+    "to_latent",
+    "to_points",
+    "unsqueeze",
+]
 
+#: The bounds of the scale (index points).
+LOW, HIGH = 0.0, 100.0
 #: Width (index points) of the soft zone at each end of the scale.
 MARGIN = 5.0
+#: The four indices of the shipped scenarios, with a title for tables and charts.
+TITLES = {
+    "trade": "trade (Türkiye–Russia)",
+    "energy": "energy (Türkiye–Russia)",
+    "security": "security (Türkiye–Russia)",
+    "west": "alignment with the West",
+    "russia": "Russia overall (mean of the three)",
+}
+#: The relations with Russia, and alignment with the West: the two sides of balancing.
+RUSSIA = ("trade", "energy", "security")
+WEST = "west"
+STANDARD = (*RUSSIA, WEST)
 
 
 def squeeze(y: np.ndarray) -> np.ndarray:

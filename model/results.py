@@ -25,22 +25,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = [
-    "FORMAT_VERSION",
-    "METRICS",
-    "QUANTILES",
-    "Result",
-    "atomic_output",
-    "event_frame",
-    "event_frame_columns",
-    "quantile_frame",
-    "summarise_metrics",
-]
+__all__ = ["QUANTILES", "Result", "atomic_output", "quantile_frame"]
 
-FORMAT_VERSION = 1
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 _QCOLS = ["q05", "q25", "q50", "q75", "q95"]
-EVENT_COLUMNS = ["replicate", "date", "event", "title", "indicator", "kind", "delta", "replicates"]
 
 
 @dataclass
@@ -153,52 +141,3 @@ def quantile_frame(dates: pd.DatetimeIndex, indicators: list[str], mean: np.ndar
     for j, col in enumerate(_QCOLS):
         frame[col] = q[j].reshape(-1)
     return frame
-
-
-def event_frame(rows: list[tuple], start: pd.Timestamp) -> pd.DataFrame:
-    """Event log rows ``(replicate, day, event, title, indicator, kind, delta, n)`` -> DataFrame."""
-    return _finish_events(pd.DataFrame(rows, columns=EVENT_COLUMNS), start)
-
-
-def event_frame_columns(replicate: np.ndarray, day: np.ndarray, labels: list[tuple], label: np.ndarray,
-                        delta: np.ndarray, n: np.ndarray, start: pd.Timestamp) -> pd.DataFrame:
-    """:func:`event_frame` from columns: row ``i`` has the text columns ``labels[label[i]]``.
-
-    The same table as from the rows, built without a Python object per
-    cell: each text column is inferred once from its distinct values.
-    """
-    if len(replicate) == 0:
-        return event_frame([], start)
-    columns = {"replicate": np.asarray(replicate, dtype=np.int64), "date": np.asarray(day, dtype=np.int64)}
-    for j, name in enumerate(("event", "title", "indicator", "kind")):
-        values = pd.Series([lab[j] for lab in labels])
-        columns[name] = values.take(label).reset_index(drop=True)
-    columns["delta"] = np.asarray(delta, dtype=float)
-    columns["replicates"] = np.asarray(n, dtype=np.int64)
-    return _finish_events(pd.DataFrame(columns), start)
-
-
-def _finish_events(frame: pd.DataFrame, start: pd.Timestamp) -> pd.DataFrame:
-    frame["date"] = pd.Timestamp(start) + pd.to_timedelta(frame["date"], unit="D")
-    frame["replicate"] = frame["replicate"].astype("Int64").where(frame["replicate"] >= 0)
-    return frame.sort_values(["date", "event", "indicator", "replicate"], kind="stable", ignore_index=True)
-
-
-METRICS = ("mean", "min", "final", "years_in_crisis", "volatility")
-
-
-def summarise_metrics(metrics: np.ndarray, indicators: list[str]) -> pd.DataFrame:
-    """Per-replicate metrics ``(replicate, indicator, metric)`` summarised across replicates.
-
-    Metrics: ``mean`` level, ``min`` level, ``final`` level, ``years_in_crisis``
-    (time below the index's crisis threshold), ``volatility`` (s.d. of the
-    change between consecutive records, in points). One row per indicator and
-    metric with the mean and the 5%, 50% and 95% quantiles across replicates.
-    """
-    rows = []
-    for k, name in enumerate(indicators):
-        for j, metric in enumerate(METRICS):
-            values = metrics[:, k, j]
-            q05, q50, q95 = np.quantile(values, [0.05, 0.5, 0.95])
-            rows.append((name, metric, values.mean(), q05, q50, q95))
-    return pd.DataFrame(rows, columns=["indicator", "metric", "mean", "q05", "q50", "q95"])

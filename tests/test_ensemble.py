@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import model
-from model import ensemble, eventlog
+from model import ensemble, eventlog, provenance
 from model.cli import main
 from model.engine import simulate_chunk
 from model.ensemble import BIN_WIDTH, histogram_quantiles
@@ -176,20 +176,20 @@ def test_the_commit_is_read_without_git(tmp_path):
     import subprocess
     from pathlib import Path
 
-    root = Path(ensemble.__file__).resolve().parent.parent
+    root = Path(provenance.__file__).resolve().parent.parent
     if not (root / ".git").exists():
         pytest.skip("not a checkout")
     done = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, check=False)
     if done.returncode:
         pytest.skip("git not available")
-    assert ensemble._read_head(root / ".git") == done.stdout.strip()
+    assert provenance._read_head(root / ".git") == done.stdout.strip()
     # a detached head, and a branch only in packed-refs
     sha = "0123456789abcdef0123456789abcdef01234567"
     (tmp_path / "HEAD").write_text(sha + "\n")
-    assert ensemble._read_head(tmp_path) == sha
+    assert provenance._read_head(tmp_path) == sha
     (tmp_path / "HEAD").write_text("ref: refs/heads/work\n")
     (tmp_path / "packed-refs").write_text(f"# pack-refs with: peeled\n{sha} refs/heads/work\n")
-    assert ensemble._read_head(tmp_path) == sha
+    assert provenance._read_head(tmp_path) == sha
 
 
 def _pandas_table(shared, incidents, start):

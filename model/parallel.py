@@ -1,0 +1,106 @@
+"""Running independent tasks in this process, in worker processes, or on Dask.
+
+The ensemble's chunks and the exploration's batches of parameter points are
+both lists of independent tasks ``fn(*task)``. :func:`run_tasks` runs them and
+yields each result as it finishes, with its position, so the caller can merge
+results on arrival (the ensemble) or put them back in order (the analyses):
+
+- ``workers <= 1`` (or a single task): here, in order;
+- ``workers > 1``: a pool of worker processes, at most two tasks per worker
+  in flight, so the parent never holds more than a few finished results;
+- ``scheduler``: ``"local"`` (a two-worker Dask cluster on this machine) or
+  the address of a Dask scheduler (the ``dask`` extra).
+
+Inside a task, BLAS runs on one thread (:func:`one_blas_thread`): threads
+inside a worker only slow small matrices down, and processes give the
+parallelism.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+__all__ = ["one_blas_thread", "progress_bar", "run_tasks", "worker_count"]
+
+
+def worker_count(workers: int | None) -> int:
+    """``workers``, or every core when ``None``; at least 1."""
+    return (os.cpu_count() or 1) if workers is None else max(int(workers), 1)
+
+
+def one_blas_thread() -> contextlib.AbstractContextManager:
+    """A context in which BLAS runs on one thread."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl is a dependency
+        return contextlib.nullcontext()
+    return threadpool_limits(1)
+
+
+def progress_bar(total: int, wanted: bool, unit: str, desc: str | None = None) -> Any:
+    """A progress bar on standard error, shown only when asked for and on a terminal."""
+    from tqdm import tqdm  # plain bar: no widget warning in notebooks (it is off there anyway)
+
+    return tqdm(total=total, unit=unit, desc=desc, delay=1.0, leave=False,
+                disable=not (wanted and sys.stderr.isatty()))
+
+
+def run_tasks(fn: Callable[..., Any], tasks: Sequence[tuple], sizes: Sequence[int], *,
+              workers: int | None = 1, scheduler: str | None = None, bar: Any = None
+              ) -> Iterator[tuple[int, Any]]:
+    """Yield ``(i, fn(*tasks[i]))`` for every task as it finishes; ``bar`` advances by ``sizes[i]``."""
+    workers = worker_count(workers)
+    if scheduler is not None:
+        runs = _on_dask(fn, tasks, scheduler)
+    elif workers <= 1 or len(tasks) <= 1:
+        runs = ((i, fn(*task)) for i, task in enumerate(tasks))
+    else:
+        runs = _on_processes(fn, tasks, workers)
+    for i, result in runs:
+        if bar is not None:
+            bar.update(sizes[i])
+        yield i, result
+
+
+def _on_processes(fn: Callable[..., Any], tasks: Sequence[tuple], workers: int
+                  ) -> Iterator[tuple[int, Any]]:
+    """Tasks in worker processes, submitted in order, at most two per worker in flight."""
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    todo = list(reversed(range(len(tasks))))
+    with ProcessPoolExecutor(max_workers=min(workers, len(tasks))) as pool:
+        running: dict = {}
+        try:
+            while todo or running:
+                while todo and len(running) < 2 * workers:
+                    i = todo.pop()
+                    running[pool.submit(fn, *tasks[i])] = i
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    yield running.pop(fut), fut.result()
+        except BaseException:
+            for fut in running:
+                fut.cancel()
+            raise
+
+
+def _on_dask(fn: Callable[..., Any], tasks: Sequence[tuple], scheduler: str
+             ) -> Iterator[tuple[int, Any]]:
+    from dask.distributed import Client, LocalCluster, as_completed
+
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                           dashboard_address=None) if scheduler == "local" else None
+    client = Client(cluster if cluster is not None else scheduler)
+    try:
+        futures = [client.submit(fn, *task, pure=False) for task in tasks]
+        index = {fut.key: i for i, fut in enumerate(futures)}
+        for fut in as_completed(futures):
+            yield index[fut.key], fut.result()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
