@@ -1,6 +1,6 @@
-"""The classroom page: switch events, pick a policy, see the ensemble at once.
+"""The classroom page: switch events, pick a policy, see the ensemble at once (Panel).
 
-``relsim app`` (or :func:`serve`) starts a local web page (Panel) with two tabs:
+``relsim app`` (or :func:`serve`) starts a local web page with two tabs:
 
 - **Explore**: switch catalog events off and on, move their dates, pick
   Türkiye's policy from 2026 and its settings (the balancing floors), the
@@ -8,466 +8,47 @@
   drawn as fan charts (median, 50% and 90% bands) with the key events
   numbered, the history as recorded as a dashed line for comparison, and an
   outcome table for 2026–2035 (mean level, worst level, years in crisis).
-- **Guided history**: steps through twelve main events of the source brief,
+- **Guided history**: steps through the main events of the source brief,
   each with its date, the brief's section and the catalog's note, and the
   record's trajectory up to that event.
 
-The page's scenario is plain data laid over ``scenarios/baseline.toml``: events
-switched off go to ``events.drop``, moved ones to ``events.move``, a policy
-other than passive to ``[policy]`` (with the other actors' reactions), and the
-incident rate scales the hazards of ``scenarios/stress.toml`` (0 = none).
-Every run uses the baseline's seed, so a change on the page shows what the
-change does, not new noise. Runs are cached, so going back to earlier settings
-is instant. With incidents on, a run costs about in proportion to replicates x
-incident rate, so the page first shows a quick preview with fewer replicates
-and then the full run. The computing part (:class:`Settings`,
-:func:`scenario_dict`, :func:`compute`, :func:`fan_chart`) needs no web
-framework; only :func:`create_app` and :func:`serve` import Panel.
+This module is the only one that imports Panel; what the page shows and what
+each control changes is :mod:`model.classroom`, and its charts are
+:mod:`model.plotting.classroom`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import copy
 import datetime as dt
 import html
-import io
-import threading
 import time
-import tomllib
-from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
-from functools import lru_cache
-from pathlib import Path
+from dataclasses import replace
 
-import numpy as np
 import pandas as pd
 
 from .catalog import load_catalog
-from .distributions import Dist
-from .ensemble import simulate
-from .errors import ModelError
-from .metrics import outcome_metrics
-from .policies import DEFAULT_PARAMS
-from .results import Result
-from .scenario import scenario_from_dict
-
-__all__ = [
-    "GUIDED_EVENTS",
-    "POLICIES",
-    "Settings",
-    "View",
-    "compute",
-    "create_app",
-    "fan_chart",
-    "guided_text",
-    "history_chart",
-    "outcome_table",
-    "scenario_dict",
-    "serve",
-]
-
-SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
-BASELINE = SCENARIOS / "baseline.toml"
-STRESS = SCENARIOS / "stress.toml"
-
-#: Policies offered on the page (``rules`` needs written rules, so it is left out).
-POLICIES = {
-    "passive (no strategy)": "passive",
-    "balancing": "balancing",
-    "West first": "west_first",
-    "Russia pivot": "russia_pivot",
-}
-POLICY_NOTES = {
-    "passive": "No strategy: the status quo of the record, as in the baseline scenario.",
-    "balancing": "Keep ties with Russia (the lower of trade and security) above the Russia floor "
-                 "and Western alignment above the West floor; repair the weaker side first.",
-    "west_first": "Lift Western alignment to its target first; join sanctions when security ties "
-                  "with Russia run above the second setting.",
-    "russia_pivot": "Deepen security and energy ties with Russia up to their targets, whatever "
-                    "the Western cost.",
-}
-PARAM_LABELS = {
-    "russia_floor": "Russia floor", "west_floor": "West floor", "west_target": "West target",
-    "align_above": "Join sanctions above (security)", "security_target": "Security target",
-    "energy_target": "Energy target",
-}
-
-#: The main events of the brief for the guided history, in date order.
-GUIDED_EVENTS = (
-    "blue-stream-deliveries-2003",
-    "akkuyu-agreement-2010",
-    "syria-civil-war-2011",
-    "turkstream-announced-2014",
-    "su24-downing-2015",
-    "russian-sanctions-2015",
-    "coup-attempt-2016",
-    "astana-process-2017",
-    "s400-delivery-2019",
-    "karabakh-war-2020",
-    "ukraine-invasion-2022",
-    "ukraine-war-trade-2022",
-    "black-sea-grain-initiative-2022",
+from .classroom import (
+    GUIDED_EVENTS,
+    PARAM_LABELS,
+    POLICIES,
+    POLICY_NOTES,
+    Settings,
+    View,
+    cached,
+    compute,
+    guided_text,
+    outcome_table,
+    preview_size,
 )
+from .errors import ModelError
+from .plotting.classroom import fan_chart, history_chart
+from .policies import DEFAULT_PARAMS
 
-OUTCOME_YEARS = (2026, 2035)
-PROJECTION_START = pd.Timestamp("2026-01-01")
-PREVIEW_WORK = 30  # replicates x incident rate that a quick preview may cost (about 0.4 s)
-COLORS = {"trade": "#0072B2", "energy": "#E69F00", "security": "#D55E00", "west": "#009E73"}
-TITLES = {
-    "trade": "trade (Türkiye–Russia)",
-    "energy": "energy (Türkiye–Russia)",
-    "security": "security (Türkiye–Russia)",
-    "west": "alignment with the West",
-    "russia": "Russia overall (mean of the three)",
-}
+__all__ = ["ClassroomPage", "create_app", "serve"]
 
-
-# --------------------------------------------------------------------------- the scenario
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Everything the page lets a user set; hashable, so runs can be cached."""
-
-    off: tuple[str, ...] = ()                     # catalog events switched off
-    moves: tuple[tuple[str, dt.date], ...] = ()   # (event id, new date)
-    policy: str = "passive"
-    params: tuple[tuple[str, float], ...] = ()    # the policy's settings
-    replicates: int = 200
-    incidents: float = 0.0                        # multiplier of the stress scenario's hazard rates
-
-    def normalised(self) -> Settings:
-        """Sorted, deduplicated, and without settings that do nothing."""
-        params = tuple(sorted(self.params)) if self.policy != "passive" else ()
-        return replace(self, off=tuple(sorted(set(self.off))), moves=tuple(sorted(dict(self.moves).items())),
-                       params=params, incidents=round(float(self.incidents), 4))
-
-    def reference(self) -> Settings:
-        """The record as it happened under the same replicates and incidents."""
-        return Settings(replicates=self.replicates, incidents=self.incidents)
-
-    @property
-    def is_reference(self) -> bool:
-        return self.normalised() == self.reference().normalised()
-
-
-@lru_cache(maxsize=1)
-def _base_files() -> tuple[dict, list[dict]]:
-    """The raw baseline scenario and the stress scenario's hazards."""
-    for path in (BASELINE, STRESS):
-        if not path.exists():
-            raise ModelError(f"{path}: the page builds on the repository's scenarios/ folder; "
-                             "run it from a clone installed with pip install -e '.[app]'")
-    base = tomllib.loads(BASELINE.read_text(encoding="utf-8"))
-    hazards = tomllib.loads(STRESS.read_text(encoding="utf-8")).get("hazards", [])
-    return base, hazards
-
-
-def _scale(value, factor: float):
-    """A hazard rate times ``factor``: a number, or a distribution's location and spread."""
-    if isinstance(value, dict):
-        out = dict(value)
-        for key in ("mean", "sd", "low", "high", "mode", "median"):
-            if key in out:
-                out[key] = out[key] * factor
-        return out
-    if isinstance(value, Dist):
-        return _scale(value.model_dump(exclude_none=True), factor)
-    return float(value) * factor
-
-
-def scenario_dict(settings: Settings) -> dict:
-    """The page's scenario as plain data: the baseline with the page's changes laid over it."""
-    s = settings.normalised()
-    base, hazards = _base_files()
-    data = copy.deepcopy(base)
-    data.pop("extends", None)
-    data["name"] = "classroom"
-    data["description"] = "Scenario set on the classroom page (relsim app)."
-    events = dict(data.get("events", {}))
-    if s.off:
-        events["drop"] = sorted(set(events.get("drop", [])) | set(s.off))
-    if s.moves:
-        events["move"] = dict(events.get("move", {}), **{k: v for k, v in s.moves})
-    if events:
-        data["events"] = events
-    if s.incidents > 0:
-        scaled = []
-        for hz in hazards:
-            hz = copy.deepcopy(hz)
-            hz["rate"] = _scale(hz["rate"], s.incidents)
-            scaled.append(hz)
-        data["hazards"] = scaled
-    if s.policy != "passive":
-        data["policy"] = {"name": s.policy, "reactions": True, "params": dict(s.params)}
-    return data
-
-
-# --------------------------------------------------------------------------- running
-
-
-@dataclass
-class View:
-    """One run, ready to show: the result, its outcome table and the time it took."""
-
-    settings: Settings
-    result: Result
-    outcomes: pd.DataFrame   # indicator x (mean, worst, years_in_crisis), means over replicates
-    seconds: float
-    crisis: dict[str, float] = field(default_factory=dict)
-
-
-_CACHE_SIZE = 24
-_cache: OrderedDict[Settings, View] = OrderedDict()
-_cache_lock = threading.Lock()
-
-
-def _run(settings: Settings) -> View:
-    t0 = time.perf_counter()
-    sc = scenario_from_dict(scenario_dict(settings), file="page")
-    res = simulate(sc, replicates=settings.replicates, seed=sc.run.seed, trajectories=True, workers=1)
-    crisis = {k: v.crisis for k, v in sc.indices.items()}
-    metrics = outcome_metrics(res, crisis, *OUTCOME_YEARS)
-    table = (metrics[metrics["metric"].isin(["mean", "worst", "years_in_crisis"])]
-             .pivot(index="indicator", columns="metric", values="mean")
-             .reindex(index=list(dict.fromkeys(metrics["indicator"])), columns=["mean", "worst", "years_in_crisis"]))
-    return View(settings, res, table, time.perf_counter() - t0, crisis)
-
-
-def compute(settings: Settings) -> View:
-    """Run the page's scenario; the last runs are kept, so going back costs nothing."""
-    key = settings.normalised()
-    with _cache_lock:
-        if key in _cache:
-            _cache.move_to_end(key)
-            return _cache[key]
-    view = _run(key)
-    with _cache_lock:
-        _cache[key] = view
-        while len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
-    return view
-
-
-def cached(settings: Settings) -> bool:
-    """Whether ``settings`` has been run already (so showing it costs nothing)."""
-    with _cache_lock:
-        return settings.normalised() in _cache
-
-
-def preview_size(settings: Settings) -> int | None:
-    """Replicates for a quick first look, or None when the full run is quick anyway.
-
-    Incidents are resolved to the day per replicate, so a run with them costs
-    about in proportion to replicates x incident rate; without them a few
-    hundred replicates take a fraction of a second.
-    """
-    if settings.incidents <= 0:
-        return None
-    n = int(max(10, min(PREVIEW_WORK, PREVIEW_WORK / settings.incidents)))
-    return n if n < settings.replicates else None
-
-
-def outcome_table(view: View, reference: View | None = None) -> str:
-    """The outcome table as HTML: one row per index, 2026–2035."""
-    years = OUTCOME_YEARS[1] - OUTCOME_YEARS[0] + 1
-    head = ("<tr><th>index</th><th>mean level</th><th>change from the record</th>"
-            f"<th>worst level</th><th>years in crisis (of {years})</th></tr>")
-    rows = []
-    for name, row in view.outcomes.iterrows():
-        delta = ""
-        if reference is not None and name in reference.outcomes.index:
-            d = row["mean"] - reference.outcomes.loc[name, "mean"]
-            delta = "0.0" if abs(d) < 0.05 else f"{d:+.1f}"
-        cells = [f'<td class="name">{html.escape(TITLES.get(name, name))}</td>',
-                 f'<td data-metric="mean">{row["mean"]:.1f}</td>',
-                 f'<td data-metric="change">{delta or "–"}</td>',
-                 f'<td data-metric="worst">{row["worst"]:.1f}</td>',
-                 f'<td data-metric="years_in_crisis">{row["years_in_crisis"]:.2f}</td>']
-        rows.append(f'<tr data-index="{name}">' + "".join(cells) + "</tr>")
-    caption = (f"Outcomes {OUTCOME_YEARS[0]}–{OUTCOME_YEARS[1]}, averaged over "
-               f"{view.settings.replicates} replicates. Crisis: an index below "
-               f"{min(view.crisis.values(), default=25):g}.")
-    return (f'<table class="outcomes" id="outcomes"><caption>{caption}</caption>'
-            f"<thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>")
-
-
-# --------------------------------------------------------------------------- charts
-
-
-def _key_events(result: Result, n: int = 8) -> pd.DataFrame:
-    from .plotting import key_events
-
-    return key_events(result, n)
-
-
-def _png(fig) -> bytes:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    FigureCanvasAgg(fig)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return buf.getvalue()
-
-
-def _years(dates) -> np.ndarray:
-    """Dates as decimal years: plain numbers draw far faster than date axes."""
-    d = pd.DatetimeIndex(pd.to_datetime(dates))
-    return (d.year + (d.day_of_year - 1) / 365.25).to_numpy(dtype=float)
-
-
-def _year_axis(ax, first: float, last: float, step: int = 4) -> None:
-    from matplotlib.ticker import FixedLocator, NullLocator
-
-    ticks = np.arange(np.ceil(first / step) * step, last + 1e-9, step)
-    ax.xaxis.set_major_locator(FixedLocator(ticks))
-    ax.xaxis.set_major_formatter(lambda x, _pos: f"{x:.0f}")
-    ax.xaxis.set_minor_locator(NullLocator())
-    ax.yaxis.set_major_locator(FixedLocator([0, 20, 40, 60, 80, 100]))
-    ax.yaxis.set_minor_locator(NullLocator())
-    ax.set_xlim(first, last)
-    ax.set_ylim(0, 100)
-
-
-def fan_chart(view: View, reference: View | None = None, dpi: int = 80) -> tuple[bytes, pd.DataFrame]:
-    """Four fan charts (PNG) with the key events numbered; also the key events drawn.
-
-    Dashed black: the median of the record as it happened (when the page's
-    settings differ from it). Red dashed lines: events switched off, at their
-    catalog dates; purple: moved events at their new dates.
-    """
-    from matplotlib.figure import Figure
-
-    res = view.result
-    s = view.settings.normalised()
-    catalog = load_catalog()
-    keys = _key_events(res)
-    key_x = _years(keys["date"]) if len(keys) else np.array([])
-    fig = Figure(figsize=(12.5, 6.6), dpi=dpi)
-    fig.subplots_adjust(left=0.05, right=0.99, top=0.86, bottom=0.06, hspace=0.2, wspace=0.08)
-    axes = fig.subplots(2, 2, sharex=True, sharey=True).ravel()
-    q = res.quantiles
-    x = _years(res.dates)
-    first, last = x[0], x[-1]
-    start = _years([PROJECTION_START])[0]
-    off_x = _years([catalog[e].date for e in s.off if e in catalog]) if s.off else []
-    moved_x = _years([d for _, d in s.moves]) if s.moves else []
-    ref_q = reference.result.quantiles if reference is not None and not s.is_reference else None
-    for i, (ax, name) in enumerate(zip(axes, res.indicators)):
-        part = q[q["indicator"] == name]
-        c = COLORS.get(name, "#555555")
-        top = i < 2
-        ax.axvspan(start, last, color="0.94", lw=0, zorder=0)
-        ax.fill_between(x, part["q05"].to_numpy(), part["q95"].to_numpy(), color=c, alpha=0.16, lw=0,
-                        label="90% band")
-        ax.fill_between(x, part["q25"].to_numpy(), part["q75"].to_numpy(), color=c, alpha=0.32, lw=0,
-                        label="50% band")
-        ax.plot(x, part["q50"].to_numpy(), color=c, lw=2.0, label="median")
-        if ref_q is not None:
-            ref = ref_q[ref_q["indicator"] == name]
-            ax.plot(x, ref["q50"].to_numpy(), color="black", lw=1.1, ls="--", label="record (median)")
-        for d in key_x:
-            ax.axvline(d, color="0.45", lw=0.7, ls=":", zorder=1)
-        if top:
-            for j, d in enumerate(key_x, start=1):
-                ax.annotate(str(j), xy=(d, 100), xytext=(0, 2 + 9 * ((j - 1) % 3)),
-                            textcoords="offset points", ha="center", va="bottom", fontsize=8,
-                            color="0.25", annotation_clip=False)
-        for d in off_x:
-            if first <= d <= last:
-                ax.axvline(d, color="#C00000", lw=1.0, ls="--", zorder=1)
-        for d in moved_x:
-            ax.axvline(d, color="#7B3294", lw=1.2, zorder=1)
-        ax.set_title(TITLES.get(name, name), loc="left", fontsize=11, fontweight="bold", color=c,
-                     y=1.0, pad=30 if top else 6)
-        _year_axis(ax, first, last)
-        ax.grid(True, axis="y", alpha=0.3)
-        ax.tick_params(labelsize=9)
-    axes[0].legend(loc="lower left", fontsize=8, frameon=False, ncol=2)
-    axes[0].text(start, 3, " projection", fontsize=8, color="0.4")
-    fig.suptitle(_chart_title(s), fontsize=12, x=0.05, y=0.985, ha="left")
-    return _png(fig), keys
-
-
-def _chart_title(s: Settings) -> str:
-    parts = [f"{s.replicates} replicates"]
-    if s.off:
-        parts.append(f"{len(s.off)} event{'s' if len(s.off) > 1 else ''} off")
-    if s.moves:
-        parts.append(f"{len(s.moves)} moved")
-    label = {v: k for k, v in POLICIES.items()}.get(s.policy, s.policy)
-    parts.append(f"policy: {label}" + ("" if s.policy == "passive" else " from 2026"))
-    parts.append(f"incidents ×{s.incidents:g}" if s.incidents else "no incidents")
-    return "Cooperation indices (0–100): " + ", ".join(parts)
-
-
-@lru_cache(maxsize=1)
-def _history() -> View:
-    return compute(Settings())
-
-
-@lru_cache(maxsize=len(GUIDED_EVENTS))
-def history_chart(step: int, dpi: int = 80) -> bytes:
-    """The record up to guided step ``step`` (0-based): the four medians, events so far marked."""
-    from matplotlib.figure import Figure
-
-    view = _history()
-    catalog = load_catalog()
-    events = [catalog[e] for e in GUIDED_EVENTS]
-    until = pd.Timestamp(events[step].date) + pd.Timedelta(days=120)
-    q = view.result.quantiles
-    x = _years(view.result.dates)
-    keep = view.result.dates <= until
-    fig = Figure(figsize=(12.5, 4.6), dpi=dpi)
-    fig.subplots_adjust(left=0.05, right=0.99, top=0.86, bottom=0.1)
-    ax = fig.subplots()
-    for name in view.result.indicators:
-        part = q[q["indicator"] == name]
-        c = COLORS.get(name, "#555555")
-        ax.fill_between(x[keep], part["q25"].to_numpy()[keep], part["q75"].to_numpy()[keep], color=c,
-                        alpha=0.2, lw=0)
-        ax.plot(x[keep], part["q50"].to_numpy()[keep], color=c, lw=2, label=TITLES.get(name, name))
-    for j, d in enumerate(_years([e.date for e in events[: step + 1]]), start=1):
-        current = j == step + 1
-        ax.axvline(d, color="black" if current else "0.6", lw=1.4 if current else 0.8,
-                   ls="-" if current else ":")
-        ax.annotate(str(j), xy=(d, 100), xytext=(0, 2 + 10 * ((j - 1) % 2)), textcoords="offset points",
-                    ha="center", va="bottom", fontsize=9, fontweight="bold" if current else "normal",
-                    annotation_clip=False)
-    _year_axis(ax, 2000.0, 2025.999, step=2)
-    ax.grid(True, axis="y", alpha=0.3)
-    ax.legend(loc="lower left", fontsize=9, frameon=False, ncol=4)
-    ax.set_title(f"The record to {until:%b %Y}: medians and 50% bands of {view.settings.replicates} "
-                 "replicates", fontsize=11, loc="left", y=1.0, pad=24)
-    return _png(fig)
-
-
-def _effects(event) -> str:
-    parts = []
-    for e in event.effects:
-        size = e.size.center() if isinstance(e.size, Dist) else e.size
-        what = "at once" if e.kind == "jump" else (f"baseline for {e.duration}" if e.duration else "baseline, lasting")
-        parts.append(f"{e.indicator} {size:+g} ({what})")
-    return "; ".join(parts)
-
-
-def guided_text(step: int) -> str:
-    """Markdown for guided step ``step`` (0-based): date, title, the brief's section, its note."""
-    ev = load_catalog()[GUIDED_EVENTS[step]]
-    when = f"{ev.date:%-d %B %Y}" if ev.precision == "day" else (
-        f"{ev.date:%B %Y}" if ev.precision == "month" else f"{ev.date:%Y}")
-    brief_date = ""
-    if ev.brief_date is not None:
-        brief_date = f" (the brief dates it to {ev.brief_date:%Y}" + (
-            f"-{ev.brief_date:%m-%d})" if ev.brief_date.month != 1 or ev.brief_date.day != 1 else ")")
-    return (f"#### {step + 1} of {len(GUIDED_EVENTS)}: {when} — {ev.title}\n\n"
-            f"**In the brief:** *{ev.brief}*{brief_date}\n\n{ev.note}\n\n"
-            f"**In the model:** {_effects(ev)}.")
-
-
-# --------------------------------------------------------------------------- the page
 
 _CSS = """
 table.outcomes { border-collapse: collapse; font-size: 14px; margin-top: 4px; }
@@ -708,17 +289,22 @@ def create_app():
     return ClassroomPage().layout()
 
 
-def serve(port: int = 8765, host: str = "127.0.0.1", show: bool = False) -> int:
-    """Serve the page at ``http://host:port/`` until interrupted (what ``relsim app`` runs)."""
+def serve(port: int = 8765, host: str = "127.0.0.1", show: bool = False,
+          announce: Callable[[str], object] | None = None) -> int:
+    """Serve the page at ``http://host:port/`` until interrupted (what ``relsim app`` runs).
+
+    ``announce`` receives the line that says where the page is.
+    """
     try:
         import panel as pn
     except ImportError:
         raise ModelError("the classroom page needs Panel: pip install -e '.[app]'") from None
-    _history()  # warm the cache: the first visitor sees the page at once
+    history_chart(0)  # warm the cache: the first visitor sees the page at once
     loopback = host in ("127.0.0.1", "localhost", "::1")
     # on another address (a classroom network), browsers reach the page by whatever name the machine has
     origins = [f"{host}:{port}", f"localhost:{port}", f"127.0.0.1:{port}"] if loopback else ["*"]
-    print(f"relsim classroom page at http://{host}:{port}/ (Ctrl-C to stop)", flush=True)
+    if announce is not None:
+        announce(f"relsim classroom page at http://{host}:{port}/ (Ctrl-C to stop)")
     pn.serve({"/": create_app}, port=port, address=host, websocket_origin=origins, show=show,
              title="relsim: Türkiye–Russia relations", verbose=False, start=True)
     return 0

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .ensemble import simulate
+from .errors import ArgumentError, did_you_mean
 from .metrics import outcome_metrics, period_metrics
 from .results import QUANTILES, Result, quantile_frame
 from .scenario import Scenario
@@ -48,18 +49,20 @@ class Comparison:
 def compare(scenarios: list[Scenario], replicates: int | None = None, seed: int | None = None) -> Comparison:
     """Run ``scenarios`` with common random numbers; differences are from the first."""
     if len(scenarios) < 2:
-        raise ValueError("compare needs at least two scenarios")
+        raise ArgumentError("scenarios", "give at least two scenarios")
     names = [sc.name for sc in scenarios]
     if len(set(names)) != len(names):
-        raise ValueError(f"scenario names must differ to be compared (got {names})")
+        raise ArgumentError("scenarios", f"scenario names must differ to be compared (got {names})")
     n = replicates or scenarios[0].run.replicates
     seed = scenarios[0].run.seed if seed is None else seed
     for sc in scenarios[1:]:
         run, first = sc.run, scenarios[0].run
         if (run.start, run.end, run.record) != (first.start, first.end, first.record):
-            raise ValueError(f"{sc.name!r} has another run period or record frequency than {names[0]!r}")
+            raise ArgumentError("scenarios", f"{sc.name!r} has another run period or record frequency "
+                                f"than {names[0]!r}")
         if sc.indicators != scenarios[0].indicators:
-            raise ValueError(f"{sc.name!r} has other indices than {names[0]!r}: {list(sc.indicators)}")
+            raise ArgumentError("scenarios", f"{sc.name!r} has other indices than {names[0]!r}: "
+                                f"{list(sc.indicators)}")
     results = {sc.name: simulate(sc, replicates=n, seed=seed) for sc in scenarios}
     ref = results[names[0]]
     diffs, metrics = [], []
@@ -67,19 +70,11 @@ def compare(scenarios: list[Scenario], replicates: int | None = None, seed: int 
         metrics.append(period_metrics(res, {k: v.crisis for k, v in sc.indices.items()}).assign(scenario=name))
         if name == names[0]:
             continue
-        _check_comparable(ref, res)
         d = res.paths - ref.paths
         frame = quantile_frame(res.dates, res.indicators, d.mean(axis=0), np.quantile(d, QUANTILES, axis=0))
         diffs.append(frame.assign(scenario=name))
     cols = ["scenario", "indicator", "metric", "mean", "q05", "q50", "q95"]
     return Comparison(results, pd.concat(diffs, ignore_index=True), pd.concat(metrics, ignore_index=True)[cols])
-
-
-def _check_comparable(a: Result, b: Result) -> None:
-    if a.paths.shape[:2] != b.paths.shape[:2] or not a.dates.equals(b.dates):
-        raise ValueError("scenarios must share their run period and record frequency to be compared")
-    if a.indicators != b.indicators:
-        raise ValueError(f"scenarios must share their indices to be compared ({a.indicators} vs {b.indicators})")
 
 
 @dataclass
@@ -99,11 +94,20 @@ def compare_policies(scenario: Scenario, names: list[str] | None = None, replica
     ``period`` (first and last year, default: the policy's start year to the
     run's end) is where the outcome metrics are measured.
     """
-    from .policies import BUILTIN
+    from .policies import BUILTIN, policy_names
 
+    known = [p for p in policy_names() if p != "rules" or scenario.policy.rules]
     names = list(names or [p for p in BUILTIN if p != "rules"])
+    for name in names:
+        if name not in known:
+            raise ArgumentError("names", f"unknown policy {name!r}{did_you_mean(name, known)}; known: "
+                                + ", ".join(known))
     start = scenario.policy.start
     period = period or (start.year, scenario.run.end.year)
+    first, last = period
+    if not scenario.run.start.year <= first <= last <= scenario.run.end.year:
+        raise ArgumentError("period", f"{first}..{last} is not a period inside the run "
+                            f"{scenario.run.start.year}..{scenario.run.end.year}")
     results, metrics = {}, []
     crisis = {k: v.crisis for k, v in scenario.indices.items()}
     for name in names:

@@ -33,14 +33,18 @@ from .errors import ScenarioError, SimulationError, did_you_mean
 from .timeaxis import check_duration, record_dates
 
 __all__ = [
+    "SHIPPED",
     "Hazard",
     "IndexSpec",
     "PolicyRule",
     "PolicySpec",
     "RunSettings",
     "Scenario",
+    "find_scenario",
     "load_scenario",
+    "read_shipped",
     "scenario_from_dict",
+    "shipped_scenarios",
 ]
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
@@ -253,10 +257,36 @@ class Scenario(BaseModel):
 
 # --------------------------------------------------------------------------- loading
 
+#: The folder of the scenarios shipped with the package.
+SHIPPED = resources.files("model") / "scenarios"
+
+
+def shipped_scenarios() -> dict[str, Path]:
+    """The shipped scenarios by name (the file's stem), in name order."""
+    return {Path(f.name).stem: Path(str(f)) for f in sorted(SHIPPED.iterdir(), key=lambda f: f.name)
+            if f.name.endswith(".toml")}
+
+
+def find_scenario(name_or_path: str | Path) -> Path:
+    """A scenario file: the path if it exists, else the shipped scenario of that name."""
+    path = Path(name_or_path)
+    if path.exists() or path.suffix == ".toml" or len(path.parts) > 1:
+        return path
+    shipped = shipped_scenarios()
+    if str(name_or_path) in shipped:
+        return shipped[str(name_or_path)]
+    raise ScenarioError(path, "(file)", "no such file, and no shipped scenario of that name"
+                        f"{did_you_mean(path.name, shipped)}; shipped: {', '.join(shipped)}")
+
+
+def read_shipped(name: str) -> dict[str, Any]:
+    """The plain data of a shipped scenario file (not resolved)."""
+    return _read_toml(shipped_scenarios()[name])
+
 
 def load_scenario(path: str | Path) -> Scenario:
-    """Read, resolve and validate a scenario file."""
-    path = Path(path)
+    """Read, resolve and validate a scenario file (a path, or the name of a shipped scenario)."""
+    path = find_scenario(path)
     merged, origins = _resolve(path, ())
     return scenario_from_dict(merged, origins, str(path))
 

@@ -14,9 +14,18 @@ import pandas as pd
 import pytest
 
 import model
-from model.calibrate import DEFAULT_FIT, calibrate, hindcast, parse_params, with_params
+from model.calibrate import (
+    DEFAULT_FIT,
+    Measurement,
+    averaging_matrix,
+    calibrate,
+    crps_sample,
+    hindcast,
+    parse_params,
+    prepare,
+    with_params,
+)
 from model.cli import main
-from model.measurement import Measurement, averaging_matrix, crps_sample, prepare
 
 from .conftest import SCENARIOS
 
@@ -260,9 +269,9 @@ def test_parameter_names(baseline):
     ]
     assert [p.name for p in parse_params(None, baseline)] == list(DEFAULT_FIT)
     assert parse_params("none", baseline) == []
-    with pytest.raises(model.ScenarioError, match="did you mean 'indices.trade.half_life'"):
+    with pytest.raises(model.ArgumentError, match="did you mean 'indices.trade.half_life'"):
         parse_params("indices.trade.half_lfe", baseline)
-    with pytest.raises(model.ScenarioError, match="unknown parameter"):
+    with pytest.raises(model.ArgumentError, match="unknown parameter"):
         parse_params("events.scale.no-such-event", baseline)
 
 

@@ -43,7 +43,7 @@ def test_metrics_cover_each_scenario_indicator_and_metric(su24):
 
 
 def test_compare_refuses_a_single_scenario():
-    with pytest.raises(ValueError):
+    with pytest.raises(model.ArgumentError, match="at least two"):
         compare([model.load_scenario(SCENARIOS / "baseline.toml")])
 
 

@@ -8,8 +8,8 @@ import importlib.resources
 import pandas as pd
 import pytest
 
-from model import observed
-from model.observed import load_leader_meetings, load_observed, series_catalog
+from model.calibrate import observed
+from model.calibrate.observed import load_leader_meetings, load_observed, series_catalog
 
 EXPECTED_COLUMNS = [
     "date",

@@ -86,7 +86,7 @@ def _attribution() -> dict[str, pd.DataFrame]:
 
 
 def _classroom() -> dict[str, pd.DataFrame]:
-    from model.app import Settings, compute
+    from model.classroom import Settings, compute
 
     plain = compute(Settings(replicates=8))
     varied = compute(Settings(off=("su24-downing-2015",), policy="balancing", replicates=8, incidents=1.0))

@@ -25,13 +25,16 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from model.measurement import CENTRE, decades
+from ..calibrate.measurement import CENTRE
+from ..calibrate.observations import decades
+from .style import FAMILY_COLORS, pyplot
+from .style import color as index_color
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
-    from model.calibrate import Calibration, Hindcast
-    from model.results import Result
+    from ..calibrate import Calibration, Hindcast
+    from ..results import Result
 
 __all__ = ["KEY_EVENTS", "MAIN_SERIES", "index_scale", "plot_fit", "plot_hindcast", "plot_series"]
 
@@ -62,15 +65,7 @@ MAIN_SERIES: tuple[str, ...] = (
     "WEST_khas_fp_us_seen_as_threat_pct",
 )
 _MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">", "p", "d", "h", "8")
-_FAMILY_COLOURS = {"log": "#000000", "logit": "#CC79A7", "count": "#0072B2", "binary": "#009E73"}
-_INDEX_COLOURS = {"trade": "#0072B2", "energy": "#E69F00", "security": "#D55E00", "west": "#009E73"}
 _STYLE = {"font.size": 11, "axes.titlesize": 12, "axes.labelsize": 11}
-
-
-def _pyplot():
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def index_scale(cal: Calibration, frame: pd.DataFrame) -> np.ndarray:
@@ -155,7 +150,7 @@ def plot_fit(
     hindcast passes the later ones too (``pd.concat([cal.residuals,
     hindcast.predictions])``), drawn hollow after the cut-off ``until``.
     """
-    plt = _pyplot()
+    plt = pyplot()
     obs = cal.residuals if observations is None else observations
     obs = obs[(obs["date"] >= pd.Timestamp(start)) & (obs["date"] <= pd.Timestamp(end))]
     names = list(indicators or [k for k in cal.scenario.indicators if k in set(obs["indicator"])])
@@ -165,7 +160,7 @@ def plot_fit(
             len(names), 1, figsize=(12, 2.9 * len(names) + 0.8), sharex=True, squeeze=False
         )
         for ax, name in zip(axes[:, 0], names):
-            colour = _INDEX_COLOURS.get(name, "0.3")
+            colour = index_color(name)
             _bands(ax, ensemble, cal.replay, name, colour)
             part = obs[obs["indicator"] == name]
             x = index_scale(cal, part)
@@ -182,7 +177,7 @@ def plot_fit(
                     sel = ((part["basis"] == basis) & (part["family"] == fam)).to_numpy()
                     if not sel.any():
                         continue
-                    col = _FAMILY_COLOURS[fam]
+                    col = FAMILY_COLORS[fam]
                     if fam == "binary":
                         yy = np.where(part["y"].to_numpy(float)[sel] > 0.5, 97.0, 3.0)
                     else:
@@ -267,7 +262,7 @@ def plot_series(
     ncols: int = 2,
 ) -> Figure:
     """One panel per series (``group``: a quantity on one basis) in its own units, bands mapped forward."""
-    plt = _pyplot()
+    plt = pyplot()
     obs = cal.residuals if observations is None else observations
     numbers, catalog = _event_numbers(events)
     groups = [g for g in groups if g in cal.fit.offsets]
@@ -283,7 +278,7 @@ def plot_series(
             key = part["key"].iloc[0]
             fam = part["family"].iloc[0]
             name = part["indicator"].iloc[0]
-            colour = _INDEX_COLOURS.get(name, "0.3")
+            colour = index_color(name)
             source = ensemble if ensemble is not None else cal.replay
             q = source.quantiles[source.quantiles["indicator"] == name]
             q = q[(q["date"] >= pd.Timestamp(start)) & (q["date"] <= pd.Timestamp(end))]

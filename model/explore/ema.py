@@ -31,16 +31,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import ScenarioError
-from .explore import (
-    DEFAULT_REPLICATES,
-    Outcomes,
-    _as_scenario,
-    _one_blas_thread,
-    experiment,
-    outcome_names,
-)
-from .scenario import Scenario
+from ..errors import ArgumentError
+from ..parallel import one_blas_thread
+from ..scenario import Scenario
+from .outcomes import DEFAULT_REPLICATES, Outcomes, as_scenario, experiment, outcome_names
 
 __all__ = ["Discovery", "RelsimFunction", "discover", "make_model", "policies", "run_experiments",
            "sample_scenarios"]
@@ -73,9 +67,9 @@ def _parameter(name: str, spec: Any):
     if isinstance(spec, (list, tuple)) and len(spec) == 2:
         low, high = float(spec[0]), float(spec[1])
         if not low < high:
-            raise ScenarioError("relsim", name, f"low must be below high (got {low}, {high})")
+            raise ArgumentError(name, f"low must be below high (got {low}, {high})")
         return RealParameter(name, low, high)
-    raise ScenarioError("relsim", name, f"expected (low, high) or a list of names (got {spec!r})")
+    raise ArgumentError(name, f"expected (low, high) or a list of names (got {spec!r})")
 
 
 def make_model(scenario: Scenario | str | Path, uncertainties: Mapping[str, Any],
@@ -90,17 +84,17 @@ def make_model(scenario: Scenario | str | Path, uncertainties: Mapping[str, Any]
     """
     from ema_workbench import Model, ScalarOutcome
 
-    sc = _as_scenario(scenario)
+    sc = as_scenario(scenario)
     spec = spec or Outcomes()
     spec.check(sc)
     available = outcome_names(sc, spec)
     names = list(outcomes) if outcomes is not None else available
     unknown = [n for n in names if n not in available]
     if unknown:
-        raise ScenarioError("relsim", "outcomes", f"unknown outcome(s) {unknown}; known: {', '.join(available)}")
+        raise ArgumentError("outcomes", f"unknown outcome(s) {unknown}; known: {', '.join(available)}")
     clash = set(uncertainties) & set(levers or {})
     if clash:
-        raise ScenarioError("relsim", "levers", f"{sorted(clash)} are uncertainties and levers at once")
+        raise ArgumentError("levers", f"{sorted(clash)} are uncertainties and levers at once")
     label = name or re.sub(r"[^A-Za-z0-9]", "", sc.name) or "relsim"
     model = Model(label, function=RelsimFunction(sc, replicates, seed, spec, names))
     model.uncertainties = [_parameter(k, v) for k, v in uncertainties.items()]
@@ -150,7 +144,7 @@ def policies(model, n: int | None = None, seed: int = 0) -> list:
     levers = list(model.levers)
     if n is None:
         if not all(isinstance(p, CategoricalParameter) for p in levers):
-            raise ScenarioError("relsim", "levers", "give the number of policies to sample for real-valued levers")
+            raise ArgumentError("levers", "give the number of policies to sample for real-valued levers")
         combos = itertools.product(*[[c.value for c in p.categories] for p in levers])
         rows = [dict(zip([p.name for p in levers], combo)) for combo in combos]
     else:
@@ -170,7 +164,7 @@ def run_experiments(model, scenarios: int | list = 100, policies: int | list = 0
 
     design = sample_scenarios(model, scenarios, seed) if isinstance(scenarios, int) else scenarios
     evaluator = SequentialEvaluator(model) if workers <= 1 else MultiprocessingEvaluator(model, n_processes=workers)
-    with evaluator, _one_blas_thread():
+    with evaluator, one_blas_thread():
         return perform_experiments(model, scenarios=design, policies=policies, evaluator=evaluator)
 
 
@@ -232,7 +226,7 @@ def discover(experiments: pd.DataFrame, outcomes: Mapping[str, np.ndarray], outc
     hits = y < threshold if below else y > threshold
     if not hits.any() or hits.all():
         side = "below" if below else "above"
-        raise ScenarioError("relsim", outcome, f"{'no' if not hits.any() else 'every'} experiment is {side} "
+        raise ArgumentError("threshold", f"{'no' if not hits.any() else 'every'} {outcome} is {side} "
                             f"{threshold}: choose another threshold (range {y.min():.3g}..{y.max():.3g})")
     x = experiments.drop(columns=[c for c in _BOOKKEEPING if c in experiments.columns])
     x = x.loc[:, x.nunique() > 1]
@@ -241,7 +235,7 @@ def discover(experiments: pd.DataFrame, outcomes: Mapping[str, np.ndarray], outc
     if box.res_dim == 0:
         best = prim.Prim(x, hits, threshold=1e-9, peel_alpha=peel_alpha).find_box()
         reach = float(best.peeling_trajectory["density"].max())
-        raise ScenarioError("relsim", "density", f"PRIM found no box with density >= {density}: the densest box "
+        raise ArgumentError("density", f"PRIM found no box with density >= {density}: the densest box "
                             f"on the peeling trajectory reaches {reach:.2f} (cases of interest: {hits.mean():.0%}); "
                             "lower the density or choose another threshold")
     if significance is not None:

@@ -1,0 +1,540 @@
+"""Calibration: model parameters and the measurement model fitted to the observed data.
+
+:func:`calibrate` fits chosen model parameters (half-lives, baselines, initial
+levels, spill-overs, event scales, damping; named as in :mod:`model.params`)
+together with the measurement parameters of :mod:`.measurement` to the
+observed series. The model runs once per evaluation without noise (one
+deterministic replay, ``run.noise = false``); the measurement parameters are
+solved for given that replay, so the optimiser
+(``scipy.optimize.least_squares`` with bounds) only moves the model
+parameters. Standard errors come from the Jacobian of all parameters together
+(Gauss–Newton / Fisher information). ``docs/VALIDATION.md`` describes the
+method and reports the results.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..ensemble import simulate
+from ..errors import ArgumentError, ScenarioError
+from ..params import Param, apply, resolve_all
+from ..results import Result
+from ..scenario import Scenario
+from .measurement import GAUSSIAN, Fit, Measurement
+from .observations import Observations, averaging_matrix, prepare
+from .scores import point_prediction
+
+__all__ = ["DATA_END", "DEFAULT_FIT", "Calibration", "calibrate", "parse_params", "with_params"]
+
+#: The parameters ``relsim calibrate`` fits unless told otherwise: the trade block, which the
+#: data speak to. Fitting the security and west half-lives or their events' scales gives
+#: estimates at the bounds with very wide intervals (docs/VALIDATION.md, *Calibration*).
+DEFAULT_FIT: tuple[str, ...] = (
+    "indices.trade.half_life",
+    "events.scale.russian-sanctions-2015",
+    "events.scale.ukraine-war-trade-2022",
+)
+#: Last day of the observed data the fits use.
+DATA_END = "2024-12-31"
+
+
+def parse_params(spec: str | Iterable[str] | None, scenario: Scenario) -> list[Param]:
+    """The parameters to fit, from names such as ``trade.half_life,scale.su24-downing-2015``.
+
+    Accepted: ``indices.<index>.half_life|baseline|initial`` (or
+    ``<index>.<attr>``), ``spillover.<index>.<index>``, ``events.scale.<event
+    id>`` (or ``scale.<id>``) and ``damping`` (see :mod:`model.params`).
+    ``None`` gives :data:`DEFAULT_FIT`; ``""`` or ``"none"`` no parameter
+    (the measurement model only). An unknown name is an
+    :class:`~model.errors.ArgumentError` of the argument ``fit``.
+    """
+    if spec is None:
+        return resolve_all(DEFAULT_FIT, scenario, "fit", calibrated=True)
+    if isinstance(spec, str) and spec.strip() in ("none", "-"):
+        return []
+    return resolve_all(spec, scenario, "fit", calibrated=True)
+
+
+def with_params(scenario: Scenario, params: Sequence[Param], values: Sequence[float], **run: Any) -> Scenario:
+    """``scenario`` with the parameters set to ``values`` (and ``run`` settings changed)."""
+    return apply(scenario, {p.name: float(v) for p, v in zip(params, values)}, "fit", **run)
+
+
+# --------------------------------------------------------------------------- the fitting problem
+
+
+class _Problem:
+    """Model parameters -> index values at the observations -> measurement residuals."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        params: Sequence[Param],
+        obs: Observations,
+        trend: Sequence[str] | None,
+    ) -> None:
+        self.base = scenario
+        self.params = list(params)
+        self.run = {"noise": False, "record": "monthly", "replicates": 1}
+        end = max(
+            pd.Timestamp(DATA_END), obs.frame["end"].max() if len(obs) else pd.Timestamp(DATA_END)
+        )
+        end = end + pd.offsets.MonthBegin(1)
+        # a shorter run is faster; it must still hold every dated setting of the scenario (a policy start)
+        for candidate in (
+            end,
+            max(end, pd.Timestamp(scenario.policy.start) + pd.Timedelta(days=1)),
+        ):
+            if candidate.date() >= scenario.run.end:
+                break
+            try:
+                with_params(scenario, [], [], end=str(candidate.date()), **self.run)
+            except ScenarioError:
+                continue
+            self.run["end"] = str(candidate.date())
+            break
+        self.obs = obs
+        self.meas = Measurement(obs, trend=tuple(trend) if trend is not None else None)
+        self._cache: dict[tuple, np.ndarray] = {}
+        self.runs = 0
+        first = self.simulate(self.start())
+        self.dates = first.dates
+        self.M = averaging_matrix(obs.frame, self.dates)
+        self.col = np.array([first.indicators.index(k) for k in obs.frame["indicator"]], dtype=int)
+
+    def start(self) -> np.ndarray:
+        """The scenario's values, on the search scale."""
+        return np.array(
+            [p.internal(min(max(p.value(self.base), p.lower), p.upper)) for p in self.params]
+        )
+
+    def natural(self, phi: Sequence[float]) -> np.ndarray:
+        return np.array([p.natural(v) for p, v in zip(self.params, phi)])
+
+    def scenario(self, phi: Sequence[float], **run: Any) -> Scenario:
+        return with_params(self.base, self.params, self.natural(phi), **{**self.run, **run})
+
+    def simulate(self, phi: Sequence[float]) -> Result:
+        self.runs += 1
+        return simulate(self.scenario(phi), replicates=1, seed=0)
+
+    def x(self, phi: Sequence[float]) -> np.ndarray:
+        """The index (points) averaged over each observation's window."""
+        key = tuple(np.round(np.asarray(phi, float), 14))
+        if key not in self._cache:
+            path = self.simulate(phi).paths[0]
+            self._cache[key] = np.einsum("it,ti->i", self.M, path[:, self.col])
+            if len(self._cache) > 256:
+                self._cache.pop(next(iter(self._cache)))
+        return self._cache[key]
+
+    def residuals(self, theta: Sequence[float]) -> np.ndarray:
+        try:
+            x = self.x(theta)
+        except ScenarioError:  # e.g. unstable spill-overs: far worse than any stable point
+            return np.full(self.meas.n + self._n_prior(), 1e3)
+        return self.meas.solve(x).vector()
+
+    def _n_prior(self) -> int:
+        return sum(
+            len(self.meas.groups[k]) + 1
+            for k in self.meas.keys
+            if self.meas.family[k] not in GAUSSIAN
+        )
+
+    def dx(self, phi: np.ndarray) -> np.ndarray:
+        """Central differences of the window means in each parameter (search scale)."""
+        out = np.zeros((self.meas.n, len(phi)))
+        for j, p in enumerate(self.params):
+            lo, hi = p.bounds
+            h = 1e-3 * max(abs(phi[j]), 0.1)
+            up = phi.copy()
+            dn = phi.copy()
+            up[j] = min(phi[j] + h, hi)
+            dn[j] = max(phi[j] - h, lo)
+            out[:, j] = (self.x(up) - self.x(dn)) / (up[j] - dn[j])
+        return out
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass
+class Calibration:
+    """The outcome of :func:`calibrate`.
+
+    ``estimates``: one row per model parameter (``parameter, start,
+    estimate, se, ci_low, ci_high, at_bound``); ``measurement``: one row per
+    measurement parameter (``parameter, key, estimate, se, at_bound``);
+    ``noise``: the noise s.d. of each Gaussian block (``block, sigma, n``);
+    ``residuals``: one row per observation (date, series, basis, value, the
+    index ``x`` and the fitted values, the standardised residual);
+    ``correlation``: correlations of the model parameter estimates.
+    """
+
+    scenario: Scenario
+    base: Scenario
+    params: list[Param]
+    estimates: pd.DataFrame
+    measurement: pd.DataFrame
+    noise: pd.DataFrame
+    residuals: pd.DataFrame
+    correlation: pd.DataFrame
+    fit: Fit
+    model_fit: Measurement
+    obs: Observations
+    until: int | None
+    x: np.ndarray
+    replay: Result
+    info: dict = field(default_factory=dict)
+
+    @property
+    def theta(self) -> np.ndarray:
+        """The fitted values of ``params`` (natural scale)."""
+        return self.estimates.loc[self.estimates["fitted"], "estimate"].to_numpy(float)
+
+    def ensemble(self, replicates: int = 100, seed: int | None = None) -> Result:
+        """The calibrated scenario run with its noise over the fitted years (for bands)."""
+        sc = with_params(
+            self.base,
+            self.params,
+            self.theta,
+            record="monthly",
+            end=str(self.replay.metadata["end"]),
+        )
+        return simulate(sc, replicates=replicates, seed=seed)
+
+    def to_toml(self, extends: str, name: str | None = None, command: str | None = None) -> str:
+        """A scenario file that ``extends`` the fitted scenario's file and sets the estimates.
+
+        The file holds only the fitted model parameters, each with its standard
+        error and the parent scenario's value it replaces in a comment; everything else
+        comes from the parent. (The measurement parameters are not scenario
+        settings: see :meth:`measurement_table`.)
+        """
+        name = name or f"{self.base.name}-calibrated"
+        years = self.residuals["year"]
+        lines = [
+            f"# Model parameters fitted to the observed data in model/data/observed/ ({len(self.residuals)}",
+            f"# values, {years.min()}-{years.max()}"
+            + (f", up to {self.until}" if self.until else "")
+            + "); docs/VALIDATION.md describes the fit.",
+        ]
+        if command:
+            lines.append(f"# Written by: {command}")
+        lines += [
+            "# Each value carries its standard error and the parent scenario's value it replaces.",
+            "# Every parameter not set here keeps the parent scenario's value.",
+            f"name = {_toml_str(name)}",
+            f"description = {_toml_str(self._description())}",
+            f"extends = {_toml_str(extends)}",
+        ]
+        tables: dict[str, list[str]] = {}
+        top: list[str] = []
+        for row, p in zip(
+            self.estimates[self.estimates["fitted"]].itertuples(index=False), self.params
+        ):
+            note = (
+                f"  # s.e. {_fmt(row.se)}, 95% interval {_fmt(row.ci_low)}-{_fmt(row.ci_high)}; "
+                f"parent {_fmt(row.start)}"
+                + ("; at a bound of the search" if row.at_bound else "")
+                + ("; weakly identified" if row.weak and not row.at_bound else "")
+            )
+            if len(p.path) == 1:
+                top.append(f"{p.path[0]} = {_fmt(row.estimate)}{note}")
+                continue
+            table = ".".join(p.path[:-1])
+            key = p.path[-1] if p.path[-1].isidentifier() else _toml_str(p.path[-1])
+            tables.setdefault(table, []).append(f"{key} = {_fmt(row.estimate)}{note}")
+        lines += top
+        for table, rows in tables.items():
+            lines += ["", f"[{table}]"] + rows
+        return "\n".join(lines) + "\n"
+
+    def _description(self) -> str:
+        fitted = ", ".join(p.name for p in self.params) or "no model parameter"
+        return (
+            f"{self.base.name} with {fitted} fitted to the observed trade, gas and proxy series "
+            f"({'all years' if self.until is None else f'up to {self.until}'}); "
+            "all other values as in the parent scenario."
+        )
+
+    def summary(self) -> str:
+        """A plain-text report: the estimates, the slopes and the noise."""
+        out = [
+            f"fitted {len(self.residuals)} observations in {len(self.fit.offsets)} groups"
+            + (f" (years <= {self.until})" if self.until else "")
+            + f"; {self.info.get('evaluations', 0)} model runs; {self.info.get('message', '')}"
+        ]
+        if self.info.get("held"):
+            out[0] += (
+                "\nnot fitted (the event comes after the last observation; the scenario's value kept): "
+                + ", ".join(self.info["held"])
+            )
+        if len(self.estimates):
+            out.append(self.estimates.to_string(index=False, float_format=lambda v: _fmt(v)))
+        m = self.measurement[self.measurement["parameter"].str.startswith(("slope:", "trend:"))]
+        out.append(m.to_string(index=False, float_format=lambda v: _fmt(v)))
+        out.append(self.noise.to_string(index=False, float_format=lambda v: _fmt(v)))
+        return "\n\n".join(out)
+
+
+def _fmt(v: float) -> str:
+    if v is None or not np.isfinite(v):
+        return "nan"
+    if v == 0:
+        return "0"
+    digits = max(0, 3 - math.floor(math.log10(abs(v))))
+    return f"{round(v, digits):.{digits}f}"
+
+
+def _toml_str(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+# --------------------------------------------------------------------------- calibrate
+
+
+def calibrate(
+    scenario: Scenario,
+    fit: str | Iterable[str] | None = None,
+    *,
+    observed: pd.DataFrame | Observations | None = None,
+    until: int | None = None,
+    trend: Sequence[str] | None = None,
+    max_evaluations: int = 400,
+) -> Calibration:
+    """Fit ``fit`` (names, see :func:`parse_params`; default :data:`DEFAULT_FIT`) to the observations.
+
+    ``observed`` is a tidy frame like :func:`model.observed.load_observed`
+    (default: the packaged data) or prepared :class:`Observations`; ``until``
+    keeps only the observations of that year and before. ``trend`` names the
+    measurement keys that get a linear time trend (default none;
+    :data:`~model.measurement.TREND_KEYS` for trade values and gas volumes).
+    """
+    from scipy.optimize import least_squares
+
+    params = parse_params(fit, scenario)
+    obs = _observations(observed, scenario)
+    obs = obs.until(until)
+    if len(obs) == 0:
+        raise ArgumentError(
+            "until",
+            f"no observations up to {until}: the data start in "
+            f"{int(_observations(observed, scenario).frame['year'].min())}",
+        )
+    # an event after the last observation leaves no trace in the data: its scale stays as set
+    last = obs.frame["end"].max()
+    dates = {e.id: e.date for e in scenario.timeline() if e.date is not None}
+    held = [
+        p
+        for p in params
+        if p.path[:2] == ("events", "scale")
+        and p.path[2] in dates
+        and pd.Timestamp(dates[p.path[2]]) > last
+    ]
+    params = [p for p in params if p not in held]
+    prob = _Problem(scenario, params, obs, trend)
+    phi = prob.start()
+    meas = prob.meas
+    meas.settle(prob.x(phi))
+    info: dict[str, Any] = {"message": "measurement only", "success": True}
+    if params:
+        lower = np.array([p.bounds[0] for p in params])
+        upper = np.array([p.bounds[1] for p in params])
+        for _ in range(2):  # refit once with the noise re-estimated at the optimum
+            res = least_squares(
+                prob.residuals,
+                phi,
+                bounds=(lower, upper),
+                diff_step=1e-4,
+                method="trf",
+                max_nfev=max_evaluations,
+                xtol=1e-4,
+                ftol=1e-6,
+            )
+            moved = np.max(np.abs(res.x - phi))
+            phi = res.x
+            before = dict(meas.sigma)
+            meas.settle(prob.x(phi))
+            if moved < 1e-3 or all(
+                abs(meas.sigma[b] - before[b]) < 0.02 * before[b] for b in meas.blocks
+            ):
+                break
+        info = {"message": res.message, "success": bool(res.success)}
+    x = prob.x(phi)
+    fitted = meas.solve(x)
+    dx = prob.dx(phi) if params else np.zeros((meas.n, 0))
+    J, names = meas.jacobian(fitted, x, dx)
+    cov, phi_disp = _covariance(J, fitted.vector())
+    info["dispersion"] = phi_disp
+    info["loglik"] = meas.loglik(fitted)
+    info["evaluations"] = prob.runs
+    p = len(params)
+    theta = prob.natural(phi)
+    start = prob.natural(prob.start())
+    se_int = np.sqrt(np.clip(np.diag(cov), 0, None))
+    # natural scale: delta method for the s.e., the interval mapped from the search scale
+    grad = np.array([q.natural(v) if q.log else 1.0 for q, v in zip(params, phi)])
+    se = se_int[:p] * grad
+    lo_int = (
+        np.maximum(phi - 1.96 * se_int[:p], [q.bounds[0] for q in params]) if p else np.zeros(0)
+    )
+    hi_int = (
+        np.minimum(phi + 1.96 * se_int[:p], [q.bounds[1] for q in params]) if p else np.zeros(0)
+    )
+    at_bound = np.array(
+        [
+            np.isclose(v, q.bounds[0], atol=1e-6) or np.isclose(v, q.bounds[1], atol=1e-6)
+            for v, q in zip(phi, params)
+        ],
+        dtype=bool,
+    )
+    estimates = pd.DataFrame(
+        {
+            "parameter": [q.name for q in params],
+            "start": start,
+            "estimate": theta,
+            "se": se,
+            "ci_low": prob.natural(lo_int),
+            "ci_high": prob.natural(hi_int),
+            "at_bound": at_bound,
+            "fitted": True,
+        }
+    )
+    # weakly identified: the s.e. is half the estimate or more (on the search scale for half-lives)
+    rel = np.array(
+        [se_int[j] if q.log else se[j] / max(abs(theta[j]), 1e-9) for j, q in enumerate(params)]
+    )
+    estimates["weak"] = (rel >= 0.5) | at_bound if p else np.zeros(0, bool)
+    if held:
+        info["held"] = [q.name for q in held]
+        values = [q.value(scenario) for q in held]
+        estimates = pd.concat(
+            [
+                estimates,
+                pd.DataFrame(
+                    {
+                        "parameter": info["held"],
+                        "start": values,
+                        "estimate": values,
+                        "se": np.nan,
+                        "ci_low": np.nan,
+                        "ci_high": np.nan,
+                        "at_bound": False,
+                        "fitted": False,
+                        "weak": True,
+                    }
+                ),
+            ],
+            ignore_index=True,
+        )
+    corr = cov[:p, :p] / np.outer(se_int[:p], se_int[:p]) if p else np.zeros((0, 0))
+    correlation = pd.DataFrame(
+        corr, index=[q.name for q in params], columns=[q.name for q in params]
+    )
+    measurement = _measurement_table(fitted, names, se_int[p:], meas)
+    noise = pd.DataFrame(
+        [(b, fitted.sigma[b], int((meas._block == b).sum())) for b in meas.blocks],
+        columns=["block", "sigma", "n"],
+    )
+    calibrated = with_params(scenario, params, theta)
+    replay = prob.simulate(phi)
+    residuals = _residual_frame(obs, x, fitted)
+    return Calibration(
+        calibrated,
+        scenario,
+        params,
+        estimates,
+        measurement,
+        noise,
+        residuals,
+        correlation,
+        fitted,
+        meas,
+        obs,
+        until,
+        x,
+        replay,
+        info,
+    )
+
+
+def _observations(observed, scenario: Scenario) -> Observations:
+    if isinstance(observed, Observations):
+        obs = observed
+        frame = obs.frame[obs.frame["indicator"].isin(scenario.indicators)]
+        return Observations(
+            frame[frame["start"] >= pd.Timestamp(scenario.run.start)].reset_index(drop=True),
+            obs.excluded,
+        )
+    return prepare(observed, indicators=scenario.indicators, start=scenario.run.start)
+
+
+def _covariance(J: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, float]:
+    """Inverse information, inflated by the dispersion when the residuals exceed their model."""
+    n, k = J.shape
+    info = J.T @ J
+    try:
+        cov = np.linalg.inv(info)
+    except np.linalg.LinAlgError:
+        cov = np.linalg.pinv(info)
+    dof = max(n - k, 1)
+    phi = max(1.0, float(r @ r) / dof)
+    return cov * phi, phi
+
+
+def _measurement_table(
+    fit: Fit, names: list[str], se: np.ndarray, meas: Measurement
+) -> pd.DataFrame:
+    se_of = dict(zip(names, se))
+    rows = []
+    for key in meas.keys:
+        for g in meas.groups[key]:
+            rows.append(
+                (f"offset:{g}", key, fit.offsets[g], se_of.get(f"offset:{g}", np.nan), False)
+            )
+        s = fit.slopes[key]
+        rows.append((f"slope:{key}", key, s, se_of.get(f"slope:{key}", np.nan), s <= 0))
+        if key in fit.trends:
+            rows.append(
+                (f"trend:{key}", key, fit.trends[key], se_of.get(f"trend:{key}", np.nan), False)
+            )
+    return pd.DataFrame(rows, columns=["parameter", "key", "estimate", "se", "at_bound"])
+
+
+def _residual_frame(obs: Observations, x: np.ndarray, fit: Fit) -> pd.DataFrame:
+    f = obs.frame
+    out = f[
+        [
+            "date",
+            "year",
+            "period",
+            "series",
+            "group",
+            "key",
+            "block",
+            "indicator",
+            "family",
+            "basis",
+            "frequency",
+            "value",
+            "unit",
+            "y",
+            "exposure",
+            "sign",
+        ]
+    ].copy()
+    out["x"] = x
+    out["fitted"] = point_prediction(f, fit.eta)
+    out["residual"] = fit.residuals
+    return out
+
+

@@ -1,0 +1,248 @@
+"""Hindcasts: the model fitted on the years up to a cut-off and scored on the years after it.
+
+:func:`hindcast` fits on the observations up to a year (:func:`.fit.calibrate`)
+and scores the observations after it: per series RMSE, correlation,
+direction of change, and, from an ensemble with noise, the coverage of the
+50 % and 90 % predictive intervals and the CRPS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..ensemble import simulate
+from ..errors import ArgumentError
+from ..indices import STANDARD
+from ..results import Result
+from ..scenario import Scenario
+from .fit import Calibration, _observations, calibrate, with_params
+from .observations import FAMILIES, Observations, averaging_matrix
+from .scores import crps_sample, point_prediction, predictive_draws
+
+__all__ = ["Hindcast", "hindcast"]
+
+
+
+@dataclass
+class Hindcast:
+    """The outcome of :func:`hindcast`: the fit on the early years and the scores on the later ones.
+
+    ``scores``: one row per series (``level = "series"``) and per index and
+    family (``level = "key"``): ``n, rmse, rmse_start, rmse_persistence,
+    corr, direction, n_direction, cover50, cover90, crps``. ``predictions``:
+    one row per scored observation with the point prediction and the
+    predictive quantiles. ``unscored``: later observations of series with no
+    observation up to the cut-off (their offset cannot be fitted).
+    """
+
+    until: int
+    calibration: Calibration
+    start: Calibration
+    ensemble: Result
+    scores: pd.DataFrame
+    predictions: pd.DataFrame
+    unscored: pd.DataFrame
+
+
+def hindcast(
+    scenario: Scenario,
+    until: int,
+    fit: str | Iterable[str] | None = None,
+    *,
+    observed: pd.DataFrame | Observations | None = None,
+    replicates: int = 100,
+    seed: int | None = None,
+    trend: Sequence[str] | None = None,
+    draws: int = 20,
+) -> Hindcast:
+    """Fit on the observations up to ``until`` and score those after it.
+
+    The model parameters ``fit`` and the measurement parameters are fitted on
+    the early years (:func:`calibrate`); the calibrated scenario then replays
+    the whole record, so the later years' events are known: the hindcast
+    tests the dynamics and the measurement model, not the forecasting of
+    events. The same measurement fit with the scenario's own values, nothing
+    fitted (``rmse_start``), and carrying each series' last observed value forward
+    (``rmse_persistence``) are the benchmarks.
+    """
+    obs = _observations(observed, scenario)
+    later = obs.after(until)
+    if len(later) == 0:
+        raise ArgumentError(
+            "until",
+            f"no observations after {until} to score (the data end in "
+            f"{int(obs.frame['year'].max())})",
+        )
+    cal = calibrate(scenario, fit, observed=obs, until=until, trend=trend)
+    start = (
+        calibrate(scenario, "none", observed=obs, until=until, trend=trend) if cal.params else cal
+    )
+    seen = set(cal.fit.offsets)
+    test = later.frame[
+        later.frame["group"].isin(seen) & later.frame["key"].isin(cal.fit.slopes)
+    ].reset_index(drop=True)
+    unscored = (
+        later.frame[~later.frame.index.isin(later.frame.index[later.frame["group"].isin(seen)])]
+        .groupby(["series", "indicator", "family"], as_index=False)
+        .size()
+        .rename(columns={"size": "n"})
+    )
+    if test.empty:
+        raise ArgumentError(
+            "until", f"none of the series observed after {until} was observed up to it"
+        )
+    # the ensemble: the calibrated scenario with its noise, over the same record dates
+    ens_sc = with_params(
+        scenario, cal.params, cal.theta, record="monthly", end=str(cal.replay.metadata["end"])
+    )
+    ens = simulate(ens_sc, replicates=replicates, seed=seed)
+    M = averaging_matrix(test, ens.dates)
+    col = np.array([ens.indicators.index(k) for k in test["indicator"]], dtype=int)
+    x_ens = np.einsum("it,rti->ri", M, ens.paths[:, :, col])
+    meas = cal.model_fit
+    eta_ens = np.vstack([meas.linear_predictor(cal.fit, test, xr) for xr in x_ens])
+    rng = np.random.default_rng(0 if seed is None else seed)
+    sample = predictive_draws(test, eta_ens, cal.fit.sigma, draws=draws, rng=rng)
+    # point predictions from the deterministic replays (calibrated and as given)
+    M_det = averaging_matrix(test, cal.replay.dates)
+    col_det = np.array([cal.replay.indicators.index(k) for k in test["indicator"]], dtype=int)
+    x_det = np.einsum("it,ti->i", M_det, cal.replay.paths[0][:, col_det])
+    eta = meas.linear_predictor(cal.fit, test, x_det)
+    x_start = np.einsum("it,ti->i", M_det, start.replay.paths[0][:, col_det])
+    eta_start = start.model_fit.linear_predictor(start.fit, test, x_start)
+    pred = test[
+        [
+            "date",
+            "year",
+            "period",
+            "series",
+            "group",
+            "key",
+            "block",
+            "indicator",
+            "family",
+            "basis",
+            "frequency",
+            "value",
+            "unit",
+            "y",
+            "exposure",
+            "sign",
+        ]
+    ].copy()
+    pred["x"] = x_det
+    pred["predicted"] = point_prediction(test, eta)
+    pred["start"] = point_prediction(test, eta_start)
+    pred["persistence"] = _persistence(cal, test)
+    qs = np.quantile(sample, [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
+    for name, q in zip(["q05", "q25", "q50", "q75", "q95"], qs):
+        pred[name] = q
+    pred["crps"] = crps_sample(sample, test["y"].to_numpy(float))
+    scores = _scores(pred, cal)
+    return Hindcast(until, cal, start, ens, scores, pred, unscored)
+
+
+def _persistence(cal: Calibration, test: pd.DataFrame) -> np.ndarray:
+    """Each series' last value up to the cut-off carried forward (same frequency where there is one)."""
+    last: dict[tuple, tuple[float, float]] = {}
+    for row in cal.residuals.sort_values("date", kind="stable").itertuples(index=False):
+        last[(row.group, row.frequency)] = last[(row.group, None)] = (row.y, row.exposure)
+    out = np.full(len(test), np.nan)
+    for i, row in enumerate(test.itertuples(index=False)):
+        got = last.get((row.group, row.frequency)) or last.get((row.group, None))
+        if got is not None:
+            y, expo = got
+            out[i] = y * row.exposure / expo if row.family == "count" else y
+    return out
+
+
+def _direction(pred: pd.DataFrame, cal: Calibration) -> np.ndarray:
+    """Per scored row: 1 if the model got the sign of the change since the series' previous value, else 0.
+
+    The previous value may be the last one before the cut-off (its fitted
+    value is then the model's). NaN for a first value or an unchanged one.
+    """
+    train = cal.residuals[["date", "group", "frequency", "y", "fitted"]].rename(
+        columns={"fitted": "predicted"}
+    )
+    both = pd.concat(
+        [
+            train.assign(pos=-1),
+            pred[["date", "group", "frequency", "y", "predicted"]].assign(pos=np.arange(len(pred))),
+        ],
+        ignore_index=True,
+    )
+    both = both.sort_values(["group", "frequency", "date"], kind="stable")
+    out = np.full(len(pred), np.nan)
+    for _, g in both.groupby(["group", "frequency"], sort=False):
+        y = g["y"].to_numpy(float)
+        p = g["predicted"].to_numpy(float)
+        pos = g["pos"].to_numpy(int)
+        for i in range(1, len(g)):
+            if pos[i] >= 0 and y[i] != y[i - 1]:
+                out[pos[i]] = float(np.sign(y[i] - y[i - 1]) == np.sign(p[i] - p[i - 1]))
+    return out
+
+
+def _scores(pred: pd.DataFrame, cal: Calibration) -> pd.DataFrame:
+    pred = pred.reset_index(drop=True)
+    pred = pred.assign(hit=_direction(pred, cal))
+    rows = []
+
+    def score(level: str, name: str, key: str, g: pd.DataFrame) -> None:
+        y = g["y"].to_numpy(float)
+        p = g["predicted"].to_numpy(float)
+        within = g.groupby("group")["y"].transform("mean").to_numpy(float)
+        within_p = g.groupby("group")["predicted"].transform("mean").to_numpy(float)
+        dy, dp = y - within, p - within_p
+        corr = (
+            float(np.corrcoef(dy, dp)[0, 1])
+            if len(g) >= 3 and dy.std() > 0 and dp.std() > 0
+            else np.nan
+        )
+        pers = g["persistence"].to_numpy(float)
+        ok = np.isfinite(pers)
+        inside50 = (y >= g["q25"]) & (y <= g["q75"])
+        inside90 = (y >= g["q05"]) & (y <= g["q95"])
+        hit = g["hit"].dropna()
+        rows.append(
+            {
+                "level": level,
+                "name": name,
+                "key": key,
+                "n": len(g),
+                "rmse": float(np.sqrt(np.mean((y - p) ** 2))),
+                "rmse_start": float(
+                    np.sqrt(np.mean((y - g["start"].to_numpy(float)) ** 2))
+                ),
+                "rmse_persistence": float(np.sqrt(np.mean((y[ok] - pers[ok]) ** 2)))
+                if ok.any()
+                else np.nan,
+                "corr": corr,
+                "direction": float(hit.mean()) if len(hit) else np.nan,
+                "n_direction": len(hit),
+                "cover50": float(inside50.mean()),
+                "cover90": float(inside90.mean()),
+                "crps": float(g["crps"].mean()),
+            }
+        )
+
+    keys = sorted(
+        pred["key"].unique(),
+        key=lambda k: (
+            STANDARD.index(k.split(":")[0]) if k.split(":")[0] in STANDARD else 9,
+            FAMILIES.index(k.split(":")[1]),
+        ),
+    )
+    for key in keys:
+        g = pred[pred["key"] == key]
+        score("key", key, key, g)
+        for series, s in g.groupby("group", sort=True):
+            score("series", series, key, s)
+    return pd.DataFrame(rows)
+
+

@@ -1,0 +1,65 @@
+"""The ``relsim`` command: a thin shell over the library, and the only place that prints or exits.
+
+Each sub-command parses its flags, calls library functions and writes files
+(:mod:`.run`, :mod:`.scenarios`, :mod:`.calibrate`, :mod:`.explore`,
+:mod:`.app`). :func:`main` turns errors into exit statuses: 0 on success, 2
+on bad input (one line ``FILE: field: problem`` on standard error, nothing
+written; a bad argument is named by the flag that set it), 1 on an internal
+error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..errors import ArgumentError, ModelError
+from . import app, calibrate, explore, run, scenarios
+from .common import Parser
+
+__all__ = ["main"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``relsim`` parser with every sub-command."""
+    p = Parser(prog="relsim", description="Scenario and ensemble model of Türkiye–Russia relations.")
+    p.add_argument("--version", action="store_true", help="print the version and exit")
+    sub = p.add_subparsers(dest="command", parser_class=Parser)
+    for room in (run, scenarios, app, calibrate, explore):
+        room.add(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``relsim``; returns the exit status."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser()
+    args = None
+    try:
+        args = parser.parse_args(argv)
+        if args.version:
+            from .._version import __version__
+
+            print(f"relsim {__version__}")
+            return 0
+        if args.command is None:
+            parser.print_help()
+            return 2
+        args.command_line = " ".join(["relsim", *argv])
+        return int(args.func(args))
+    except ArgumentError as exc:
+        flags = getattr(args, "flags", {}) or {}
+        flag = flags.get(exc.argument, "--" + exc.argument.replace("_", "-"))
+        print(f"error: relsim {getattr(args, 'command', '')}: {flag}: {exc.problem}", file=sys.stderr)
+        return 2
+    except ModelError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: nothing was written", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # noqa: BLE001 - the last line of defence
+        print(f"internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1

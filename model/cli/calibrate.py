@@ -1,0 +1,120 @@
+"""``relsim calibrate`` and ``relsim hindcast``: the model held against the observed data."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from .common import figures_to, positive, use_agg, year
+
+__all__ = ["add"]
+
+#: The parameters fitted by default (see :data:`model.calibrate.DEFAULT_FIT`).
+_DEFAULT_FIT = "indices.trade.half_life,events.scale.russian-sanctions-2015,events.scale.ukraine-war-trade-2022"
+
+
+def add(sub: Any) -> None:
+    cal = sub.add_parser("calibrate", help="fit model and measurement parameters to the observed data")
+    cal.add_argument("scenario", type=Path)
+    cal.add_argument("--fit", help=f"comma-separated parameters to fit (default: {_DEFAULT_FIT}); "
+                     "'none' fits the measurement model only")
+    cal.add_argument("--until", type=year("--until"), help="use only observations up to this year")
+    cal.add_argument("--out", type=Path, help="output folder (default: results/calibrate-<scenario name>)")
+    cal.add_argument("--toml", type=Path,
+                     help="where to write the calibrated scenario (default: OUT/calibrated.toml)")
+    cal.add_argument("--name", help="name of the calibrated scenario (default: the --toml file's stem)")
+    cal.add_argument("--trend", action="store_true", help="add a time trend to the trade and gas equations")
+    cal.add_argument("--no-plots", action="store_true", help="skip the PNG plot")
+    cal.set_defaults(func=_calibrate)
+
+    hc = sub.add_parser("hindcast", help="fit on the years up to --until and score the years after it")
+    hc.add_argument("scenario", type=Path)
+    hc.add_argument("--until", type=year("--until"), required=True, help="last year used for the fit")
+    hc.add_argument("--fit", help="parameters to fit, as for calibrate")
+    hc.add_argument("--replicates", type=positive("--replicates", 0), default=100,
+                    help="ensemble size for the intervals (default 100)")
+    hc.add_argument("--seed", type=positive("--seed", 0), help="seed of the ensemble (default: the scenario's)")
+    hc.add_argument("--out", type=Path, help="output folder (default: results/hindcast-<scenario name>-<until>)")
+    hc.add_argument("--trend", action="store_true", help="add a time trend to the trade and gas equations")
+    hc.add_argument("--no-plots", action="store_true", help="skip the PNG plot")
+    hc.set_defaults(func=_hindcast)
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    from ..calibrate import TREND_KEYS, calibrate, report_calibration
+    from ..results import atomic_output
+    from ..scenario import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    cal = calibrate(scenario, args.fit, until=args.until, trend=TREND_KEYS if args.trend else None)
+    out = args.out or Path("results") / f"calibrate-{scenario.name}"
+    toml_path = args.toml or out / "calibrated.toml"
+    name = args.name or (toml_path.stem if _valid_name(toml_path.stem) else None)
+    extends = os.path.relpath(Path(args.scenario).resolve(), Path(toml_path).resolve().parent)
+    command = args.command_line
+    text = cal.to_toml(extends=Path(extends).as_posix(), name=name, command=command)
+    figures = {} if args.no_plots else _calibration_figures(cal)
+    with atomic_output(out) as tmp:
+        cal.estimates.to_csv(tmp / "estimates.csv", index=False, float_format="%.6g")
+        cal.measurement.to_csv(tmp / "measurement.csv", index=False, float_format="%.6g")
+        cal.noise.to_csv(tmp / "noise.csv", index=False, float_format="%.6g")
+        cal.residuals.to_csv(tmp / "residuals.csv", index=False, float_format="%.6g")
+        cal.obs.excluded.to_csv(tmp / "excluded.csv", index=False)
+        cal.correlation.to_csv(tmp / "correlation.csv", float_format="%.4f")
+        (tmp / "report.md").write_text(report_calibration(cal, command))
+        if args.toml is None:
+            (tmp / "calibrated.toml").write_text(text)
+        figures_to(tmp, figures, dpi=110)
+    if args.toml is not None:
+        tmp_toml = Path(args.toml).with_name("." + Path(args.toml).name)
+        tmp_toml.write_text(text)
+        tmp_toml.replace(args.toml)
+    print(cal.summary())
+    print(f"wrote {out}/: estimates.csv measurement.csv noise.csv residuals.csv excluded.csv correlation.csv "
+          "report.md" + ("" if args.toml else " calibrated.toml") + "".join(" " + f for f in figures)
+          + (f"; and {args.toml}" if args.toml else ""))
+    return 0
+
+
+def _calibration_figures(cal: Any) -> dict[str, Any]:
+    use_agg()
+    from ..plotting.validation import MAIN_SERIES, plot_fit, plot_series
+
+    ens = cal.ensemble(100)
+    return {"fit.png": plot_fit(cal, ens), "series.png": plot_series(cal, ens, MAIN_SERIES)}
+
+
+def _hindcast(args: argparse.Namespace) -> int:
+    from ..calibrate import TREND_KEYS, hindcast, report_hindcast
+    from ..calibrate.report import score_table
+    from ..results import atomic_output
+    from ..scenario import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    hc = hindcast(scenario, args.until, args.fit, replicates=args.replicates or 100, seed=args.seed,
+                  trend=TREND_KEYS if args.trend else None)
+    out = args.out or Path("results") / f"hindcast-{scenario.name}-{args.until}"
+    figures: dict[str, Any] = {}
+    if not args.no_plots:
+        use_agg()
+        from ..plotting.validation import plot_hindcast
+
+        figures = {"hindcast.png": plot_hindcast(hc)}
+    with atomic_output(out) as tmp:
+        hc.scores.to_csv(tmp / "scores.csv", index=False, float_format="%.4f")
+        hc.predictions.to_csv(tmp / "predictions.csv", index=False, float_format="%.6g")
+        hc.calibration.estimates.to_csv(tmp / "estimates.csv", index=False, float_format="%.6g")
+        hc.unscored.to_csv(tmp / "unscored.csv", index=False)
+        (tmp / "report.md").write_text(report_hindcast(hc, args.command_line))
+        figures_to(tmp, figures, dpi=110)
+    print(score_table(hc.scores, level="key").to_string(index=False))
+    print(f"wrote {out}/: scores.csv predictions.csv estimates.csv unscored.csv report.md"
+          + "".join(" " + f for f in figures))
+    return 0
+
+
+def _valid_name(text: str) -> bool:
+    return re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", text) is not None

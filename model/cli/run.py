@@ -1,0 +1,168 @@
+"""``relsim run``, ``compare`` and ``policies``: run scenarios and write their tables and plots."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from ..errors import ArgumentError
+from .common import figures_to, parallel_options, positive, use_agg
+
+__all__ = ["add"]
+
+
+def add(sub: Any) -> None:
+    run = sub.add_parser("run", help="run a scenario and write tables and plots")
+    run.add_argument("scenario", type=Path)
+    run.add_argument("--out", type=Path, help="output folder (default: results/<scenario name>)")
+    run.add_argument("--replicates", type=positive("--replicates"))
+    run.add_argument("--seed", type=positive("--seed", 0))
+    run.add_argument("--trajectories", action="store_true", help="also write trajectories.parquet")
+    run.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    parallel_options(run)
+    run.add_argument("--chunk-size", type=positive("--chunk-size"), help="replicates per chunk")
+    run.set_defaults(func=_run)
+
+    cmp = sub.add_parser("compare", help="run scenarios with common random numbers and compare them")
+    cmp.add_argument("scenarios", type=Path, nargs="+")
+    cmp.add_argument("--out", type=Path, help="output folder (default: results/compare-<names>)")
+    cmp.add_argument("--replicates", type=positive("--replicates"))
+    cmp.add_argument("--seed", type=positive("--seed", 0))
+    cmp.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    cmp.set_defaults(func=_compare, flags={"scenarios": "SCENARIO"})
+
+    pol = sub.add_parser("policies", help="compare Türkiye's strategies on one scenario")
+    pol.add_argument("scenario", type=Path)
+    pol.add_argument("--out", type=Path, help="output folder (default: results/policies-<name>)")
+    pol.add_argument("--replicates", type=positive("--replicates"))
+    pol.add_argument("--seed", type=positive("--seed", 0))
+    pol.add_argument("--policies", help="comma-separated names (default: every built-in)")
+    pol.add_argument("--from", dest="first", type=positive("--from", 1900), help="first year measured")
+    pol.add_argument("--to", dest="last", type=positive("--to", 1900), help="last year measured")
+    pol.add_argument("--no-reactions", action="store_true", help="switch the actors' reactions off")
+    pol.add_argument("--no-plots", action="store_true")
+    parallel_options(pol)
+    pol.add_argument("--chunk-size", type=positive("--chunk-size"), help="replicates per chunk")
+    pol.set_defaults(func=_policies, flags={"names": "--policies", "period": "--from/--to"})
+
+
+def _run(args: argparse.Namespace) -> int:
+    from ..ensemble import simulate
+    from ..results import atomic_output
+    from ..scenario import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    out = args.out or Path("results") / scenario.name
+    diff = _parent_diff(args.scenario) if scenario.extends else ""
+    with atomic_output(out) as tmp:
+        result = simulate(scenario, replicates=args.replicates, seed=args.seed, trajectories=False,
+                          workers=args.workers, chunk_size=args.chunk_size, scheduler=args.scheduler,
+                          progress=True,
+                          trajectory_file=tmp / "trajectories.parquet" if args.trajectories else None)
+        result.write(tmp, extra={"scenario.diff": diff} if diff else None)
+        figures = [] if args.no_plots else _run_figures(result, tmp)
+    print(f"wrote {out}/: quantiles.csv events.csv summary.csv metadata.json scenario.resolved.toml"
+          + (" scenario.diff" if diff else "") + "".join(" " + f for f in figures)
+          + (" trajectories.parquet" if args.trajectories else ""))
+    for line in _conditional_reach(scenario, result):
+        print(line)
+    return 0
+
+
+def _conditional_reach(scenario: Any, result: Any) -> list[str]:
+    """A line for each conditional event of the run: in how many replicates it fired.
+
+    A conditional event that fires nowhere leaves no row in ``events.csv``;
+    this says so. The count is read from the event's ensemble-wide rows.
+    """
+    run = scenario.run
+    n = result.metadata["replicates"]
+    reached = result.events.groupby("event")["replicates"].max()
+    lines = []
+    for ev in scenario.timeline():
+        if ev.condition is None or (ev.date is not None and not run.start <= ev.date <= run.end):
+            continue
+        k = int(reached.get(ev.id, 0))
+        lines.append(f"conditional event {ev.id} ({ev.condition}): fired in {k} of {n} replicates")
+    return lines
+
+
+def _run_figures(result: Any, folder: Path) -> list[str]:
+    use_agg()
+    from ..plotting import plot_fans, plot_trajectories
+
+    return figures_to(folder, {"trajectories.png": plot_trajectories(result), "fans.png": plot_fans(result)})
+
+
+def _parent_diff(path: Path) -> str:
+    """A unified diff between the resolved parent and the resolved child."""
+    import difflib
+    import tomllib
+
+    from ..scenario import load_scenario
+
+    raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    parent = load_scenario(path.parent / raw["extends"]).to_toml().splitlines(keepends=True)
+    child = load_scenario(path).to_toml().splitlines(keepends=True)
+    return "".join(difflib.unified_diff(parent, child, fromfile=str(raw["extends"]), tofile=path.name))
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from ..compare import compare
+    from ..results import atomic_output
+    from ..scenario import load_scenario
+
+    if len(args.scenarios) < 2:
+        raise ArgumentError("scenarios", "give at least two scenarios")
+    scenarios = [load_scenario(p) for p in args.scenarios]
+    names = [sc.name for sc in scenarios]
+    result = compare(scenarios, replicates=args.replicates, seed=args.seed)
+    out = args.out or Path("results") / ("compare-" + "-vs-".join(names))
+    figures: dict[str, Any] = {}
+    if not args.no_plots:
+        use_agg()
+        from ..plotting import plot_differences, plot_overlay
+
+        figures = {"overlay.png": plot_overlay(result.results),
+                   "differences.png": plot_differences(result.differences)}
+    with atomic_output(out) as tmp:
+        result.differences.to_csv(tmp / "differences.csv", index=False, float_format="%.4f")
+        result.metrics.to_csv(tmp / "metrics.csv", index=False, float_format="%.4f")
+        result.quantiles().to_csv(tmp / "quantiles.csv", index=False, float_format="%.4f")
+        for sc in scenarios:
+            (tmp / f"{sc.name}.resolved.toml").write_text(sc.to_toml())
+        figures_to(tmp, figures)
+    print(f"wrote {out}/: differences.csv metrics.csv quantiles.csv " + " ".join(figures))
+    return 0
+
+
+def _policies(args: argparse.Namespace) -> int:
+    from ..compare import compare_policies
+    from ..results import atomic_output
+    from ..scenario import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    names = [p.strip() for p in args.policies.split(",")] if args.policies else None
+    first = args.first or scenario.policy.start.year
+    last = args.last or scenario.run.end.year
+    cmp = compare_policies(scenario, names, replicates=args.replicates, seed=args.seed, period=(first, last),
+                           reactions=not args.no_reactions, trajectories=True, workers=args.workers,
+                           chunk_size=args.chunk_size, scheduler=args.scheduler)
+    out = args.out or Path("results") / f"policies-{scenario.name}"
+    table = cmp.metrics.pivot_table(index=["indicator", "metric"], columns="policy", values="mean", sort=False)
+    with atomic_output(out) as tmp:
+        cmp.metrics.to_csv(tmp / "policies.csv", index=False, float_format="%.3f")
+        table.to_csv(tmp / "policies_wide.csv", float_format="%.2f")
+        (tmp / "scenario.resolved.toml").write_text(scenario.to_toml())
+        figures = [] if args.no_plots else _policy_figures(cmp, tmp, f"{first}-01-01")
+    print(f"wrote {out}/: policies.csv policies_wide.csv scenario.resolved.toml " + " ".join(figures))
+    return 0
+
+
+def _policy_figures(cmp: Any, folder: Path, since: str) -> list[str]:
+    use_agg()
+    from ..plotting import plot_policy_grid, plot_tradeoff
+
+    return figures_to(folder, {"policies_grid.png": plot_policy_grid(cmp.results, since=since),
+                               "tradeoff.png": plot_tradeoff(cmp.metrics).figure})

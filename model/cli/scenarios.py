@@ -1,0 +1,72 @@
+"""``relsim validate``, ``show`` and ``events``: look at scenarios and the catalog without running."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..errors import ScenarioError
+
+__all__ = ["add"]
+
+
+def add(sub: Any) -> None:
+    val = sub.add_parser("validate", help="check scenario files without running them")
+    val.add_argument("scenarios", type=Path, nargs="+")
+    val.set_defaults(func=_validate)
+
+    show = sub.add_parser("show", help="print the fully resolved scenario as TOML")
+    show.add_argument("scenario", type=Path)
+    show.set_defaults(func=_show)
+
+    ev = sub.add_parser("events", help="list the historical catalog")
+    ev.add_argument("--format", choices=("table", "csv"), default="table")
+    ev.set_defaults(func=_events)
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from ..scenario import load_scenario
+
+    status = 0
+    for path in args.scenarios:
+        try:
+            sc = load_scenario(path)
+        except ScenarioError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            status = 2
+            continue
+        print(f"ok: {path}: {sc.name}, {len(sc.timeline())} events, {len(sc.hazards)} hazards, "
+              f"{sc.run.replicates} replicates, {sc.run.start}..{sc.run.end}")
+    return status
+
+
+def _show(args: argparse.Namespace) -> int:
+    from ..scenario import load_scenario
+
+    sys.stdout.write(load_scenario(args.scenario).to_toml())
+    return 0
+
+
+def _events(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from ..catalog import load_catalog
+    from ..distributions import centre
+
+    rows = []
+    for e in load_catalog().values():
+        effects = "; ".join(f"{x.indicator} {x.kind} {centre(x.size):+g}"
+                            + (f" for {x.duration}" if x.duration else "") for x in e.effects)
+        rows.append({"id": e.id, "date": e.date.isoformat(), "precision": e.precision,  # type: ignore[union-attr]
+                     "title": e.title, "category": e.category, "confidence": e.confidence,
+                     "brief_date": e.brief_date.isoformat() if e.brief_date else "",
+                     "effects": effects, "source": f"brief: {e.brief}; {e.reference}"})
+    table = pd.DataFrame(rows)
+    if args.format == "csv":
+        table.to_csv(sys.stdout, index=False)
+    else:
+        with pd.option_context("display.max_rows", None, "display.width", 200, "display.max_colwidth", 60):
+            print(table[["id", "date", "category", "title"]].to_string(index=False))
+    return 0

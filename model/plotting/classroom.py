@@ -1,0 +1,166 @@
+"""The classroom page's charts: fan charts of the page's run, and the record step by step.
+
+Both return PNG bytes drawn on a plain matplotlib Figure (no pyplot, no
+display), sized for a projector: :func:`fan_chart` for the Explore tab and
+:func:`history_chart` for the guided history. Decimal years on the time axis
+draw far faster than dates, which keeps the page's answer quick.
+"""
+
+from __future__ import annotations
+
+import io
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..catalog import load_catalog
+from ..classroom import GUIDED_EVENTS, POLICIES, PROJECTION_START, Settings, View, compute
+from ..indices import TITLES
+from .runs import key_events
+from .style import color
+
+__all__ = ["fan_chart", "history_chart"]
+
+
+def _png(fig: Any) -> bytes:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()
+
+
+def _years(dates: Any) -> np.ndarray:
+    """Dates as decimal years: plain numbers draw far faster than date axes."""
+    d = pd.DatetimeIndex(pd.to_datetime(dates))
+    return (d.year + (d.day_of_year - 1) / 365.25).to_numpy(dtype=float)
+
+
+def _year_axis(ax: Any, first: float, last: float, step: int = 4) -> None:
+    from matplotlib.ticker import FixedLocator, NullLocator
+
+    ticks = np.arange(np.ceil(first / step) * step, last + 1e-9, step)
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.xaxis.set_major_formatter(lambda x, _pos: f"{x:.0f}")
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.yaxis.set_major_locator(FixedLocator([0, 20, 40, 60, 80, 100]))
+    ax.yaxis.set_minor_locator(NullLocator())
+    ax.set_xlim(first, last)
+    ax.set_ylim(0, 100)
+
+
+def fan_chart(view: View, reference: View | None = None, dpi: int = 80) -> tuple[bytes, pd.DataFrame]:
+    """Four fan charts (PNG) with the key events numbered; also the key events drawn.
+
+    Dashed black: the median of the record as it happened (when the page's
+    settings differ from it). Red dashed lines: events switched off, at their
+    catalog dates; purple: moved events at their new dates.
+    """
+    from matplotlib.figure import Figure
+
+    res = view.result
+    s = view.settings.normalised()
+    catalog = load_catalog()
+    keys = key_events(res, 8)
+    key_x = _years(keys["date"]) if len(keys) else np.array([])
+    fig = Figure(figsize=(12.5, 6.6), dpi=dpi)
+    fig.subplots_adjust(left=0.05, right=0.99, top=0.86, bottom=0.06, hspace=0.2, wspace=0.08)
+    axes = fig.subplots(2, 2, sharex=True, sharey=True).ravel()
+    q = res.quantiles
+    x = _years(res.dates)
+    first, last = x[0], x[-1]
+    start = _years([PROJECTION_START])[0]
+    off_x = _years([catalog[e].date for e in s.off if e in catalog]) if s.off else []
+    moved_x = _years([d for _, d in s.moves]) if s.moves else []
+    ref_q = reference.result.quantiles if reference is not None and not s.is_reference else None
+    for i, (ax, name) in enumerate(zip(axes, res.indicators)):
+        part = q[q["indicator"] == name]
+        c = color(name, i)
+        top = i < 2
+        ax.axvspan(start, last, color="0.94", lw=0, zorder=0)
+        ax.fill_between(x, part["q05"].to_numpy(), part["q95"].to_numpy(), color=c, alpha=0.16, lw=0,
+                        label="90% band")
+        ax.fill_between(x, part["q25"].to_numpy(), part["q75"].to_numpy(), color=c, alpha=0.32, lw=0,
+                        label="50% band")
+        ax.plot(x, part["q50"].to_numpy(), color=c, lw=2.0, label="median")
+        if ref_q is not None:
+            ref = ref_q[ref_q["indicator"] == name]
+            ax.plot(x, ref["q50"].to_numpy(), color="black", lw=1.1, ls="--", label="record (median)")
+        for d in key_x:
+            ax.axvline(d, color="0.45", lw=0.7, ls=":", zorder=1)
+        if top:
+            for j, d in enumerate(key_x, start=1):
+                ax.annotate(str(j), xy=(d, 100), xytext=(0, 2 + 9 * ((j - 1) % 3)),
+                            textcoords="offset points", ha="center", va="bottom", fontsize=8,
+                            color="0.25", annotation_clip=False)
+        for d in off_x:
+            if first <= d <= last:
+                ax.axvline(d, color="#C00000", lw=1.0, ls="--", zorder=1)
+        for d in moved_x:
+            ax.axvline(d, color="#7B3294", lw=1.2, zorder=1)
+        ax.set_title(TITLES.get(name, name), loc="left", fontsize=11, fontweight="bold", color=c,
+                     y=1.0, pad=30 if top else 6)
+        _year_axis(ax, first, last)
+        ax.grid(True, axis="y", alpha=0.3)
+        ax.tick_params(labelsize=9)
+    axes[0].legend(loc="lower left", fontsize=8, frameon=False, ncol=2)
+    axes[0].text(start, 3, " projection", fontsize=8, color="0.4")
+    fig.suptitle(_chart_title(s), fontsize=12, x=0.05, y=0.985, ha="left")
+    return _png(fig), keys
+
+
+def _chart_title(s: Settings) -> str:
+    parts = [f"{s.replicates} replicates"]
+    if s.off:
+        parts.append(f"{len(s.off)} event{'s' if len(s.off) > 1 else ''} off")
+    if s.moves:
+        parts.append(f"{len(s.moves)} moved")
+    label = {v: k for k, v in POLICIES.items()}.get(s.policy, s.policy)
+    parts.append(f"policy: {label}" + ("" if s.policy == "passive" else " from 2026"))
+    parts.append(f"incidents ×{s.incidents:g}" if s.incidents else "no incidents")
+    return "Cooperation indices (0–100): " + ", ".join(parts)
+
+
+@lru_cache(maxsize=1)
+def _history() -> View:
+    """The record as it happened (every event on, no policy, no incidents)."""
+    return compute(Settings())
+
+
+@lru_cache(maxsize=len(GUIDED_EVENTS))
+def history_chart(step: int, dpi: int = 80) -> bytes:
+    """The record up to guided step ``step`` (0-based): the four medians, events so far marked."""
+    from matplotlib.figure import Figure
+
+    view = _history()
+    catalog = load_catalog()
+    events = [catalog[e] for e in GUIDED_EVENTS]
+    until = pd.Timestamp(events[step].date) + pd.Timedelta(days=120)
+    q = view.result.quantiles
+    x = _years(view.result.dates)
+    keep = view.result.dates <= until
+    fig = Figure(figsize=(12.5, 4.6), dpi=dpi)
+    fig.subplots_adjust(left=0.05, right=0.99, top=0.86, bottom=0.1)
+    ax = fig.subplots()
+    for i, name in enumerate(view.result.indicators):
+        part = q[q["indicator"] == name]
+        c = color(name, i)
+        ax.fill_between(x[keep], part["q25"].to_numpy()[keep], part["q75"].to_numpy()[keep], color=c,
+                        alpha=0.2, lw=0)
+        ax.plot(x[keep], part["q50"].to_numpy()[keep], color=c, lw=2, label=TITLES.get(name, name))
+    for j, d in enumerate(_years([e.date for e in events[: step + 1]]), start=1):
+        current = j == step + 1
+        ax.axvline(d, color="black" if current else "0.6", lw=1.4 if current else 0.8,
+                   ls="-" if current else ":")
+        ax.annotate(str(j), xy=(d, 100), xytext=(0, 2 + 10 * ((j - 1) % 2)), textcoords="offset points",
+                    ha="center", va="bottom", fontsize=9, fontweight="bold" if current else "normal",
+                    annotation_clip=False)
+    _year_axis(ax, 2000.0, 2025.999, step=2)
+    ax.grid(True, axis="y", alpha=0.3)
+    ax.legend(loc="lower left", fontsize=9, frameon=False, ncol=4)
+    ax.set_title(f"The record to {until:%b %Y}: medians and 50% bands of {view.settings.replicates} "
+                 "replicates", fontsize=11, loc="left", y=1.0, pad=24)
+    return _png(fig)
