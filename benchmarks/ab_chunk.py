@@ -47,9 +47,15 @@ def main() -> None:
     roots = [str(Path(x).resolve()) for x in (args.a, args.b)]
     cpu: dict[str, list[float]] = {"A": [], "B": []}
     for i in range(args.pairs):
-        procs = [subprocess.Popen([sys.executable, "-c", CHILD, root, str(args.replicates)],
-                                  stdout=subprocess.PIPE, text=True, cwd="/")
-                 for root in roots]
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", CHILD, root, str(args.replicates)],
+                stdout=subprocess.PIPE,
+                text=True,
+                cwd="/",
+            )
+            for root in roots
+        ]
         outs = [p.communicate()[0] for p in procs]
         if any(p.returncode for p in procs):
             sys.exit(f"pair {i + 1}: a child failed")
@@ -59,8 +65,10 @@ def main() -> None:
         print(f"pair {i + 1}: A {a:.2f} s, B {b:.2f} s, B/A {b / a:.3f}", flush=True)
     ratios = [b / a for a, b in zip(cpu["A"], cpu["B"])]
     print(f"A: {roots[0]}\nB: {roots[1]}")
-    print(f"median CPU s: A {statistics.median(cpu['A']):.2f}, B {statistics.median(cpu['B']):.2f}; "
-          f"median B/A {statistics.median(ratios):.3f} (range {min(ratios):.3f}-{max(ratios):.3f})")
+    print(
+        f"median CPU s: A {statistics.median(cpu['A']):.2f}, B {statistics.median(cpu['B']):.2f}; "
+        f"median B/A {statistics.median(ratios):.3f} (range {min(ratios):.3f}-{max(ratios):.3f})"
+    )
 
 
 if __name__ == "__main__":

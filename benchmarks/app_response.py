@@ -48,7 +48,9 @@ def main() -> None:
             t2 = time.perf_counter()
             if best is None or t2 - t0 < best[2]:
                 best = (t1 - t0, t2 - t1, t2 - t0)
-        print(f"| {label} | {settings.replicates} | {best[0]:.2f} | {best[1]:.2f} | {best[2]:.2f} |")
+        print(
+            f"| {label} | {settings.replicates} | {best[0]:.2f} | {best[1]:.2f} | {best[2]:.2f} |"
+        )
 
 
 if __name__ == "__main__":

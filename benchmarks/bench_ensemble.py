@@ -108,17 +108,20 @@ def child_engine(args) -> None:
     rss_ready = _maxrss_mb(resource.RUSAGE_SELF)
     cpu0 = _cpu_seconds()
     t0 = time.perf_counter()
-    model.simulate(sc, replicates=args.n, trajectories=False, workers=args.workers,
-                   chunk_size=args.chunk_size)
+    model.simulate(
+        sc, replicates=args.n, trajectories=False, workers=args.workers, chunk_size=args.chunk_size
+    )
     seconds = time.perf_counter() - t0
-    _emit({
-        "seconds": seconds,
-        "cpu_s": _cpu_seconds() - cpu0,
-        "years": _run_years(sc),
-        "rss_ready_mb": rss_ready,
-        "ru_self_mb": _maxrss_mb(resource.RUSAGE_SELF),
-        "ru_children_mb": _maxrss_mb(resource.RUSAGE_CHILDREN),
-    })
+    _emit(
+        {
+            "seconds": seconds,
+            "cpu_s": _cpu_seconds() - cpu0,
+            "years": _run_years(sc),
+            "rss_ready_mb": rss_ready,
+            "ru_self_mb": _maxrss_mb(resource.RUSAGE_SELF),
+            "ru_children_mb": _maxrss_mb(resource.RUSAGE_CHILDREN),
+        }
+    )
 
 
 def child_replay(args) -> None:
@@ -135,8 +138,15 @@ def child_replay(args) -> None:
         t = time.perf_counter()
         model.simulate(sc, replicates=1, trajectories=False, workers=1)
         times.append(time.perf_counter() - t)
-    _emit({"import_s": t_import, "first_s": first, "best_s": min(times),
-           "median_s": sorted(times)[len(times) // 2], "times_s": times})
+    _emit(
+        {
+            "import_s": t_import,
+            "first_s": first,
+            "best_s": min(times),
+            "median_s": sorted(times)[len(times) // 2],
+            "times_s": times,
+        }
+    )
 
 
 def child_reference(args) -> None:
@@ -144,8 +154,9 @@ def child_reference(args) -> None:
 
     sc = _scenario(args)
     out = run_reference(sc, args.n, seed=sc.run.seed)
-    _emit({"seconds": out.seconds, "years": out.years,
-           "ru_self_mb": _maxrss_mb(resource.RUSAGE_SELF)})
+    _emit(
+        {"seconds": out.seconds, "years": out.years, "ru_self_mb": _maxrss_mb(resource.RUSAGE_SELF)}
+    )
 
 
 def _var_sd(x) -> float:
@@ -169,7 +180,9 @@ def child_check(args) -> None:
 
     sc = model.load_scenario(args.scenario)
     seed = sc.run.seed + args.check_seed
-    eng = model.simulate(sc, replicates=args.engine_n, seed=seed, trajectories=True, workers=args.workers)
+    eng = model.simulate(
+        sc, replicates=args.engine_n, seed=seed, trajectories=True, workers=args.workers
+    )
     ref = run_reference(sc, args.n, seed=seed)
     years = pd.DatetimeIndex(eng.dates).year.to_numpy()
     names = list(sc.indicators)
@@ -189,21 +202,41 @@ def child_check(args) -> None:
             # s.e. of a sample s.d., var(s) ~ sd^2 (kurtosis - 1) / (4 n): with jumps the
             # levels are far from normal, and the normal-theory 1 / (2 n) understates it
             se_sd = float(np.sqrt(_var_sd(e[:, i, j]) + _var_sd(r[:, i, j])))
-            rows.append({"scenario": sc.name, "indicator": name, "year": int(year),
-                         "engine_mean": me, "reference_mean": mr, "diff_mean": mr - me,
-                         "se_diff_mean": se_mean, "engine_sd": se_, "reference_sd": sr,
-                         "diff_sd": sr - se_, "se_diff_sd": se_sd})
+            rows.append(
+                {
+                    "scenario": sc.name,
+                    "indicator": name,
+                    "year": int(year),
+                    "engine_mean": me,
+                    "reference_mean": mr,
+                    "diff_mean": mr - me,
+                    "se_diff_mean": se_mean,
+                    "engine_sd": se_,
+                    "reference_sd": sr,
+                    "diff_sd": sr - se_,
+                    "se_diff_sd": se_sd,
+                }
+            )
     firings = {}
     ev = eng.events
     for hz in sc.hazards:
         # one log row per effect and incident (or per effect and month, summed in
         # "replicates", in large ensembles)
         n_rows = int(ev.loc[ev["event"] == hz.id, "replicates"].sum())
-        firings[hz.id] = {"engine": n_rows / len(hz.effects) / args.engine_n,
-                          "reference": float(ref.firings[hz.id].mean()),
-                          "reference_se": float(ref.firings[hz.id].std(ddof=1) / np.sqrt(args.n))}
-    _emit({"rows": rows, "firings": firings, "engine_n": args.engine_n, "reference_n": args.n,
-           "reference_seconds": ref.seconds})
+        firings[hz.id] = {
+            "engine": n_rows / len(hz.effects) / args.engine_n,
+            "reference": float(ref.firings[hz.id].mean()),
+            "reference_se": float(ref.firings[hz.id].std(ddof=1) / np.sqrt(args.n)),
+        }
+    _emit(
+        {
+            "rows": rows,
+            "firings": firings,
+            "engine_n": args.engine_n,
+            "reference_n": args.n,
+            "reference_seconds": ref.seconds,
+        }
+    )
 
 
 # --------------------------------------------------------------------------- driver
@@ -263,13 +296,18 @@ class _Sampler(threading.Thread):
             self.stop.wait(self.every)
 
 
-def _child(mode: str, extra: list[str], timeout: float | None) -> tuple[dict | None, float, _Sampler]:
+def _child(
+    mode: str, extra: list[str], timeout: float | None
+) -> tuple[dict | None, float, _Sampler]:
     """Run this file in ``mode`` in a fresh interpreter; returns (result, wall seconds, sampler)."""
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", mode, *extra]
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]))
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])
+    )
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, start_new_session=True, env=env,
-                            cwd=ROOT)
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, text=True, start_new_session=True, env=env, cwd=ROOT
+    )
     sampler = _Sampler(proc.pid)
     sampler.start()
     try:
@@ -286,7 +324,7 @@ def _child(mode: str, extra: list[str], timeout: float | None) -> tuple[dict | N
     if proc.returncode != 0:
         raise SystemExit(f"child {mode} {extra} failed with code {proc.returncode}")
     line = [ln for ln in out.splitlines() if ln.startswith("RESULT ")][-1]
-    return json.loads(line[len("RESULT "):]), wall, sampler
+    return json.loads(line[len("RESULT ") :]), wall, sampler
 
 
 def machine() -> dict:
@@ -309,18 +347,33 @@ def machine() -> dict:
                 mem = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
     except OSError:
         pass
-    return {"nproc": os.cpu_count(), "cpu": cpu, "memory": mem, "python": platform.python_version(),
-            "numpy": numpy.__version__, "scipy": scipy.__version__, "simpy": simpy.__version__,
-            "platform": platform.platform()}
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "memory": mem,
+        "python": platform.python_version(),
+        "numpy": numpy.__version__,
+        "scipy": scipy.__version__,
+        "simpy": simpy.__version__,
+        "platform": platform.platform(),
+    }
 
 
 def _git() -> str:
     """The commit measured, and whether the model or scenarios differ from it."""
     try:
-        head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
-                              text=True, check=False).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "model", "scenarios"],
-                               capture_output=True, text=True, check=False).stdout.strip()
+        head = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(ROOT), "status", "--porcelain", "model", "scenarios"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
     except OSError:
         return "unknown"
     return head + (" (model/ or scenarios/ modified)" if dirty else "")
@@ -331,20 +384,36 @@ def _load() -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(description="Time the relsim ensemble against a per-replicate reference.")
+    p = argparse.ArgumentParser(
+        description="Time the relsim ensemble against a per-replicate reference."
+    )
     p.add_argument("--sizes", type=int, nargs="*", default=[1000, 10_000, 100_000, 1_000_000])
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    p.add_argument("--chunk-size", type=int, default=None, help="passed to simulate (default: its own)")
-    p.add_argument("--scenario", default=str(DEFAULT_SCENARIO), help="timed scenario (default: stress)")
+    p.add_argument(
+        "--chunk-size", type=int, default=None, help="passed to simulate (default: its own)"
+    )
+    p.add_argument(
+        "--scenario", default=str(DEFAULT_SCENARIO), help="timed scenario (default: stress)"
+    )
     p.add_argument("--reference-replicates", type=int, default=20)
-    p.add_argument("--check-replicates", type=int, default=200,
-                   help="reference replicates for the agreement check (0 to skip it)")
+    p.add_argument(
+        "--check-replicates",
+        type=int,
+        default=200,
+        help="reference replicates for the agreement check (0 to skip it)",
+    )
     p.add_argument("--check-engine-replicates", type=int, default=4000)
-    p.add_argument("--check-seed", type=int, default=0, help="added to the scenarios' seeds in the check")
+    p.add_argument(
+        "--check-seed", type=int, default=0, help="added to the scenarios' seeds in the check"
+    )
     p.add_argument("--timeout", type=float, default=300.0, help="seconds before a size is stopped")
     p.add_argument("--replay-repeat", type=int, default=5)
-    p.add_argument("--context-size", type=int, default=10_000,
-                   help="replicates for the context runs: baseline, and the scenario without hazards (0: skip)")
+    p.add_argument(
+        "--context-size",
+        type=int,
+        default=10_000,
+        help="replicates for the context runs: baseline, the scenario without hazards (0: skip)",
+    )
     p.add_argument("--out", default=str(HERE / "results.csv"))
     p.add_argument("--child", help=argparse.SUPPRESS)
     p.add_argument("--n", type=int, help=argparse.SUPPRESS)
@@ -354,8 +423,12 @@ def main(argv: list[str] | None = None) -> None:
     args = p.parse_args(argv)
 
     if args.child:
-        {"engine": child_engine, "replay": child_replay, "reference": child_reference,
-         "check": child_check}[args.child](args)
+        {
+            "engine": child_engine,
+            "replay": child_replay,
+            "reference": child_reference,
+            "check": child_check,
+        }[args.child](args)
         return
 
     import model
@@ -366,8 +439,10 @@ def main(argv: list[str] | None = None) -> None:
     print(f"# machine: {info}")
     print(f"# commit: {_git()}")
     print(f"# command: python {' '.join([os.path.relpath(__file__, ROOT)] + sys.argv[1:])}")
-    print(f"# scenario: {os.path.relpath(args.scenario, ROOT)} ({sc.run.start}..{sc.run.end}, "
-          f"{sc.run.record}, {years:.2f} years, {len(sc.hazards)} hazards, noise={sc.run.noise})")
+    print(
+        f"# scenario: {os.path.relpath(args.scenario, ROOT)} ({sc.run.start}..{sc.run.end}, "
+        f"{sc.run.record}, {years:.2f} years, {len(sc.hazards)} hazards, noise={sc.run.noise})"
+    )
     print(f"# load average at start: {_load()}")
     rows: list[dict] = []
 
@@ -377,41 +452,81 @@ def main(argv: list[str] | None = None) -> None:
         return row
 
     # 1. single deterministic replay of the baseline
-    res, _, smp = _child("replay", ["--scenario", str(BASELINE), "--repeat", str(args.replay_repeat)], None)
-    print(f"replay (baseline, noise off, 1 replicate): import {res['import_s']:.3f} s, first call "
-          f"{res['first_s'] * 1e3:.1f} ms, best of {args.replay_repeat} {res['best_s'] * 1e3:.1f} ms, "
-          f"median {res['median_s'] * 1e3:.1f} ms")
-    add(kind="replay", scenario="baseline (noise off)", replicates=1, workers=1, seconds=res["best_s"],
-        replicate_years_per_s=years / res["best_s"], peak_pss_mb=smp.peak_pss / 1024,
-        peak_rss_mb=smp.peak_rss / 1024, status=f"best of {args.replay_repeat}; first call "
-        f"{res['first_s'] * 1e3:.1f} ms; import {res['import_s']:.2f} s")
+    res, _, smp = _child(
+        "replay", ["--scenario", str(BASELINE), "--repeat", str(args.replay_repeat)], None
+    )
+    print(
+        f"replay (baseline, noise off, 1 replicate): import {res['import_s']:.3f} s, first call "
+        f"{res['first_s'] * 1e3:.1f} ms, best of {args.replay_repeat} {res['best_s'] * 1e3:.1f} "
+        "ms, "
+        f"median {res['median_s'] * 1e3:.1f} ms"
+    )
+    add(
+        kind="replay",
+        scenario="baseline (noise off)",
+        replicates=1,
+        workers=1,
+        seconds=res["best_s"],
+        replicate_years_per_s=years / res["best_s"],
+        peak_pss_mb=smp.peak_pss / 1024,
+        peak_rss_mb=smp.peak_rss / 1024,
+        status=f"best of {args.replay_repeat}; first call "
+        f"{res['first_s'] * 1e3:.1f} ms; import {res['import_s']:.2f} s",
+    )
 
     def reference(path: str, no_hazards: bool, label: str) -> float | None:
         """Time the reference on ``path``; returns its replicate-years per second."""
         if args.reference_replicates <= 0:
             return None
-        extra = ["--scenario", path, "--n", str(args.reference_replicates)] + (["--no-hazards"] if no_hazards else [])
+        extra = ["--scenario", path, "--n", str(args.reference_replicates)] + (
+            ["--no-hazards"] if no_hazards else []
+        )
         load = _load()
         res, _, smp = _child("reference", extra, None)
         rate = args.reference_replicates * res["years"] / res["seconds"]
-        print(f"reference ({label}): {args.reference_replicates} replicates in {res['seconds']:.2f} s = "
-              f"{rate:.1f} replicate-years/s ({res['seconds'] / args.reference_replicates:.3f} s per replicate)")
-        add(kind="reference", scenario=label, replicates=args.reference_replicates, workers=1,
-            seconds=res["seconds"], replicate_years_per_s=rate, peak_ru_mb=res["ru_self_mb"],
-            peak_pss_mb=smp.peak_pss / 1024, peak_rss_mb=smp.peak_rss / 1024, load_avg=load, status="ok")
+        print(
+            f"reference ({label}): {args.reference_replicates} replicates in "
+            f"{res['seconds']:.2f} s = "
+            f"{rate:.1f} replicate-years/s ({res['seconds'] / args.reference_replicates:.3f} s "
+            "per replicate)"
+        )
+        add(
+            kind="reference",
+            scenario=label,
+            replicates=args.reference_replicates,
+            workers=1,
+            seconds=res["seconds"],
+            replicate_years_per_s=rate,
+            peak_ru_mb=res["ru_self_mb"],
+            peak_pss_mb=smp.peak_pss / 1024,
+            peak_rss_mb=smp.peak_rss / 1024,
+            load_avg=load,
+            status="ok",
+        )
         return rate
 
-    finished: list[tuple[int, float, float]] = []  # (replicates, seconds, peak PSS MB) of finished sizes
+    finished: list[
+        tuple[int, float, float]
+    ] = []  # (replicates, seconds, peak PSS MB) of finished sizes
 
-    def engine(path: str, n: int, no_hazards: bool, label: str, ref_rate: float | None, main: bool) -> None:
+    def engine(
+        path: str, n: int, no_hazards: bool, label: str, ref_rate: float | None, main: bool
+    ) -> None:
         extra = ["--scenario", path, "--n", str(n), "--workers", str(args.workers)]
         extra += ["--chunk-size", str(args.chunk_size)] if args.chunk_size else []
         extra += ["--no-hazards"] if no_hazards else []
         load = _load()
         res, wall, smp = _child("engine", extra, args.timeout)
-        row = {"kind": "engine", "scenario": label, "replicates": n, "workers": args.workers,
-                   "chunk_size": args.chunk_size or "", "load_avg": load,
-                   "peak_pss_mb": smp.peak_pss / 1024, "peak_rss_mb": smp.peak_rss / 1024}
+        row = {
+            "kind": "engine",
+            "scenario": label,
+            "replicates": n,
+            "workers": args.workers,
+            "chunk_size": args.chunk_size or "",
+            "load_avg": load,
+            "peak_pss_mb": smp.peak_pss / 1024,
+            "peak_rss_mb": smp.peak_rss / 1024,
+        }
         if res is None:
             estimate = ""
             if main and finished:
@@ -419,22 +534,35 @@ def main(argv: list[str] | None = None) -> None:
                 estimate = f"; estimated {t2 * n / n2:.0f} s at the rate of {n2:,}"
                 if len(finished) >= 2:
                     n1, _, m1 = finished[-2]
-                    estimate += (f", and {m2 + (m2 - m1) / (n2 - n1) * (n - n2):.0f} MB peak PSS "
-                                 f"extrapolated linearly from {n1:,} and {n2:,}")
+                    estimate += (
+                        f", and {m2 + (m2 - m1) / (n2 - n1) * (n - n2):.0f} MB peak PSS "
+                        f"extrapolated linearly from {n1:,} and {n2:,}"
+                    )
             row.update(seconds=wall, status=f"stopped after {wall:.0f} s{estimate}")
-            print(f"engine ({label}) {n:>9}: STOPPED after {wall:.0f} s{estimate}; peak PSS so far "
-                  f"{smp.peak_pss / 1024:.0f} MB")
+            print(
+                f"engine ({label}) {n:>9}: STOPPED after {wall:.0f} s{estimate}; peak PSS so far "
+                f"{smp.peak_pss / 1024:.0f} MB"
+            )
         else:
             rate = n * years / res["seconds"]
             if main:
                 finished.append((n, res["seconds"], smp.peak_pss / 1024))
-            row.update(seconds=res["seconds"], replicate_years_per_s=rate, cpu_s=res["cpu_s"],
-                       peak_ru_mb=res["ru_self_mb"] + res["ru_children_mb"], status="ok",
-                       speedup=rate / ref_rate if ref_rate else "")
-            print(f"engine ({label}) {n:>9}: {res['seconds']:8.2f} s  {rate:10.0f} replicate-years/s  "
-                  f"peak ru {row['peak_ru_mb']:.0f} MB, PSS {row['peak_pss_mb']:.0f} MB, "
-                  f"RSS {row['peak_rss_mb']:.0f} MB (ready {res['rss_ready_mb']:.0f} MB), "
-                  f"CPU {res['cpu_s']:.1f} s" + (f"  speed-up x{rate / ref_rate:.0f}" if ref_rate else ""))
+            row.update(
+                seconds=res["seconds"],
+                replicate_years_per_s=rate,
+                cpu_s=res["cpu_s"],
+                peak_ru_mb=res["ru_self_mb"] + res["ru_children_mb"],
+                status="ok",
+                speedup=rate / ref_rate if ref_rate else "",
+            )
+            print(
+                f"engine ({label}) {n:>9}: {res['seconds']:8.2f} s  {rate:10.0f} "
+                "replicate-years/s  "
+                f"peak ru {row['peak_ru_mb']:.0f} MB, PSS {row['peak_pss_mb']:.0f} MB, "
+                f"RSS {row['peak_rss_mb']:.0f} MB (ready {res['rss_ready_mb']:.0f} MB), "
+                f"CPU {res['cpu_s']:.1f} s"
+                + (f"  speed-up x{rate / ref_rate:.0f}" if ref_rate else "")
+            )
         add(**row)
 
     # 2. the per-replicate daily-step reference, same scenario; 3. the engine at each size
@@ -444,8 +572,10 @@ def main(argv: list[str] | None = None) -> None:
 
     # context: where the time goes, by scenario (same sizes for engine and reference)
     if args.context_size > 0:
-        for path, no_hz, label in ((str(BASELINE), False, "baseline"),
-                                   (args.scenario, True, f"{sc.name} without hazards")):
+        for path, no_hz, label in (
+            (str(BASELINE), False, "baseline"),
+            (args.scenario, True, f"{sc.name} without hazards"),
+        ):
             rate = reference(path, no_hz, label)
             engine(path, args.context_size, no_hz, label, rate, main=False)
 
@@ -453,17 +583,43 @@ def main(argv: list[str] | None = None) -> None:
     check = []
     if args.check_replicates > 0:
         for path in dict.fromkeys([BASELINE.resolve(), Path(args.scenario).resolve()]):
-            res, _, _ = _child("check", ["--scenario", str(path), "--n", str(args.check_replicates),
-                                         "--engine-n", str(args.check_engine_replicates),
-                                         "--check-seed", str(args.check_seed),
-                                         "--workers", str(args.workers)], None)
+            res, _, _ = _child(
+                "check",
+                [
+                    "--scenario",
+                    str(path),
+                    "--n",
+                    str(args.check_replicates),
+                    "--engine-n",
+                    str(args.check_engine_replicates),
+                    "--check-seed",
+                    str(args.check_seed),
+                    "--workers",
+                    str(args.workers),
+                ],
+                None,
+            )
             check += res["rows"]
             _report_check(res)
 
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    cols = ["kind", "scenario", "replicates", "workers", "chunk_size", "seconds", "replicate_years_per_s",
-            "speedup", "cpu_s", "peak_ru_mb", "peak_pss_mb", "peak_rss_mb", "load_avg", "status"]
+    cols = [
+        "kind",
+        "scenario",
+        "replicates",
+        "workers",
+        "chunk_size",
+        "seconds",
+        "replicate_years_per_s",
+        "speedup",
+        "cpu_s",
+        "peak_ru_mb",
+        "peak_pss_mb",
+        "peak_rss_mb",
+        "load_avg",
+        "status",
+    ]
     with out.open("w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=cols, extrasaction="ignore")
         w.writeheader()
@@ -489,8 +645,10 @@ def _report_check(res: dict) -> None:
 
     rows = res["rows"]
     name = rows[0]["scenario"]
-    print(f"agreement on {name}: engine {res['engine_n']} replicates, reference {res['reference_n']} "
-          f"(reference took {res['reference_seconds']:.0f} s); yearly means of each index")
+    print(
+        f"agreement on {name}: engine {res['engine_n']} replicates, reference {res['reference_n']} "
+        f"(reference took {res['reference_seconds']:.0f} s); yearly means of each index"
+    )
     for ind in dict.fromkeys(r["indicator"] for r in rows):
         sub = [r for r in rows if r["indicator"] == ind]
         dm = np.array([r["diff_mean"] for r in sub])
@@ -498,27 +656,39 @@ def _report_check(res: dict) -> None:
         ds = np.array([r["diff_sd"] for r in sub])
         zs = ds / np.array([r["se_diff_sd"] for r in sub])
         worst = sub[int(np.argmax(np.abs(dm)))]
-        print(f"  {ind:9s} mean: max |diff| {np.abs(dm).max():.2f} pts ({worst['year']}), "
-              f"RMS z {np.sqrt((zm ** 2).mean()):.2f}, |z|>3 in {int((np.abs(zm) > 3).sum())}/{len(sub)} years; "
-              f"s.d.: max |diff| {np.abs(ds).max():.2f} pts, RMS z {np.sqrt((zs ** 2).mean()):.2f}")
+        print(
+            f"  {ind:9s} mean: max |diff| {np.abs(dm).max():.2f} pts ({worst['year']}), "
+            f"RMS z {np.sqrt((zm**2).mean()):.2f}, |z|>3 in "
+            f"{int((np.abs(zm) > 3).sum())}/{len(sub)} years; "
+            f"s.d.: max |diff| {np.abs(ds).max():.2f} pts, RMS z {np.sqrt((zs**2).mean()):.2f}"
+        )
     for hz, f in res["firings"].items():
-        print(f"  firings per replicate, {hz}: engine {f['engine']:.2f}, reference {f['reference']:.2f} "
-              f"(s.e. {f['reference_se']:.2f})")
+        print(
+            f"  firings per replicate, {hz}: engine {f['engine']:.2f}, reference "
+            f"{f['reference']:.2f} "
+            f"(s.e. {f['reference_se']:.2f})"
+        )
 
 
 def _markdown(rows: list[dict]) -> None:
-    print("| what | replicates | workers | seconds | CPU seconds | replicate-years/s | speed-up vs reference | "
-          "peak memory MB (PSS / ru_maxrss) | status |")
+    print(
+        "| what | replicates | workers | seconds | CPU seconds | replicate-years/s | speed-up "
+        "vs reference | "
+        "peak memory MB (PSS / ru_maxrss) | status |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
     for r in rows:
         rate = r.get("replicate_years_per_s")
         sp = r.get("speedup")
         ru = r.get("peak_ru_mb")
         cpu = r.get("cpu_s")
-        print(f"| {r['kind']} ({r['scenario']}) | {r['replicates']:,} | {r['workers']} | {r['seconds']:.3f} | "
-              f"{f'{cpu:.1f}' if cpu else '—'} | "
-              f"{f'{rate:,.0f}' if rate else '—'} | {f'{sp:,.0f}×' if sp else '—'} | "
-              f"{r.get('peak_pss_mb', 0):,.0f} / {f'{ru:,.0f}' if ru else '—'} | {r['status']} |")
+        print(
+            f"| {r['kind']} ({r['scenario']}) | {r['replicates']:,} | {r['workers']} | "
+            f"{r['seconds']:.3f} | "
+            f"{f'{cpu:.1f}' if cpu else '—'} | "
+            f"{f'{rate:,.0f}' if rate else '—'} | {f'{sp:,.0f}×' if sp else '—'} | "
+            f"{r.get('peak_pss_mb', 0):,.0f} / {f'{ru:,.0f}' if ru else '—'} | {r['status']} |"
+        )
 
 
 if __name__ == "__main__":

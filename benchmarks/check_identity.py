@@ -49,32 +49,66 @@ def cases(quick: bool = False):
     det = base.model_copy(update={"run": base.run.model_copy(update={"noise": False})})
     out = {
         "stress2000": lambda: model.simulate(stress, replicates=2000, trajectories=True),
-        "stress2000_chunks": lambda: model.simulate(stress, replicates=2000, trajectories=True,
-                                                    chunk_size=333, workers=2),
+        "stress2000_chunks": lambda: model.simulate(
+            stress, replicates=2000, trajectories=True, chunk_size=333, workers=2
+        ),
         "baseline200": lambda: model.simulate(base, replicates=200, trajectories=True),
-        "baseline_balancing200": lambda: model.simulate(_with_policy(base), replicates=200, trajectories=True),
-        "stress_balancing300": lambda: model.simulate(_with_policy(stress), replicates=300, trajectories=True,
-                                                      seed=11),
+        "baseline_balancing200": lambda: model.simulate(
+            _with_policy(base), replicates=200, trajectories=True
+        ),
+        "stress_balancing300": lambda: model.simulate(
+            _with_policy(stress), replicates=300, trajectories=True, seed=11
+        ),
         "replay": lambda: model.simulate(det, replicates=1, trajectories=True),
     }
-    early = stress.model_copy(update={"hazards": tuple([
-        hz.model_copy(update={"start": dt.date(2004, 1, 1)}) for hz in stress.hazards])})
-    out["stress_early_hazards500"] = lambda: model.simulate(_with_policy(early), replicates=500,
-                                                            trajectories=True, seed=5)
-    lasting = stress.model_copy(update={"hazards": tuple([
-        hz.model_copy(update={"effects": tuple([
-            e.model_copy(update={"duration": "2m"}) if e.shift is not None else e for e in hz.effects])})
-        for hz in stress.hazards])})
-    out["stress_undone_shifts300"] = lambda: model.simulate(lasting, replicates=300, trajectories=True)
+    early = stress.model_copy(
+        update={
+            "hazards": tuple(
+                [hz.model_copy(update={"start": dt.date(2004, 1, 1)}) for hz in stress.hazards]
+            )
+        }
+    )
+    out["stress_early_hazards500"] = lambda: model.simulate(
+        _with_policy(early), replicates=500, trajectories=True, seed=5
+    )
+    lasting = stress.model_copy(
+        update={
+            "hazards": tuple(
+                [
+                    hz.model_copy(
+                        update={
+                            "effects": tuple(
+                                [
+                                    e.model_copy(update={"duration": "2m"})
+                                    if e.shift is not None
+                                    else e
+                                    for e in hz.effects
+                                ]
+                            )
+                        }
+                    )
+                    for hz in stress.hazards
+                ]
+            )
+        }
+    )
+    out["stress_undone_shifts300"] = lambda: model.simulate(
+        lasting, replicates=300, trajectories=True
+    )
     if not quick:
-        out["stress12000"] = lambda: model.simulate(stress, replicates=12_000, trajectories=False, workers=2)
+        out["stress12000"] = lambda: model.simulate(
+            stress, replicates=12_000, trajectories=False, workers=2
+        )
     return out
 
 
 def snapshot(res: model.Result) -> dict:
     return {
-        "quantiles": res.quantiles, "events": res.events, "summary": res.summary,
-        "paths": res.paths, "sample": res.sample,
+        "quantiles": res.quantiles,
+        "events": res.events,
+        "summary": res.summary,
+        "paths": res.paths,
+        "sample": res.sample,
         "metadata": {k: v for k, v in res.metadata.items() if k not in SKIP_META},
     }
 
@@ -85,7 +119,9 @@ def same(a: dict, b: dict) -> list[str]:
         if not (a[key].equals(b[key]) and list(a[key].dtypes) == list(b[key].dtypes)):
             bad.append(key)
     for key in ("paths", "sample"):
-        if (a[key] is None) != (b[key] is None) or (a[key] is not None and not np.array_equal(a[key], b[key])):
+        if (a[key] is None) != (b[key] is None) or (
+            a[key] is not None and not np.array_equal(a[key], b[key])
+        ):
             bad.append(key)
     if a["metadata"] != b["metadata"]:
         bad.append("metadata")
@@ -116,8 +152,11 @@ def main() -> None:
         t = time.perf_counter()
         bad = same(saved[name], snapshot(fn()))
         failed |= bool(bad)
-        print(f"{name}: {'IDENTICAL' if not bad else 'DIFFERENT: ' + ', '.join(bad)} "
-              f"({time.perf_counter() - t:.1f} s)", flush=True)
+        print(
+            f"{name}: {'IDENTICAL' if not bad else 'DIFFERENT: ' + ', '.join(bad)} "
+            f"({time.perf_counter() - t:.1f} s)",
+            flush=True,
+        )
     sys.exit(1 if failed else 0)
 
 

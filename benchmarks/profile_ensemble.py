@@ -104,8 +104,16 @@ def profile(fn, top: int, title: str, warm=None) -> None:
     buf = io.StringIO()
     pstats.Stats(pr, stream=buf).sort_stats("tottime").print_stats(top)
     print("\nTop entries by own time:\n```")
-    print("\n".join(line for line in buf.getvalue().splitlines() if line.strip() and "function calls" not in line
-                    and "Ordered by" not in line and "List reduced" not in line))
+    print(
+        "\n".join(
+            line
+            for line in buf.getvalue().splitlines()
+            if line.strip()
+            and "function calls" not in line
+            and "Ordered by" not in line
+            and "List reduced" not in line
+        )
+    )
     print("```\n")
 
 
@@ -156,8 +164,11 @@ def groups(sc, replicates: int) -> None:
     print(f"- rows moved in total: {calls['rows']:,} (mean {per:.1f} rows per step)")
     print(f"- steps of at most 10 rows: {small:,} ({100 * small / max(calls['groups'], 1):.0f}%)")
     print("  (advance calls that hand rows at several days to advance_each are counted above too)")
-    print(f"- advance_each calls (each row to its own day, one pass): {calls['each']:,}, "
-          f"moving {calls['each_rows']:,} rows (mean {calls['each_rows'] / max(calls['each'], 1):.0f})\n")
+    print(
+        f"- advance_each calls (each row to its own day, one pass): {calls['each']:,}, "
+        f"moving {calls['each_rows']:,} rows (mean "
+        f"{calls['each_rows'] / max(calls['each'], 1):.0f})\n"
+    )
 
 
 def chunk_sizes(sc, sizes: list[int]) -> None:
@@ -173,7 +184,10 @@ def chunk_sizes(sc, sizes: list[int]) -> None:
         model.simulate(sc, replicates=n, trajectories=False, workers=1, chunk_size=n)
         secs = time.perf_counter() - t0
         load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-        print(f"| {n:,} | {secs:.1f} | {1000 * secs / n:.2f} | {n * years / secs:,.0f} | {load} |", flush=True)
+        print(
+            f"| {n:,} | {secs:.1f} | {1000 * secs / n:.2f} | {n * years / secs:,.0f} | {load} |",
+            flush=True,
+        )
     print()
 
 
@@ -197,17 +211,27 @@ def log_memory(sc, n: int, copies: int = 10) -> None:
     out = ensemble.run_chunk(sc, np.arange(n), sc.run.seed, False)
     rows = len(out.log) + len(out.rows)
     print(f"## Output of one chunk of {n:,} replicates\n")
-    print(f"- event-log rows: {rows:,} ({rows / n:.1f} per replicate): {len(out.log):,} ensemble-wide, "
-          f"{len(out.rows):,} incidents")
-    print(f"- with every incident kept (ensembles up to {eventlog.INCIDENT_ROWS_LIMIT:,} replicates): the "
-          f"chunk's output pickled {mb(out):.1f} MB, of which the incident arrays {mb(out.rows):.1f} MB, the "
-          f"ensemble-wide rows {mb(out.log):.2f} MB and the histogram counts {out.counts.nbytes / 2**20:.1f} MB")
+    print(
+        f"- event-log rows: {rows:,} ({rows / n:.1f} per replicate): {len(out.log):,} "
+        "ensemble-wide, "
+        f"{len(out.rows):,} incidents"
+    )
+    print(
+        f"- with every incident kept (ensembles up to {eventlog.INCIDENT_ROWS_LIMIT:,} "
+        "replicates): the "
+        f"chunk's output pickled {mb(out):.1f} MB, of which the incident arrays "
+        f"{mb(out.rows):.1f} MB, the "
+        f"ensemble-wide rows {mb(out.log):.2f} MB and the histogram counts "
+        f"{out.counts.nbytes / 2**20:.1f} MB"
+    )
     grouped = ensemble.run_chunk(sc, np.arange(n), sc.run.seed, False, True)
     sent = pickle.dumps(grouped, protocol=pickle.HIGHEST_PROTOCOL)
     inc = grouped.incidents
-    print(f"- grouped by month (larger ensembles): output pickled {len(sent) / 2**20:.1f} MB; "
-          f"{len(grouped.log):,} ensemble-wide log rows, {len(inc.keys):,} incident groups, "
-          f"{inc.values.size:,} incident changes ({inc.values.nbytes / 2**20:.1f} MB)")
+    print(
+        f"- grouped by month (larger ensembles): output pickled {len(sent) / 2**20:.1f} MB; "
+        f"{len(grouped.log):,} ensemble-wide log rows, {len(inc.keys):,} incident groups, "
+        f"{inc.values.size:,} incident changes ({inc.values.nbytes / 2**20:.1f} MB)"
+    )
     tracemalloc.start()
     t0 = time.perf_counter()
     merge = ensemble._Merge(sc, n * copies, False)
@@ -219,8 +243,11 @@ def log_memory(sc, n: int, copies: int = 10) -> None:
     secs = time.perf_counter() - t0
     peak_mb = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
-    print(f"- merging {copies} such outputs ({n * copies:,} replicates) into the result: {secs:.1f} s, "
-          f"{peak_mb:.0f} MB allocated at the peak, {len(res.events):,} event rows out\n")
+    print(
+        f"- merging {copies} such outputs ({n * copies:,} replicates) into the result: "
+        f"{secs:.1f} s, "
+        f"{peak_mb:.0f} MB allocated at the peak, {len(res.events):,} event rows out\n"
+    )
 
 
 def main() -> None:
@@ -231,7 +258,9 @@ def main() -> None:
     p.add_argument("--groups", action="store_true")
     p.add_argument("--chunk-sizes", type=int, nargs="*", default=[])
     p.add_argument("--no-replay", action="store_true")
-    p.add_argument("--log-memory", type=int, default=0, help="replicates of a chunk for the log-size probe")
+    p.add_argument(
+        "--log-memory", type=int, default=0, help="replicates of a chunk for the log-size probe"
+    )
     a = p.parse_args()
 
     import model
@@ -240,12 +269,18 @@ def main() -> None:
     base = model.load_scenario(ROOT / "scenarios" / "baseline.toml")
     base = base.model_copy(update={"run": base.run.model_copy(update={"noise": False})})
     if a.replicates > 0:
-        profile(lambda: model.simulate(sc, replicates=a.replicates, trajectories=False, workers=1), a.top,
-                f"{sc.name}, {a.replicates:,} replicates, workers=1",
-                warm=lambda: model.simulate(sc, replicates=100, trajectories=False, workers=1))
+        profile(
+            lambda: model.simulate(sc, replicates=a.replicates, trajectories=False, workers=1),
+            a.top,
+            f"{sc.name}, {a.replicates:,} replicates, workers=1",
+            warm=lambda: model.simulate(sc, replicates=100, trajectories=False, workers=1),
+        )
     if not a.no_replay:
-        profile(lambda: model.simulate(base, replicates=1, trajectories=False, workers=1), a.top,
-                "deterministic replay of the baseline (1 replicate, noise off)")
+        profile(
+            lambda: model.simulate(base, replicates=1, trajectories=False, workers=1),
+            a.top,
+            "deterministic replay of the baseline (1 replicate, noise off)",
+        )
     if a.groups and a.replicates > 0:
         groups(sc, a.replicates)
     if a.chunk_sizes:

@@ -120,7 +120,9 @@ class Replicate:
 
     def __init__(self, sc: Scenario, seed: int, replicate: int, record_days: list[int]) -> None:
         if sc.policy.name != "passive" or sc.policy.reactions:
-            raise NotImplementedError("the reference implements passive policy without reactions only")
+            raise NotImplementedError(
+                "the reference implements passive policy without reactions only"
+            )
         rng = np.random.default_rng([seed, replicate])
         self.rng = rng
         self.sc = sc
@@ -186,7 +188,9 @@ class Replicate:
         k = self.names.index(eff.indicator)
         amount = size
         if eff.damped_by is not None and size < 0:
-            amount = size * (1.0 - self.damping * self.level(self.names.index(eff.damped_by)) / 100.0)
+            amount = size * (
+                1.0 - self.damping * self.level(self.names.index(eff.damped_by)) / 100.0
+            )
         if eff.kind == "jump":
             self.z[k] = logit(squeeze(unsqueeze(self.level(k)) + amount))
         else:
@@ -252,8 +256,10 @@ class Replicate:
                         lam = rate * math.exp(-hz.elasticity * (self.level(k_rate) - hz.reference))
                     if self.rng.random() < lam * DT:
                         self.firings[hz.id] += 1
-                        fresh = [draw(e.size, self.rng) if isinstance(e.size, Dist) else size
-                                 for e, size in zip(hz.effects, sizes)]
+                        fresh = [
+                            draw(e.size, self.rng) if isinstance(e.size, Dist) else size
+                            for e, size in zip(hz.effects, sizes)
+                        ]
                         self.apply(hz, fresh)
             if i_rec < n_rec and self.record_days[i_rec] == day:
                 self.records[i_rec] = 100.0 / (1.0 + np.exp(-self.z))
@@ -315,5 +321,7 @@ if __name__ == "__main__":  # pragma: no cover - by hand
     a = p.parse_args()
     scenario = model.load_scenario(a.scenario)
     out = run_reference(scenario, a.replicates, a.seed)
-    print(f"{a.replicates} replicates in {out.seconds:.2f} s: "
-          f"{out.replicate_years_per_second:.1f} replicate-years/s")
+    print(
+        f"{a.replicates} replicates in {out.seconds:.2f} s: "
+        f"{out.replicate_years_per_second:.1f} replicate-years/s"
+    )

@@ -52,8 +52,10 @@ __all__ = ["ClassroomPage", "create_app", "serve"]
 
 _CSS = """
 table.outcomes { border-collapse: collapse; font-size: 14px; margin-top: 4px; }
-table.outcomes caption { caption-side: bottom; text-align: left; font-size: 12px; color: #555; padding-top: 4px; }
-table.outcomes th, table.outcomes td { padding: 4px 12px; border-bottom: 1px solid #ddd; text-align: right; }
+table.outcomes caption { caption-side: bottom; text-align: left; font-size: 12px; color: #555;
+                         padding-top: 4px; }
+table.outcomes th, table.outcomes td { padding: 4px 12px; border-bottom: 1px solid #ddd;
+                                       text-align: right; }
 table.outcomes th { background: #f3f3f3; }
 table.outcomes th:first-child { text-align: left; }
 table.outcomes td.name { text-align: left; font-weight: 600; }
@@ -61,7 +63,10 @@ ol.keys { columns: 2; font-size: 13px; margin: 2px 0 0 0; padding-left: 22px; }
 """
 
 
-_CHECKBOX_CSS = "label { white-space: normal; display: flex; align-items: flex-start; gap: 4px; font-size: 13px; }"
+_CHECKBOX_CSS = (
+    "label { white-space: normal; display: flex; align-items: flex-start; gap: 4px; "
+    "font-size: 13px; }"
+)
 
 
 def _event_label(ev) -> str:
@@ -81,33 +86,63 @@ class ClassroomPage:
         self._token = 0
 
         w = pn.widgets
-        self.events = w.CheckBoxGroup(label="events", options=self.labels, value=list(self.labels.values()),
-                                      inline=False, css_classes=["events"], width=300,
-                                      stylesheets=[_CHECKBOX_CSS])
+        self.events = w.CheckBoxGroup(
+            label="events",
+            options=self.labels,
+            value=list(self.labels.values()),
+            inline=False,
+            css_classes=["events"],
+            width=300,
+            stylesheets=[_CHECKBOX_CSS],
+        )
         self.all_on = w.Button(label="All events on", color="default", width=140)
         self.move_event = w.Select(label="Event to move", options=self.labels, width=300)
-        self.move_date = w.DatePicker(label="New date", value=dt.date(2016, 1, 1),
-                                      start=dt.date(2000, 1, 1), end=dt.date(2035, 12, 31), width=150)
+        self.move_date = w.DatePicker(
+            label="New date",
+            value=dt.date(2016, 1, 1),
+            start=dt.date(2000, 1, 1),
+            end=dt.date(2035, 12, 31),
+            width=150,
+        )
         self.move_button = w.Button(label="Move", color="primary", width=80)
         self.reset_moves = w.Button(label="Reset dates", width=100)
         self.moves_note = pn.pane.Markdown("No event moved.", margin=(0, 10))
-        self.policy = w.Select(label="Türkiye's policy from 2026", options=POLICIES, value="passive", width=300)
+        self.policy = w.Select(
+            label="Türkiye's policy from 2026", options=POLICIES, value="passive", width=300
+        )
         self.policy_note = pn.pane.Markdown(POLICY_NOTES["passive"], margin=(0, 10), width=300)
         self.params = {
-            (pol, key): w.FloatSlider(label=PARAM_LABELS.get(key, key), start=0, end=100, step=1,
-                                      value=float(default), width=280, visible=False)
-            for pol, values in DEFAULT_PARAMS.items() if pol in POLICIES.values()
+            (pol, key): w.FloatSlider(
+                label=PARAM_LABELS.get(key, key),
+                start=0,
+                end=100,
+                step=1,
+                value=float(default),
+                width=280,
+                visible=False,
+            )
+            for pol, values in DEFAULT_PARAMS.items()
+            if pol in POLICIES.values()
             for key, default in values.items()
         }
-        self.replicates = w.IntSlider(label="Replicates", start=20, end=1000, step=20, value=200, width=280)
-        self.incidents = w.FloatSlider(label="Incident rate (× the stress scenario's, from 2026)",
-                                       start=0.0, end=3.0, step=0.25, value=0.0, width=280)
+        self.replicates = w.IntSlider(
+            label="Replicates", start=20, end=1000, step=20, value=200, width=280
+        )
+        self.incidents = w.FloatSlider(
+            label="Incident rate (× the stress scenario's, from 2026)",
+            start=0.0,
+            end=3.0,
+            step=0.25,
+            value=0.0,
+            width=280,
+        )
 
         self.status = pn.pane.HTML("", css_classes=["status"], margin=(0, 10))
         self.chart = pn.pane.PNG(None, width=1000, css_classes=["fan-chart"], margin=(0, 10))
         self.keys = pn.pane.HTML("", css_classes=["key-events"], margin=(0, 10), width=1000)
-        self.table = pn.pane.HTML("", css_classes=["outcome-table"], margin=(5, 10), width=1000,
-                                  stylesheets=[_CSS])
+        self.table = pn.pane.HTML(
+            "", css_classes=["outcome-table"], margin=(5, 10), width=1000, stylesheets=[_CSS]
+        )
         self.keys.stylesheets = [_CSS]
 
         self.step = w.IntSlider(label="Step", start=1, end=len(GUIDED_EVENTS), value=1, width=300)
@@ -134,23 +169,38 @@ class ClassroomPage:
     def layout(self):
         pn = self.pn
         controls = pn.Column(
-            pn.pane.Markdown("### Events of the record\nUntick an event to take it out of history.",
-                             margin=(0, 10)),
-            pn.Column(self.events, height=330, scroll=True, width=320, styles={"border": "1px solid #ddd"}),
+            pn.pane.Markdown(
+                "### Events of the record\nUntick an event to take it out of history.",
+                margin=(0, 10),
+            ),
+            pn.Column(
+                self.events, height=330, scroll=True, width=320, styles={"border": "1px solid #ddd"}
+            ),
             self.all_on,
             pn.pane.Markdown("### Move an event", margin=(0, 10)),
-            self.move_event, pn.Row(self.move_date, self.move_button), self.reset_moves, self.moves_note,
+            self.move_event,
+            pn.Row(self.move_date, self.move_button),
+            self.reset_moves,
+            self.moves_note,
             pn.pane.Markdown("### Policy", margin=(0, 10)),
-            self.policy, self.policy_note, *self.params.values(),
+            self.policy,
+            self.policy_note,
+            *self.params.values(),
             pn.pane.Markdown("### Ensemble", margin=(0, 10)),
-            self.replicates, self.incidents,
+            self.replicates,
+            self.incidents,
             width=330,
         )
         explore = pn.Column(self.status, self.chart, self.keys, self.table, name="Explore")
         guide = pn.Column(
-            pn.pane.Markdown("Twelve main events of the brief, one at a time, with the model's record "
-                             "up to each (every event on, no policy, no incidents).", width=1000),
-            pn.Row(self.prev, self.step, self.next), self.guide_text, self.guide_chart,
+            pn.pane.Markdown(
+                "Twelve main events of the brief, one at a time, with the model's record "
+                "up to each (every event on, no policy, no incidents).",
+                width=1000,
+            ),
+            pn.Row(self.prev, self.step, self.next),
+            self.guide_text,
+            self.guide_chart,
             name="Guided history",
         )
         header = pn.pane.Markdown(
@@ -158,7 +208,8 @@ class ClassroomPage:
             "Four cooperation indices (0 = rupture, 50 = ordinary working relations, 100 = closest "
             "partnership) replayed from the record of events since 2000 and projected to 2035. "
             "Change history or policy on the left; the charts and the table follow.",
-            width=1350)
+            width=1350,
+        )
         return pn.Column(header, pn.Row(controls, pn.Tabs(explore, guide, dynamic=False)))
 
     # ----- state
@@ -167,9 +218,17 @@ class ClassroomPage:
         on = set(self.events.value)
         off = tuple(i for i in self.labels.values() if i not in on)
         policy = self.policy.value
-        params = tuple((key, float(w.value)) for (pol, key), w in self.params.items() if pol == policy)
-        return Settings(off=off, moves=tuple(self.moves.items()), policy=policy, params=params,
-                        replicates=int(self.replicates.value), incidents=float(self.incidents.value))
+        params = tuple(
+            (key, float(w.value)) for (pol, key), w in self.params.items() if pol == policy
+        )
+        return Settings(
+            off=off,
+            moves=tuple(self.moves.items()),
+            policy=policy,
+            params=params,
+            replicates=int(self.replicates.value),
+            incidents=float(self.incidents.value),
+        )
 
     async def refresh(self, *_events) -> None:
         """Recompute after a change: a quick preview first when the full run is slow."""
@@ -184,15 +243,20 @@ class ClassroomPage:
         for stage in stages:
             final = stage is settings
             self.status.object = self._status_html(
-                "computing…" if final and len(stages) == 1 else
-                f"preview of {stage.replicates} replicates…" if not final else
-                f"computing all {stage.replicates} replicates…", busy=True)
+                "computing…"
+                if final and len(stages) == 1
+                else f"preview of {stage.replicates} replicates…"
+                if not final
+                else f"computing all {stage.replicates} replicates…",
+                busy=True,
+            )
             try:
                 shown = await loop.run_in_executor(_EXECUTOR, self._prepare, stage, final, token)
             except ModelError as exc:
                 if token == self._token:
-                    self.status.object = self._status_html(f"cannot run this: {html.escape(str(exc))}",
-                                                           error=True)
+                    self.status.object = self._status_html(
+                        f"cannot run this: {html.escape(str(exc))}", error=True
+                    )
                 return
             if shown is None or token != self._token:
                 return
@@ -220,8 +284,10 @@ class ClassroomPage:
             self.keys.object = _keys_html(keys)
             self.table.object = outcome_table(view, reference)
             if final:
-                text = (f"ready: {view.settings.replicates} replicates, seed of the baseline, "
-                        f"updated in {seconds:.2f} s")
+                text = (
+                    f"ready: {view.settings.replicates} replicates, seed of the baseline, "
+                    f"updated in {seconds:.2f} s"
+                )
             else:
                 text = f"preview of {view.settings.replicates} replicates; computing the rest…"
             self.status.object = self._status_html(text, busy=not final)
@@ -260,7 +326,10 @@ class ClassroomPage:
         if not self.moves:
             self.moves_note.object = "No event moved."
             return
-        lines = [f"- {catalog[i].title}: {catalog[i].date} → **{d}**" for i, d in sorted(self.moves.items())]
+        lines = [
+            f"- {catalog[i].title}: {catalog[i].date} → **{d}**"
+            for i, d in sorted(self.moves.items())
+        ]
         self.moves_note.object = "Moved:\n" + "\n".join(lines)
 
     def _go(self, delta: int) -> None:
@@ -279,9 +348,13 @@ _EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="relsim-page")
 def _keys_html(keys: pd.DataFrame) -> str:
     if keys.empty:
         return ""
-    items = "".join(f"<li>{row.date:%Y-%m} {html.escape(row.title)}</li>" for row in keys.itertuples())
-    return ('<div><b>Numbered events</b> (largest effects in this run; red dashed: switched off, '
-            f'purple: moved; shaded: the projection)<ol class="keys">{items}</ol></div>')
+    items = "".join(
+        f"<li>{row.date:%Y-%m} {html.escape(row.title)}</li>" for row in keys.itertuples()
+    )
+    return (
+        "<div><b>Numbered events</b> (largest effects in this run; red dashed: switched off, "
+        f'purple: moved; shaded: the projection)<ol class="keys">{items}</ol></div>'
+    )
 
 
 def create_app():
@@ -289,8 +362,12 @@ def create_app():
     return ClassroomPage().layout()
 
 
-def serve(port: int = 8765, host: str = "127.0.0.1", show: bool = False,
-          announce: Callable[[str], object] | None = None) -> int:
+def serve(
+    port: int = 8765,
+    host: str = "127.0.0.1",
+    show: bool = False,
+    announce: Callable[[str], object] | None = None,
+) -> int:
     """Serve the page at ``http://host:port/`` until interrupted (what ``relsim app`` runs).
 
     ``announce`` receives the line that says where the page is.
@@ -301,10 +378,19 @@ def serve(port: int = 8765, host: str = "127.0.0.1", show: bool = False,
         raise ModelError("the classroom page needs Panel: pip install -e '.[app]'") from None
     history_chart(0)  # warm the cache: the first visitor sees the page at once
     loopback = host in ("127.0.0.1", "localhost", "::1")
-    # on another address (a classroom network), browsers reach the page by whatever name the machine has
+    # on another address (a classroom network), browsers reach the page by whatever name
+    # the machine has
     origins = [f"{host}:{port}", f"localhost:{port}", f"127.0.0.1:{port}"] if loopback else ["*"]
     if announce is not None:
         announce(f"relsim classroom page at http://{host}:{port}/ (Ctrl-C to stop)")
-    pn.serve({"/": create_app}, port=port, address=host, websocket_origin=origins, show=show,
-             title="relsim: Türkiye–Russia relations", verbose=False, start=True)
+    pn.serve(
+        {"/": create_app},
+        port=port,
+        address=host,
+        websocket_origin=origins,
+        show=show,
+        title="relsim: Türkiye–Russia relations",
+        verbose=False,
+        start=True,
+    )
     return 0

@@ -64,15 +64,18 @@ POLICIES = {
 POLICY_NOTES = {
     "passive": "No strategy: the status quo of the record, as in the baseline scenario.",
     "balancing": "Keep ties with Russia (the lower of trade and security) above the Russia floor "
-                 "and Western alignment above the West floor; repair the weaker side first.",
+    "and Western alignment above the West floor; repair the weaker side first.",
     "west_first": "Lift Western alignment to its target first; join sanctions when security ties "
-                  "with Russia run above the second setting.",
+    "with Russia run above the second setting.",
     "russia_pivot": "Deepen security and energy ties with Russia up to their targets, whatever "
-                    "the Western cost.",
+    "the Western cost.",
 }
 PARAM_LABELS = {
-    "russia_floor": "Russia floor", "west_floor": "West floor", "west_target": "West target",
-    "align_above": "Join sanctions above (security)", "security_target": "Security target",
+    "russia_floor": "Russia floor",
+    "west_floor": "West floor",
+    "west_target": "West target",
+    "align_above": "Join sanctions above (security)",
+    "security_target": "Security target",
     "energy_target": "Energy target",
 }
 
@@ -102,18 +105,23 @@ PREVIEW_WORK = 30  # replicates x incident rate that a quick preview may cost (a
 class Settings:
     """Everything the page lets a user set; hashable, so runs can be cached."""
 
-    off: tuple[str, ...] = ()                     # catalog events switched off
-    moves: tuple[tuple[str, dt.date], ...] = ()   # (event id, new date)
+    off: tuple[str, ...] = ()  # catalog events switched off
+    moves: tuple[tuple[str, dt.date], ...] = ()  # (event id, new date)
     policy: str = "passive"
-    params: tuple[tuple[str, float], ...] = ()    # the policy's settings
+    params: tuple[tuple[str, float], ...] = ()  # the policy's settings
     replicates: int = 200
-    incidents: float = 0.0                        # multiplier of the stress scenario's hazard rates
+    incidents: float = 0.0  # multiplier of the stress scenario's hazard rates
 
     def normalised(self) -> Settings:
         """Sorted, deduplicated, and without settings that do nothing."""
         params = tuple(sorted(self.params)) if self.policy != "passive" else ()
-        return replace(self, off=tuple(sorted(set(self.off))), moves=tuple(sorted(dict(self.moves).items())),
-                       params=params, incidents=round(float(self.incidents), 4))
+        return replace(
+            self,
+            off=tuple(sorted(set(self.off))),
+            moves=tuple(sorted(dict(self.moves).items())),
+            params=params,
+            incidents=round(float(self.incidents), 4),
+        )
 
     def reference(self) -> Settings:
         """The record as it happened under the same replicates and incidents."""
@@ -181,7 +189,7 @@ class View:
 
     settings: Settings
     result: Result
-    outcomes: pd.DataFrame   # indicator x (mean, worst, years_in_crisis), means over replicates
+    outcomes: pd.DataFrame  # indicator x (mean, worst, years_in_crisis), means over replicates
     seconds: float
     crisis: dict[str, float] = field(default_factory=dict)
 
@@ -195,12 +203,19 @@ def _run(settings: Settings) -> View:
     """Run the page's scenario (no cache)."""
     t0 = time.perf_counter()
     sc = scenario_from_dict(scenario_dict(settings), file="page")
-    res = simulate(sc, replicates=settings.replicates, seed=sc.run.seed, trajectories=True, workers=1)
+    res = simulate(
+        sc, replicates=settings.replicates, seed=sc.run.seed, trajectories=True, workers=1
+    )
     crisis = {k: v.crisis for k, v in sc.indices.items()}
     metrics = outcome_metrics(res, crisis, *OUTCOME_YEARS)
-    table = (metrics[metrics["metric"].isin(["mean", "worst", "years_in_crisis"])]
-             .pivot(index="indicator", columns="metric", values="mean")
-             .reindex(index=list(dict.fromkeys(metrics["indicator"])), columns=["mean", "worst", "years_in_crisis"]))
+    table = (
+        metrics[metrics["metric"].isin(["mean", "worst", "years_in_crisis"])]
+        .pivot(index="indicator", columns="metric", values="mean")
+        .reindex(
+            index=list(dict.fromkeys(metrics["indicator"])),
+            columns=["mean", "worst", "years_in_crisis"],
+        )
+    )
     return View(settings, res, table, time.perf_counter() - t0, crisis)
 
 
@@ -241,25 +256,33 @@ def preview_size(settings: Settings) -> int | None:
 def outcome_table(view: View, reference: View | None = None) -> str:
     """The outcome table as HTML: one row per index, 2026–2035."""
     years = OUTCOME_YEARS[1] - OUTCOME_YEARS[0] + 1
-    head = ("<tr><th>index</th><th>mean level</th><th>change from the record</th>"
-            f"<th>worst level</th><th>years in crisis (of {years})</th></tr>")
+    head = (
+        "<tr><th>index</th><th>mean level</th><th>change from the record</th>"
+        f"<th>worst level</th><th>years in crisis (of {years})</th></tr>"
+    )
     rows = []
     for name, row in view.outcomes.iterrows():
         delta = ""
         if reference is not None and name in reference.outcomes.index:
             d = row["mean"] - reference.outcomes.loc[name, "mean"]
             delta = "0.0" if abs(d) < 0.05 else f"{d:+.1f}"
-        cells = [f'<td class="name">{html.escape(TITLES.get(name, name))}</td>',
-                 f'<td data-metric="mean">{row["mean"]:.1f}</td>',
-                 f'<td data-metric="change">{delta or "–"}</td>',
-                 f'<td data-metric="worst">{row["worst"]:.1f}</td>',
-                 f'<td data-metric="years_in_crisis">{row["years_in_crisis"]:.2f}</td>']
+        cells = [
+            f'<td class="name">{html.escape(TITLES.get(name, name))}</td>',
+            f'<td data-metric="mean">{row["mean"]:.1f}</td>',
+            f'<td data-metric="change">{delta or "–"}</td>',
+            f'<td data-metric="worst">{row["worst"]:.1f}</td>',
+            f'<td data-metric="years_in_crisis">{row["years_in_crisis"]:.2f}</td>',
+        ]
         rows.append(f'<tr data-index="{name}">' + "".join(cells) + "</tr>")
-    caption = (f"Outcomes {OUTCOME_YEARS[0]}–{OUTCOME_YEARS[1]}, averaged over "
-               f"{view.settings.replicates} replicates. Crisis: an index below "
-               f"{min(view.crisis.values(), default=25):g}.")
-    return (f'<table class="outcomes" id="outcomes"><caption>{caption}</caption>'
-            f"<thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>")
+    caption = (
+        f"Outcomes {OUTCOME_YEARS[0]}–{OUTCOME_YEARS[1]}, averaged over "
+        f"{view.settings.replicates} replicates. Crisis: an index below "
+        f"{min(view.crisis.values(), default=25):g}."
+    )
+    return (
+        f'<table class="outcomes" id="outcomes"><caption>{caption}</caption>'
+        f"<thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"
+    )
 
 
 # --------------------------------------------------------------------------- the guided history
@@ -269,7 +292,11 @@ def _effects(event) -> str:
     parts = []
     for e in event.effects:
         size = e.size.center() if isinstance(e.size, Dist) else e.size
-        what = "at once" if e.kind == "jump" else (f"baseline for {e.duration}" if e.duration else "baseline, lasting")
+        what = (
+            "at once"
+            if e.kind == "jump"
+            else (f"baseline for {e.duration}" if e.duration else "baseline, lasting")
+        )
         parts.append(f"{e.indicator} {size:+g} ({what})")
     return "; ".join(parts)
 
@@ -277,12 +304,20 @@ def _effects(event) -> str:
 def guided_text(step: int) -> str:
     """Markdown for guided step ``step`` (0-based): date, title, the brief's section, its note."""
     ev = load_catalog()[GUIDED_EVENTS[step]]
-    when = f"{ev.date:%-d %B %Y}" if ev.precision == "day" else (
-        f"{ev.date:%B %Y}" if ev.precision == "month" else f"{ev.date:%Y}")
+    when = (
+        f"{ev.date:%-d %B %Y}"
+        if ev.precision == "day"
+        else (f"{ev.date:%B %Y}" if ev.precision == "month" else f"{ev.date:%Y}")
+    )
     brief_date = ""
     if ev.brief_date is not None:
         brief_date = f" (the brief dates it to {ev.brief_date:%Y}" + (
-            f"-{ev.brief_date:%m-%d})" if ev.brief_date.month != 1 or ev.brief_date.day != 1 else ")")
-    return (f"#### {step + 1} of {len(GUIDED_EVENTS)}: {when} — {ev.title}\n\n"
-            f"**In the brief:** *{ev.brief}*{brief_date}\n\n{ev.note}\n\n"
-            f"**In the model:** {_effects(ev)}.")
+            f"-{ev.brief_date:%m-%d})"
+            if ev.brief_date.month != 1 or ev.brief_date.day != 1
+            else ")"
+        )
+    return (
+        f"#### {step + 1} of {len(GUIDED_EVENTS)}: {when} — {ev.title}\n\n"
+        f"**In the brief:** *{ev.brief}*{brief_date}\n\n{ev.note}\n\n"
+        f"**In the model:** {_effects(ev)}."
+    )

@@ -34,7 +34,7 @@ class Comparison:
 
     results: dict[str, Result]
     differences: pd.DataFrame  # scenario, date, indicator, mean, q05..q95 of (scenario - reference)
-    metrics: pd.DataFrame      # scenario, indicator, metric, mean, q05, q50, q95
+    metrics: pd.DataFrame  # scenario, indicator, metric, mean, q05, q50, q95
 
     @property
     def reference(self) -> str:
@@ -42,11 +42,15 @@ class Comparison:
 
     def quantiles(self) -> pd.DataFrame:
         """All scenarios' quantile tables, stacked with a ``scenario`` column."""
-        return pd.concat([r.quantiles.assign(scenario=name) for name, r in self.results.items()],
-                         ignore_index=True)
+        return pd.concat(
+            [r.quantiles.assign(scenario=name) for name, r in self.results.items()],
+            ignore_index=True,
+        )
 
 
-def compare(scenarios: list[Scenario], replicates: int | None = None, seed: int | None = None) -> Comparison:
+def compare(
+    scenarios: list[Scenario], replicates: int | None = None, seed: int | None = None
+) -> Comparison:
     """Run ``scenarios`` with common random numbers; differences are from the first."""
     if len(scenarios) < 2:
         raise ArgumentError("scenarios", "give at least two scenarios")
@@ -58,23 +62,33 @@ def compare(scenarios: list[Scenario], replicates: int | None = None, seed: int 
     for sc in scenarios[1:]:
         run, first = sc.run, scenarios[0].run
         if (run.start, run.end, run.record) != (first.start, first.end, first.record):
-            raise ArgumentError("scenarios", f"{sc.name!r} has another run period or record frequency "
-                                f"than {names[0]!r}")
+            raise ArgumentError(
+                "scenarios",
+                f"{sc.name!r} has another run period or record frequency than {names[0]!r}",
+            )
         if sc.indicators != scenarios[0].indicators:
-            raise ArgumentError("scenarios", f"{sc.name!r} has other indices than {names[0]!r}: "
-                                f"{list(sc.indicators)}")
+            raise ArgumentError(
+                "scenarios",
+                f"{sc.name!r} has other indices than {names[0]!r}: {list(sc.indicators)}",
+            )
     results = {sc.name: simulate(sc, replicates=n, seed=seed) for sc in scenarios}
     ref = results[names[0]]
     diffs, metrics = [], []
     for sc, (name, res) in zip(scenarios, results.items()):
-        metrics.append(period_metrics(res, {k: v.crisis for k, v in sc.indices.items()}).assign(scenario=name))
+        metrics.append(
+            period_metrics(res, {k: v.crisis for k, v in sc.indices.items()}).assign(scenario=name)
+        )
         if name == names[0]:
             continue
         d = res.paths - ref.paths
-        frame = quantile_frame(res.dates, res.indicators, d.mean(axis=0), np.quantile(d, QUANTILES, axis=0))
+        frame = quantile_frame(
+            res.dates, res.indicators, d.mean(axis=0), np.quantile(d, QUANTILES, axis=0)
+        )
         diffs.append(frame.assign(scenario=name))
     cols = ["scenario", "indicator", "metric", "mean", "q05", "q50", "q95"]
-    return Comparison(results, pd.concat(diffs, ignore_index=True), pd.concat(metrics, ignore_index=True)[cols])
+    return Comparison(
+        results, pd.concat(diffs, ignore_index=True), pd.concat(metrics, ignore_index=True)[cols]
+    )
 
 
 @dataclass
@@ -86,9 +100,15 @@ class PolicyComparison:
     period: tuple[int, int]
 
 
-def compare_policies(scenario: Scenario, names: list[str] | None = None, replicates: int | None = None,
-                     seed: int | None = None, period: tuple[int, int] | None = None,
-                     reactions: bool = True, **run) -> PolicyComparison:
+def compare_policies(
+    scenario: Scenario,
+    names: list[str] | None = None,
+    replicates: int | None = None,
+    seed: int | None = None,
+    period: tuple[int, int] | None = None,
+    reactions: bool = True,
+    **run,
+) -> PolicyComparison:
     """Run ``scenario`` under each policy (built-ins by default) with common random numbers.
 
     ``period`` (first and last year, default: the policy's start year to the
@@ -100,19 +120,29 @@ def compare_policies(scenario: Scenario, names: list[str] | None = None, replica
     names = list(names or [p for p in BUILTIN if p != "rules"])
     for name in names:
         if name not in known:
-            raise ArgumentError("names", f"unknown policy {name!r}{did_you_mean(name, known)}; known: "
-                                + ", ".join(known))
+            raise ArgumentError(
+                "names",
+                f"unknown policy {name!r}{did_you_mean(name, known)}; known: " + ", ".join(known),
+            )
     start = scenario.policy.start
     period = period or (start.year, scenario.run.end.year)
     first, last = period
     if not scenario.run.start.year <= first <= last <= scenario.run.end.year:
-        raise ArgumentError("period", f"{first}..{last} is not a period inside the run "
-                            f"{scenario.run.start.year}..{scenario.run.end.year}")
+        raise ArgumentError(
+            "period",
+            f"{first}..{last} is not a period inside the run "
+            f"{scenario.run.start.year}..{scenario.run.end.year}",
+        )
     results, metrics = {}, []
     crisis = {k: v.crisis for k, v in scenario.indices.items()}
     for name in names:
-        policy = scenario.policy.model_copy(update={"name": name, "reactions": reactions,
-                                                    "params": scenario.policy.params if name == scenario.policy.name else {}})
+        policy = scenario.policy.model_copy(
+            update={
+                "name": name,
+                "reactions": reactions,
+                "params": scenario.policy.params if name == scenario.policy.name else {},
+            }
+        )
         sc = scenario.model_copy(update={"policy": policy})
         res = simulate(sc, replicates=replicates, seed=seed, **run)
         results[name] = res

@@ -39,8 +39,10 @@ def names(text: str) -> set[str]:
     return {name for name, _, _ in parse_condition(text)}
 
 
-def holds(levels: Mapping[str, np.ndarray], text: str, mask: np.ndarray | None = None) -> np.ndarray:
-    """Where the condition holds, per replicate (``levels``: index name -> levels), within ``mask``."""
+def holds(
+    levels: Mapping[str, np.ndarray], text: str, mask: np.ndarray | None = None
+) -> np.ndarray:
+    """Where the condition holds per replicate (``levels``: index -> levels), within ``mask``."""
     out = np.ones(len(next(iter(levels.values()))), bool) if mask is None else mask
     for name, op, value in parse_condition(text):
         out = out & OPS[op](levels[name], value)

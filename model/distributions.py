@@ -49,8 +49,9 @@ class Dist(BaseModel):
         if missing := [k for k in need if k not in given]:
             raise ValueError(f"a {self.dist} distribution needs {', '.join(missing)}")
         if extra := sorted(given - set(need)):
-            raise ValueError(f"a {self.dist} distribution takes only {', '.join(need)}, "
-                             f"not {', '.join(extra)}")
+            raise ValueError(
+                f"a {self.dist} distribution takes only {', '.join(need)}, not {', '.join(extra)}"
+            )
         for key in ("sd", "sigma"):
             val = getattr(self, key)
             if val is not None and val < 0:
@@ -138,7 +139,9 @@ def check_range(value: float | Dist, name: str, low: float | None, high: float |
 def check_positive_support(value: Dist, name: str) -> None:
     """A quantity that must stay positive cannot take a distribution reaching 0 or below."""
     if value.dist == "normal":
-        raise ValueError(f"'{name}' must stay positive: a normal distribution can draw values <= 0; "
-                         "use lognormal (median, sigma) or a positive uniform/triangular")
+        raise ValueError(
+            f"'{name}' must stay positive: a normal distribution can draw values <= 0; "
+            "use lognormal (median, sigma) or a positive uniform/triangular"
+        )
     if value.dist in ("uniform", "triangular") and value.low <= 0:  # type: ignore[operator]
         raise ValueError(f"'{name}' must stay positive: 'low' must be > 0 (got {value.low})")

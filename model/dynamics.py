@@ -141,7 +141,9 @@ class Spectral:
         small = np.abs(s * h) < 1e-12
         k = len(lam)
         g = np.empty((k, k, s.shape[1]), dtype=complex)
-        g[self.upper] = np.where(small, h, np.expm1(np.where(small, 1.0, s) * h) / np.where(small, 1.0, s))
+        g[self.upper] = np.where(
+            small, h, np.expm1(np.where(small, 1.0, s) * h) / np.where(small, 1.0, s)
+        )
         # the same values as computing them (up to the sign of zero imaginary parts)
         g[self.above[1], self.above[0]] = np.conj(g[self.above])
         q = np.real(_matmul_last(_matmul_last(v, self.m[:, :, sel] * g), self.vh[:, :, sel]))
@@ -218,7 +220,9 @@ def step(
     return out
 
 
-def equilibrium(a_inv: np.ndarray, rates: np.ndarray, pull: np.ndarray, m: np.ndarray) -> np.ndarray:
+def equilibrium(
+    a_inv: np.ndarray, rates: np.ndarray, pull: np.ndarray, m: np.ndarray
+) -> np.ndarray:
     """Joint equilibrium ``z* = A^-1 (C m0 - K m)`` for targets ``m`` (rows of ``(R, K)``).
 
     ``rates`` (the diagonal of ``K``) and ``pull`` (``C m0``) come from

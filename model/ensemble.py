@@ -59,8 +59,15 @@ SAMPLE_PATHS = 20
 class ChunkSummary:
     """Streaming recorder for one chunk: histograms, exact sums, per-replicate metrics."""
 
-    def __init__(self, days: list[int], n_rows: int, crisis: np.ndarray, keep_rows: np.ndarray,
-                 keep_all: bool, sparse: bool = False) -> None:
+    def __init__(
+        self,
+        days: list[int],
+        n_rows: int,
+        crisis: np.ndarray,
+        keep_rows: np.ndarray,
+        keep_all: bool,
+        sparse: bool = False,
+    ) -> None:
         n_t, k = len(days), len(crisis)
         # small ensembles keep each level's bin instead of the histograms
         self.counts = None if sparse else np.zeros((n_t, k, N_BINS), dtype=np.int64)
@@ -112,8 +119,14 @@ class _ChunkOutput:
     rows: IncidentRows | None = field(default=None, repr=False)
 
 
-def run_chunk(scenario: Scenario, ids: np.ndarray, seed: int, keep_all: bool,
-              by_month: bool = False, sparse: bool = False) -> _ChunkOutput:
+def run_chunk(
+    scenario: Scenario,
+    ids: np.ndarray,
+    seed: int,
+    keep_all: bool,
+    by_month: bool = False,
+    sparse: bool = False,
+) -> _ChunkOutput:
     """Simulate replicates ``ids`` and reduce them (runs in a worker process too).
 
     ``log`` keeps the ensemble-wide log rows; the incident rows leave the
@@ -134,8 +147,19 @@ def run_chunk(scenario: Scenario, ids: np.ndarray, seed: int, keep_all: bool,
     counts = rec.counts
     if counts is not None and len(ids) < 2**31:
         counts = counts.astype(np.int32)
-    return _ChunkOutput(ids, counts, rec.sums, rec.metrics(), out.shared, ids[keep_rows],
-                        rec.kept, rec.paths, incidents, rec.bins, None if by_month else rows)
+    return _ChunkOutput(
+        ids,
+        counts,
+        rec.sums,
+        rec.metrics(),
+        out.shared,
+        ids[keep_rows],
+        rec.kept,
+        rec.paths,
+        incidents,
+        rec.bins,
+        None if by_month else rows,
+    )
 
 
 def simulate(
@@ -173,8 +197,14 @@ def simulate(
     tasks = [(scenario, ids, seed, keep_all, by_month, sparse) for ids in chunks]
     bar = progress_bar(n, progress, "rep", "replicates")
     try:
-        for _, out in run_tasks(run_chunk, tasks, [len(ids) for ids in chunks], workers=workers,
-                                scheduler=scheduler, bar=bar):
+        for _, out in run_tasks(
+            run_chunk,
+            tasks,
+            [len(ids) for ids in chunks],
+            workers=workers,
+            scheduler=scheduler,
+            bar=bar,
+        ):
             merged.add(out)
             if writer:
                 writer.write(out)
@@ -229,8 +259,13 @@ class _Merge:
         summary = summarise(self.metrics, self.names)
         chunks = sorted(self.logs, key=lambda item: item[0])
         rows = [r for _, _, r in chunks if r is not None]
-        events = events_table([row for _, log, _ in chunks for row in log], IncidentRows.concat(rows),
-                              self.n, self.sc.run.start, self.monthly)
+        events = events_table(
+            [row for _, log, _ in chunks for row in log],
+            IncidentRows.concat(rows),
+            self.n,
+            self.sc.run.start,
+            self.monthly,
+        )
         meta = dict(meta, quantile_accuracy=f"within {BIN_WIDTH} index points (histogram bins)")
         return Result(quantiles, events, summary, meta, self.paths, self.sc.to_toml(), self.kept)
 
@@ -286,18 +321,27 @@ class _ParquetWriter:
         self.pa, self.path = pa, Path(path)
         self.dates = pd.DatetimeIndex(scenario.record_dates()).values.astype("datetime64[ns]")
         self.names = list(scenario.indicators)
-        schema = pa.schema([("replicate", pa.int64()), ("date", pa.timestamp("ns")),
-                            ("indicator", pa.string()), ("value", pa.float64())])
+        schema = pa.schema(
+            [
+                ("replicate", pa.int64()),
+                ("date", pa.timestamp("ns")),
+                ("indicator", pa.string()),
+                ("value", pa.float64()),
+            ]
+        )
         self.writer = pq.ParquetWriter(self.path, schema)
 
     def write(self, out: _ChunkOutput) -> None:
         n_t, n_r, k = out.paths.shape
-        table = self.pa.table({
-            "replicate": np.repeat(out.ids, n_t * k),
-            "date": np.tile(np.repeat(self.dates, k), n_r),
-            "indicator": np.tile(self.names, n_r * n_t),
-            "value": out.paths.transpose(1, 0, 2).reshape(-1),
-        }, schema=self.writer.schema)
+        table = self.pa.table(
+            {
+                "replicate": np.repeat(out.ids, n_t * k),
+                "date": np.tile(np.repeat(self.dates, k), n_r),
+                "indicator": np.tile(self.names, n_r * n_t),
+                "value": out.paths.transpose(1, 0, 2).reshape(-1),
+            },
+            schema=self.writer.schema,
+        )
         self.writer.write_table(table)
 
     def close(self) -> None:

@@ -37,7 +37,7 @@ class ScenarioError(ModelError):
 
 
 class ArgumentError(ModelError):
-    """A bad argument of a library function: ``argument`` names it, ``problem`` says what is wrong."""
+    """A bad argument of a library function: ``argument`` names it, ``problem`` says why."""
 
     def __init__(self, argument: str, problem: str) -> None:
         self.argument = argument

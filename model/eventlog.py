@@ -106,11 +106,17 @@ class IncidentRows:
     def from_rows(cls, rows: Sequence[IncidentRow]) -> IncidentRows:
         """Columns from named rows."""
         labels: dict[Label, int] = {}
-        code = np.array([labels.setdefault((r.event, r.title, r.indicator, r.kind), len(labels))
-                         for r in rows], dtype=np.int64)
-        return cls(np.array([r.replicate for r in rows], dtype=np.int64),
-                   np.array([r.day for r in rows], dtype=np.int64), code,
-                   np.array([r.delta for r in rows], dtype=float), list(labels))
+        code = np.array(
+            [labels.setdefault((r.event, r.title, r.indicator, r.kind), len(labels)) for r in rows],
+            dtype=np.int64,
+        )
+        return cls(
+            np.array([r.replicate for r in rows], dtype=np.int64),
+            np.array([r.day for r in rows], dtype=np.int64),
+            code,
+            np.array([r.delta for r in rows], dtype=float),
+            list(labels),
+        )
 
     @classmethod
     def concat(cls, parts: Sequence[IncidentRows]) -> IncidentRows:
@@ -118,10 +124,17 @@ class IncidentRows:
         if not parts:
             return cls.empty()
         labels: dict[Label, int] = {}
-        codes = [np.array([labels.setdefault(x, len(labels)) for x in p.labels], dtype=np.int64)[p.label]
-                 for p in parts]
-        return cls(np.concatenate([p.replicate for p in parts]), np.concatenate([p.day for p in parts]),
-                   np.concatenate(codes), np.concatenate([p.value for p in parts]), list(labels))
+        codes = [
+            np.array([labels.setdefault(x, len(labels)) for x in p.labels], dtype=np.int64)[p.label]
+            for p in parts
+        ]
+        return cls(
+            np.concatenate([p.replicate for p in parts]),
+            np.concatenate([p.day for p in parts]),
+            np.concatenate(codes),
+            np.concatenate([p.value for p in parts]),
+            list(labels),
+        )
 
     def __len__(self) -> int:
         return len(self.replicate)
@@ -130,15 +143,23 @@ class IncidentRows:
         """The rows sorted by day, then replicate (stable: ties keep log order)."""
         key = self.day * (int(self.replicate.max(initial=0)) + 1) + self.replicate
         order = np.argsort(key, kind="stable")
-        return IncidentRows(self.replicate[order], self.day[order], self.label[order],
-                            self.value[order], self.labels)
+        return IncidentRows(
+            self.replicate[order],
+            self.day[order],
+            self.label[order],
+            self.value[order],
+            self.labels,
+        )
 
     def rows(self) -> list[IncidentRow]:
         """The rows as named tuples."""
         labels = self.labels
-        return [IncidentRow(r, d, *labels[c], v) for r, d, c, v in
-                zip(self.replicate.tolist(), self.day.tolist(), self.label.tolist(),
-                    self.value.tolist())]
+        return [
+            IncidentRow(r, d, *labels[c], v)
+            for r, d, c, v in zip(
+                self.replicate.tolist(), self.day.tolist(), self.label.tolist(), self.value.tolist()
+            )
+        ]
 
 
 # --------------------------------------------------------------------------- by month
@@ -164,7 +185,7 @@ def group_by_month(rows: IncidentRows, start: dt.date) -> MonthlyIncidents:
         return MonthlyIncidents([], np.zeros(1, dtype=np.int64), np.zeros(0))
     n_labels = len(rows.labels)
     origin = np.datetime64(start, "D")
-    month = ((origin + rows.day).astype("datetime64[M]").astype("datetime64[D]") - origin)
+    month = (origin + rows.day).astype("datetime64[M]").astype("datetime64[D]") - origin
     group = month.astype(np.int64) * n_labels + rows.label
     order = np.argsort(group, kind="stable")
     uniq, first = np.unique(group[order], return_index=True)
@@ -196,17 +217,24 @@ class MonthlySums:
         self.n[idx] += length
 
     def rows(self) -> list[tuple]:
-        """``(replicate=-1, day, event, title, indicator, kind, mean change, n)`` per group, sorted."""
+        """``(-1, day, event, title, indicator, kind, mean change, n)`` per group, sorted."""
         keys = list(self.index)
         order = sorted(range(len(keys)), key=keys.__getitem__)
-        return [(-1, *keys[i], self.sum[i] / FIXED_POINT / self.n[i], int(self.n[i])) for i in order]
+        return [
+            (-1, *keys[i], self.sum[i] / FIXED_POINT / self.n[i], int(self.n[i])) for i in order
+        ]
 
 
 # --------------------------------------------------------------------------- the table
 
 
-def events_table(shared: Iterable[SharedRow], incidents: IncidentRows, n: int, start: dt.date,
-                 monthly: MonthlySums | None = None) -> pd.DataFrame:
+def events_table(
+    shared: Iterable[SharedRow],
+    incidents: IncidentRows,
+    n: int,
+    start: dt.date,
+    monthly: MonthlySums | None = None,
+) -> pd.DataFrame:
     """The events table from the rows of every chunk (in replicate order).
 
     Shared rows are merged per (day, event, title, indicator, kind), in order
@@ -233,8 +261,9 @@ def events_table(shared: Iterable[SharedRow], incidents: IncidentRows, n: int, s
     # the shared rows (replicate -1, their mean change) in the same columns, first
     head = IncidentRows.from_rows([IncidentRow(*r[:7]) for r in means])
     table = IncidentRows.concat([head, incidents.by_day()])
-    reached = np.concatenate([np.array([r[7] for r in means], dtype=np.int64),
-                              np.ones(len(incidents), np.int64)])
+    reached = np.concatenate(
+        [np.array([r[7] for r in means], dtype=np.int64), np.ones(len(incidents), np.int64)]
+    )
     return _frame_columns(table, reached, start)
 
 
@@ -248,8 +277,10 @@ def _frame_columns(table: IncidentRows, n: np.ndarray, start: dt.date) -> pd.Dat
     is inferred once from its distinct values."""
     if len(table) == 0:
         return _frame([], start)
-    columns: dict[str, object] = {"replicate": table.replicate.astype(np.int64),
-                                  "date": table.day.astype(np.int64)}
+    columns: dict[str, object] = {
+        "replicate": table.replicate.astype(np.int64),
+        "date": table.day.astype(np.int64),
+    }
     for j, name in enumerate(("event", "title", "indicator", "kind")):
         values = pd.Series([lab[j] for lab in table.labels])
         columns[name] = values.take(table.label).reset_index(drop=True)
@@ -261,5 +292,6 @@ def _frame_columns(table: IncidentRows, n: np.ndarray, start: dt.date) -> pd.Dat
 def _finish(frame: pd.DataFrame, start: dt.date) -> pd.DataFrame:
     frame["date"] = pd.Timestamp(start) + pd.to_timedelta(frame["date"], unit="D")
     frame["replicate"] = frame["replicate"].astype("Int64").where(frame["replicate"] >= 0)
-    return frame.sort_values(["date", "event", "indicator", "replicate"], kind="stable",
-                             ignore_index=True)
+    return frame.sort_values(
+        ["date", "event", "indicator", "replicate"], kind="stable", ignore_index=True
+    )

@@ -66,7 +66,9 @@ class RunningMetrics:
         self.total += y
         np.minimum(self.low, y, out=self.low)
         if self.prev is not None:
-            np.add(self.in_crisis, self.years[i - 1], out=self.in_crisis, where=self.prev < self.crisis)
+            np.add(
+                self.in_crisis, self.years[i - 1], out=self.in_crisis, where=self.prev < self.crisis
+            )
             d = y - self.prev
             self.d1 += d
             d *= d
@@ -78,7 +80,9 @@ class RunningMetrics:
         n_t = len(self.years) + 1
         n_d = max(n_t - 1, 1)
         var = np.maximum(self.d2 / n_d - (self.d1 / n_d) ** 2, 0.0)
-        return np.stack([self.total / n_t, self.low, self.prev, self.in_crisis, np.sqrt(var)], axis=-1)
+        return np.stack(
+            [self.total / n_t, self.low, self.prev, self.in_crisis, np.sqrt(var)], axis=-1
+        )
 
 
 def summarise(metrics: np.ndarray, indicators: Sequence[str]) -> pd.DataFrame:
@@ -98,7 +102,9 @@ def step_years(dates: pd.DatetimeIndex) -> np.ndarray:
     return np.diff(dates.values).astype("timedelta64[D]").astype(float) / _DAYS_PER_YEAR
 
 
-def years_in_crisis(y: np.ndarray, crisis: float, step: np.ndarray, time_axis: int = 1) -> np.ndarray:
+def years_in_crisis(
+    y: np.ndarray, crisis: float, step: np.ndarray, time_axis: int = 1
+) -> np.ndarray:
     """Years below ``crisis`` per replicate, from levels ``y[r, t]`` (or ``y[t, r]`` with
     ``time_axis=0``) and the ``step`` between records: each record counts until the next."""
     if time_axis == 0:
@@ -117,7 +123,9 @@ def recovery_years(y: np.ndarray, dates: pd.DatetimeIndex) -> np.ndarray:
         target = path[min(before, low)] - 2.0
         back = np.flatnonzero(path[low:] >= target)
         if back.size and path[low] < target:
-            out[r] = (t[low + back[0]] - t[low]).astype("timedelta64[D]").astype(float) / _DAYS_PER_YEAR
+            out[r] = (t[low + back[0]] - t[low]).astype("timedelta64[D]").astype(
+                float
+            ) / _DAYS_PER_YEAR
         elif path[low] >= target:
             out[r] = 0.0
     return out
@@ -132,8 +140,9 @@ def _summary_rows(name: str, values: dict[str, np.ndarray]) -> list[tuple]:
     return rows
 
 
-def period_metrics(result: Result, crisis: dict[str, float],
-                   periods: list[tuple[int, int]] | None = None) -> pd.DataFrame:
+def period_metrics(
+    result: Result, crisis: dict[str, float], periods: list[tuple[int, int]] | None = None
+) -> pd.DataFrame:
     """Mean level per period (default: up to 2015, 2015–2025, from 2026), minimum,
     years in crisis and recovery time, per index, summarised across replicates."""
     paths = _paths(result)
@@ -147,7 +156,9 @@ def period_metrics(result: Result, crisis: dict[str, float],
     rows = []
     for k, name in enumerate(result.indicators):
         y = paths[:, :, k]
-        values = {f"mean_{a}_{b - 1}": y[:, (years >= a) & (years < b)].mean(axis=1) for a, b in periods}
+        values = {
+            f"mean_{a}_{b - 1}": y[:, (years >= a) & (years < b)].mean(axis=1) for a, b in periods
+        }
         values["min"] = y.min(axis=1)
         values["years_in_crisis"] = years_in_crisis(y, crisis.get(name, 25.0), step)
         values["recovery_years"] = recovery_years(y, dates)
@@ -155,7 +166,9 @@ def period_metrics(result: Result, crisis: dict[str, float],
     return pd.DataFrame(rows, columns=_COLUMNS)
 
 
-def outcome_metrics(result: Result, crisis: dict[str, float], first: int, last: int) -> pd.DataFrame:
+def outcome_metrics(
+    result: Result, crisis: dict[str, float], first: int, last: int
+) -> pd.DataFrame:
     """Per-replicate outcomes over the years ``first..last``, summarised across replicates.
 
     Per index: ``mean``, ``worst``, ``volatility``, ``years_in_crisis``,

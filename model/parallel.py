@@ -45,14 +45,26 @@ def progress_bar(total: int, wanted: bool, unit: str, desc: str | None = None) -
     """A progress bar on standard error, shown only when asked for and on a terminal."""
     from tqdm import tqdm  # plain bar: no widget warning in notebooks (it is off there anyway)
 
-    return tqdm(total=total, unit=unit, desc=desc, delay=1.0, leave=False,
-                disable=not (wanted and sys.stderr.isatty()))
+    return tqdm(
+        total=total,
+        unit=unit,
+        desc=desc,
+        delay=1.0,
+        leave=False,
+        disable=not (wanted and sys.stderr.isatty()),
+    )
 
 
-def run_tasks(fn: Callable[..., Any], tasks: Sequence[tuple], sizes: Sequence[int], *,
-              workers: int | None = 1, scheduler: str | None = None, bar: Any = None
-              ) -> Iterator[tuple[int, Any]]:
-    """Yield ``(i, fn(*tasks[i]))`` for every task as it finishes; ``bar`` advances by ``sizes[i]``."""
+def run_tasks(
+    fn: Callable[..., Any],
+    tasks: Sequence[tuple],
+    sizes: Sequence[int],
+    *,
+    workers: int | None = 1,
+    scheduler: str | None = None,
+    bar: Any = None,
+) -> Iterator[tuple[int, Any]]:
+    """Yield ``(i, fn(*tasks[i]))`` for each task as it finishes; ``bar`` moves by ``sizes[i]``."""
     workers = worker_count(workers)
     if scheduler is not None:
         runs = _on_dask(fn, tasks, scheduler)
@@ -66,8 +78,9 @@ def run_tasks(fn: Callable[..., Any], tasks: Sequence[tuple], sizes: Sequence[in
         yield i, result
 
 
-def _on_processes(fn: Callable[..., Any], tasks: Sequence[tuple], workers: int
-                  ) -> Iterator[tuple[int, Any]]:
+def _on_processes(
+    fn: Callable[..., Any], tasks: Sequence[tuple], workers: int
+) -> Iterator[tuple[int, Any]]:
     """Tasks in worker processes, submitted in order, at most two per worker in flight."""
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
@@ -88,12 +101,16 @@ def _on_processes(fn: Callable[..., Any], tasks: Sequence[tuple], workers: int
             raise
 
 
-def _on_dask(fn: Callable[..., Any], tasks: Sequence[tuple], scheduler: str
-             ) -> Iterator[tuple[int, Any]]:
+def _on_dask(
+    fn: Callable[..., Any], tasks: Sequence[tuple], scheduler: str
+) -> Iterator[tuple[int, Any]]:
     from dask.distributed import Client, LocalCluster, as_completed
 
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                           dashboard_address=None) if scheduler == "local" else None
+    cluster = (
+        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+        if scheduler == "local"
+        else None
+    )
     client = Client(cluster if cluster is not None else scheduler)
     try:
         futures = [client.submit(fn, *task, pure=False) for task in tasks]

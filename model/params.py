@@ -95,7 +95,9 @@ def _normal_form(name: str, scenario: Scenario) -> list[str]:
     return parts
 
 
-def resolve(name: str, scenario: Scenario, argument: str = "params", calibrated: bool = False) -> Param:
+def resolve(
+    name: str, scenario: Scenario, argument: str = "params", calibrated: bool = False
+) -> Param:
     """The parameter ``name`` names in ``scenario``.
 
     With ``calibrated``, only the kinds the calibration can fit are accepted
@@ -107,30 +109,53 @@ def resolve(name: str, scenario: Scenario, argument: str = "params", calibrated:
     parts = _normal_form(name, scenario)
     indices, events = set(scenario.indicators), {e.id for e in scenario.timeline()}
     key = ".".join(parts)
-    if len(parts) == 3 and parts[0] == "indices" and parts[1] in indices and parts[2] in INDEX_BOUNDS:
+    if (
+        len(parts) == 3
+        and parts[0] == "indices"
+        and parts[1] in indices
+        and parts[2] in INDEX_BOUNDS
+    ):
         return Param(key, tuple(parts), *INDEX_BOUNDS[parts[2]], log=parts[2] == "half_life")
-    if (len(parts) == 3 and parts[0] == "spillover" and parts[1] in indices and parts[2] in indices
-            and parts[1] != parts[2]):
+    if (
+        len(parts) == 3
+        and parts[0] == "spillover"
+        and parts[1] in indices
+        and parts[2] in indices
+        and parts[1] != parts[2]
+    ):
         return Param(key, tuple(parts), *OTHER_BOUNDS["spillover"])
     if len(parts) == 3 and parts[:2] == ["events", "scale"] and parts[2] in events:
         return Param(key, tuple(parts), *OTHER_BOUNDS["scale"])
     if parts == ["damping"]:
         return Param(key, ("damping",), *OTHER_BOUNDS["damping"])
     if calibrated:
-        raise ArgumentError(argument, f"unknown parameter {name!r}"
-                            f"{did_you_mean(name, known_names(scenario))}; use "
-                            "indices.<index>.half_life|baseline|initial, spillover.<index>.<index>, "
-                            "events.scale.<event id> or damping")
+        raise ArgumentError(
+            argument,
+            f"unknown parameter {name!r}"
+            f"{did_you_mean(name, known_names(scenario))}; use "
+            "indices.<index>.half_life|baseline|initial, spillover.<index>.<index>, "
+            "events.scale.<event id> or damping",
+        )
     if parts[0] in ("indices", "spillover") and len(parts) > 1 and parts[1] not in indices:
-        raise ArgumentError(argument, f"{name}: unknown index {parts[1]!r}"
-                            f"{did_you_mean(parts[1], indices, cutoff=0.5)}")
+        raise ArgumentError(
+            argument,
+            f"{name}: unknown index {parts[1]!r}{did_you_mean(parts[1], indices, cutoff=0.5)}",
+        )
     return Param(key, tuple(parts))
 
 
-def resolve_all(names: str | Iterable[str], scenario: Scenario, argument: str = "params",
-                calibrated: bool = False) -> list[Param]:
+def resolve_all(
+    names: str | Iterable[str],
+    scenario: Scenario,
+    argument: str = "params",
+    calibrated: bool = False,
+) -> list[Param]:
     """Several parameters (comma-separated text or names), each once."""
-    items = [s.strip() for s in names.split(",")] if isinstance(names, str) else [str(s).strip() for s in names]
+    items = (
+        [s.strip() for s in names.split(",")]
+        if isinstance(names, str)
+        else [str(s).strip() for s in names]
+    )
     out: list[Param] = []
     for item in (i for i in items if i):
         param = resolve(item, scenario, argument, calibrated)
@@ -143,7 +168,9 @@ def resolve_all(names: str | Iterable[str], scenario: Scenario, argument: str = 
 def known_names(scenario: Scenario) -> list[str]:
     """Every parameter the calibration can fit in ``scenario``."""
     names = [f"indices.{k}.{a}" for k in scenario.indicators for a in INDEX_BOUNDS]
-    names += [f"spillover.{i}.{j}" for i in scenario.indicators for j in scenario.indicators if i != j]
+    names += [
+        f"spillover.{i}.{j}" for i in scenario.indicators for j in scenario.indicators if i != j
+    ]
     names += [f"events.scale.{e.id}" for e in scenario.timeline()]
     return names + ["damping"]
 
@@ -175,7 +202,9 @@ def _child(node: Any, key: str) -> Any:
     return node.get(key) if isinstance(node, dict) else None
 
 
-def apply(scenario: Scenario, params: Mapping[str, Any], argument: str = "params", **run: Any) -> Scenario:
+def apply(
+    scenario: Scenario, params: Mapping[str, Any], argument: str = "params", **run: Any
+) -> Scenario:
     """``scenario`` with each parameter set to its value (and ``run`` settings changed), validated.
 
     A value replaces what is there, also a distribution; missing tables are
@@ -190,9 +219,13 @@ def apply(scenario: Scenario, params: Mapping[str, Any], argument: str = "params
         _set(data, list(parts), v.item() if isinstance(v, np.generic) else v, name, argument)
     for key, v in run.items():
         data.setdefault("run", {})[key] = copy.deepcopy(v)
-    where = ", ".join(f"{k}={v:.6g}" if isinstance(v, (float, np.floating)) else f"{k}={v}"
-                      for k, v in real.items())
-    return scenario_from_dict(data, file=f"{scenario.name} with {where}" if where else scenario.name)
+    where = ", ".join(
+        f"{k}={v:.6g}" if isinstance(v, (float, np.floating)) else f"{k}={v}"
+        for k, v in real.items()
+    )
+    return scenario_from_dict(
+        data, file=f"{scenario.name} with {where}" if where else scenario.name
+    )
 
 
 def _set(node: Any, parts: list[str], new: Any, name: str, argument: str) -> None:
@@ -218,15 +251,17 @@ def _list_slot(items: list, key: str, name: str, argument: str) -> int:
         return ids.index(key)
     if key.isdigit() and int(key) < len(items):
         return int(key)
-    raise ArgumentError(argument, f"{name}: no item {key!r} in this list"
-                        f"{did_you_mean(key, [i for i in ids if i])}")
+    raise ArgumentError(
+        argument, f"{name}: no item {key!r} in this list{did_you_mean(key, [i for i in ids if i])}"
+    )
 
 
 # --------------------------------------------------------------------------- ranges and grids
 
 
-def parse_range(spec: str, scenario: Scenario | None = None, argument: str = "params"
-                ) -> tuple[str, tuple[float, float]]:
+def parse_range(
+    spec: str, scenario: Scenario | None = None, argument: str = "params"
+) -> tuple[str, tuple[float, float]]:
     """``"name=low:high"`` -> ``(name, (low, high))``.
 
     ``"name*=low:high"`` ranges over multiples of the scenario's value
@@ -248,8 +283,9 @@ def parse_range(spec: str, scenario: Scenario | None = None, argument: str = "pa
     if relative:
         centre = value(scenario, name) if scenario is not None else None
         if not centre:
-            raise ArgumentError(argument, f"{name!r} has no value to range around: "
-                                f"give it as {name}=LOW:HIGH")
+            raise ArgumentError(
+                argument, f"{name!r} has no value to range around: give it as {name}=LOW:HIGH"
+            )
         low, high = sorted((round(low * centre, 12), round(high * centre, 12)))
     if not low < high:
         raise ArgumentError(argument, f"{name}: LOW must be below HIGH (got {low}:{high})")

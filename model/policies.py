@@ -50,7 +50,10 @@ class Action(BaseModel):
 def _menu() -> dict[str, dict[str, Action]]:
     text = (resources.files("model") / "data" / "policies.toml").read_text(encoding="utf-8")
     raw = tomllib.loads(text)
-    return {part: {k: Action.model_validate(v) for k, v in raw[part].items()} for part in ("actions", "reactions")}
+    return {
+        part: {k: Action.model_validate(v) for k, v in raw[part].items()}
+        for part in ("actions", "reactions")
+    }
 
 
 def actions() -> dict[str, Action]:
@@ -94,8 +97,12 @@ def policy_names() -> list[str]:
     return list(BUILTIN) + sorted(_REGISTRY)
 
 
-def decide(name: str, levels: dict[str, np.ndarray], params: dict[str, np.ndarray],
-           rules: list[tuple[str, str]] | None = None) -> np.ndarray:
+def decide(
+    name: str,
+    levels: dict[str, np.ndarray],
+    params: dict[str, np.ndarray],
+    rules: list[tuple[str, str]] | None = None,
+) -> np.ndarray:
     """The action each replicate takes now (``""`` for none)."""
     n = len(next(iter(levels.values())))
     none = np.full(n, "", dtype=object)

@@ -82,8 +82,13 @@ def git_commit() -> str | None:
     except (OSError, ValueError):
         pass
     try:
-        done = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
-                              text=True, timeout=5, check=False)
+        done = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     return done.stdout.strip() or None
@@ -96,14 +101,14 @@ def _read_head(dot_git: Path) -> str:
         text = dot_git.read_text().strip()
         if not text.startswith("gitdir:"):
             raise ValueError(text)
-        git_dir = (dot_git.parent / text[len("gitdir:"):].strip()).resolve()
+        git_dir = (dot_git.parent / text[len("gitdir:") :].strip()).resolve()
     common = git_dir
     if (git_dir / "commondir").is_file():
         common = (git_dir / (git_dir / "commondir").read_text().strip()).resolve()
     head = (git_dir / "HEAD").read_text().strip()
     if not head.startswith("ref:"):
         return _commit_id(head)
-    ref = head[len("ref:"):].strip()
+    ref = head[len("ref:") :].strip()
     for base in (git_dir, common):
         if (base / ref).is_file():
             return _commit_id((base / ref).read_text().strip())

@@ -41,7 +41,9 @@ class Result:
     metadata: dict[str, Any]
     paths: np.ndarray | None = field(default=None, repr=False)  # (replicate, time, indicator)
     scenario_toml: str = field(default="", repr=False)
-    sample: np.ndarray | None = field(default=None, repr=False)  # first replicates' paths, for spaghetti plots
+    sample: np.ndarray | None = field(
+        default=None, repr=False
+    )  # first replicates' paths, for spaghetti plots
 
     @property
     def indicators(self) -> list[str]:
@@ -57,12 +59,16 @@ class Result:
             raise ValueError("this result kept no trajectories: run with trajectories=True")
         n_rep, n_t, n_k = self.paths.shape
         first = int(self.metadata.get("first_replicate", 0))
-        return pd.DataFrame({
-            "replicate": np.repeat(np.arange(first, first + n_rep), n_t * n_k),
-            "date": np.tile(np.repeat(self.dates.values, n_k), n_rep),
-            "indicator": pd.Categorical(np.tile(self.indicators, n_rep * n_t), categories=self.indicators),
-            "value": self.paths.reshape(-1),
-        })
+        return pd.DataFrame(
+            {
+                "replicate": np.repeat(np.arange(first, first + n_rep), n_t * n_k),
+                "date": np.tile(np.repeat(self.dates.values, n_k), n_rep),
+                "indicator": pd.Categorical(
+                    np.tile(self.indicators, n_rep * n_t), categories=self.indicators
+                ),
+                "value": self.paths.reshape(-1),
+            }
+        )
 
     def level(self, indicator: str, date: str, stat: str = "q50") -> float:
         """The ``stat`` column of the quantile table at the record nearest ``date``."""
@@ -70,7 +76,9 @@ class Result:
         i = int(np.argmin(np.abs(q["date"] - pd.Timestamp(date)).to_numpy()))
         return float(q[stat].iloc[i])
 
-    def save(self, out: str | Path, trajectories: bool = False, extra: dict[str, str] | None = None) -> Path:
+    def save(
+        self, out: str | Path, trajectories: bool = False, extra: dict[str, str] | None = None
+    ) -> Path:
         """Write the tables, metadata and resolved scenario into ``out`` (atomically)."""
         with atomic_output(out) as tmp:
             self.write(tmp, extra)
@@ -84,7 +92,9 @@ class Result:
         self.quantiles.to_csv(folder / "quantiles.csv", index=False, float_format="%.4f")
         self.events.to_csv(folder / "events.csv", index=False, float_format="%.4f")
         self.summary.to_csv(folder / "summary.csv", index=False, float_format="%.4f")
-        (folder / "metadata.json").write_text(json.dumps(self.metadata, indent=2, default=str) + "\n")
+        (folder / "metadata.json").write_text(
+            json.dumps(self.metadata, indent=2, default=str) + "\n"
+        )
         if self.scenario_toml:
             (folder / "scenario.resolved.toml").write_text(self.scenario_toml)
         for name, text in (extra or {}).items():
@@ -130,14 +140,18 @@ class atomic_output:
             shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-def quantile_frame(dates: pd.DatetimeIndex, indicators: list[str], mean: np.ndarray, q: np.ndarray) -> pd.DataFrame:
+def quantile_frame(
+    dates: pd.DatetimeIndex, indicators: list[str], mean: np.ndarray, q: np.ndarray
+) -> pd.DataFrame:
     """Tidy quantile table from ``mean[t, k]`` and ``q[j, t, k]`` (j over QUANTILES)."""
     n_t, n_k = mean.shape
-    frame = pd.DataFrame({
-        "date": np.repeat(dates.values, n_k),
-        "indicator": np.tile(indicators, n_t),
-        "mean": mean.reshape(-1),
-    })
+    frame = pd.DataFrame(
+        {
+            "date": np.repeat(dates.values, n_k),
+            "indicator": np.tile(indicators, n_t),
+            "mean": mean.reshape(-1),
+        }
+    )
     for j, col in enumerate(_QCOLS):
         frame[col] = q[j].reshape(-1)
     return frame

@@ -95,7 +95,7 @@ class Streams:
         return len(self.keys)
 
     def uniform(self, stream: str, counter, rows=None) -> np.ndarray:
-        """Uniforms in (0, 1): one per row (of ``rows``, or all), for ``counter`` (scalar or per row).
+        """Uniforms in (0, 1): one per row (of ``rows``, or all), for ``counter`` (one or per row).
 
         A stream drawn for some rows is usually drawn again (incidents, hazard
         candidates): its keys are kept for every row, for the next call.
@@ -106,7 +106,7 @@ class Streams:
         return _finish(self._kept(stream)[rows], ctr)
 
     def uniform_ids(self, ids: np.ndarray, counter: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        """:meth:`uniform` with a stream per row: ``ids[i]`` (from :func:`stream_ids`) for ``rows[i]``."""
+        """:meth:`uniform` with a stream per row: ``ids[i]`` for ``rows[i]``."""
         return _uniforms(self.keys[rows], ids, np.asarray(counter, dtype=np.uint64))
 
     def normal(self, stream: str, counter, rows=None) -> np.ndarray:

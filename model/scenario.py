@@ -128,7 +128,8 @@ class Hazard(BaseModel):
         reach = abs(self.elasticity) * max(self.reference, 100.0 - self.reference)
         if reach > np.log(1e4):
             raise ValueError(
-                f"'elasticity' {self.elasticity} makes the rate vary more than 10,000-fold over the "
+                f"'elasticity' {self.elasticity} makes the rate vary more than 10,000-fold "
+                "over the "
                 "scale: keep |elasticity| x max(reference, 100 - reference) below 9.2"
             )
         for effect in self.effects:
@@ -244,11 +245,14 @@ class Scenario(BaseModel):
         keep = list(catalog.values())
         if self.events.only is not None:
             wanted = set(self.events.only)
-            keep = [e for e in keep if e.id in wanted or wanted & set(e.tags) or e.category in wanted]
+            keep = [
+                e for e in keep if e.id in wanted or wanted & set(e.tags) or e.category in wanted
+            ]
         events = [e for e in keep + list(self.events.add) if e.id not in set(self.events.drop)]
         events = [
             e.model_copy(update={"date": self.events.move[e.id], "after": None})
-            if e.id in self.events.move else e
+            if e.id in self.events.move
+            else e
             for e in events
         ]
         dated = sorted((e for e in events if e.date is not None), key=lambda e: e.date)
@@ -263,8 +267,11 @@ SHIPPED = resources.files("model") / "scenarios"
 
 def shipped_scenarios() -> dict[str, Path]:
     """The shipped scenarios by name (the file's stem), in name order."""
-    return {Path(f.name).stem: Path(str(f)) for f in sorted(SHIPPED.iterdir(), key=lambda f: f.name)
-            if f.name.endswith(".toml")}
+    return {
+        Path(f.name).stem: Path(str(f))
+        for f in sorted(SHIPPED.iterdir(), key=lambda f: f.name)
+        if f.name.endswith(".toml")
+    }
 
 
 def find_scenario(name_or_path: str | Path) -> Path:
@@ -275,8 +282,12 @@ def find_scenario(name_or_path: str | Path) -> Path:
     shipped = shipped_scenarios()
     if str(name_or_path) in shipped:
         return shipped[str(name_or_path)]
-    raise ScenarioError(path, "(file)", "no such file, and no shipped scenario of that name"
-                        f"{did_you_mean(path.name, shipped)}; shipped: {', '.join(shipped)}")
+    raise ScenarioError(
+        path,
+        "(file)",
+        "no such file, and no shipped scenario of that name"
+        f"{did_you_mean(path.name, shipped)}; shipped: {', '.join(shipped)}",
+    )
 
 
 def read_shipped(name: str) -> dict[str, Any]:
@@ -331,9 +342,11 @@ def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], dict[
         return _merge({}, data, origins, str(path)), origins
     if not isinstance(parent, str):
         raise ScenarioError(path, "extends", f"must be a file name (got {parent!r})")
-    parent_path = (path.parent / parent)
+    parent_path = path.parent / parent
     if not parent_path.exists():
-        raise ScenarioError(path, "extends", f"parent scenario {parent!r} not found next to the file")
+        raise ScenarioError(
+            path, "extends", f"parent scenario {parent!r} not found next to the file"
+        )
     merged, origins = _resolve(parent_path, chain + (here,))
     merged.pop("description", None)
     return _merge(merged, data, origins, str(path)), origins
@@ -405,7 +418,11 @@ def _field_name(loc: tuple, data: dict) -> str:
     node: Any = data
     for key in loc:
         if isinstance(key, int):
-            ident = node[key].get("id") if isinstance(node, list) and key < len(node) and isinstance(node[key], dict) else None
+            ident = (
+                node[key].get("id")
+                if isinstance(node, list) and key < len(node) and isinstance(node[key], dict)
+                else None
+            )
             parts[-1] += f"[{ident or key}]"
         else:
             parts.append(str(key))
@@ -428,8 +445,12 @@ _PYDANTIC_NOISE = ("Value error, ", "Assertion failed, ")
 
 def _as_scenario_error(exc: ValidationError, data: dict, origins: dict, file: str) -> ScenarioError:
     err = exc.errors()[0]
-    loc = tuple(p for p in err["loc"] if p not in ("float", "Dist", "function-after[_check(), Dist]"))
-    loc = tuple(p for p in loc if not (isinstance(p, str) and p.startswith(("function-", "union["))))
+    loc = tuple(
+        p for p in err["loc"] if p not in ("float", "Dist", "function-after[_check(), Dist]")
+    )
+    loc = tuple(
+        p for p in loc if not (isinstance(p, str) and p.startswith(("function-", "union[")))
+    )
     msg = err["msg"]
     for noise in _PYDANTIC_NOISE:
         msg = msg.replace(noise, "")
@@ -461,10 +482,17 @@ def _check_semantics(sc: Scenario, data: dict, origins: dict, file: str) -> None
                 fail(("events", key), f"unknown event id {ident!r}{did_you_mean(ident, known_ids)}")
     for ident in sc.events.only or ():
         if ident not in known_ids and ident not in tags:
-            fail(("events", "only"), f"{ident!r} is neither an event id, a tag nor a category{did_you_mean(ident, known_ids | tags)}")
+            fail(
+                ("events", "only"),
+                f"{ident!r} is neither an event id, a tag nor a category"
+                f"{did_you_mean(ident, known_ids | tags)}",
+            )
     for ident, when in sc.events.move.items():
         if not sc.run.start <= when <= sc.run.end:
-            fail(("events", "move", ident), f"new date {when} is outside the run {sc.run.start}..{sc.run.end}")
+            fail(
+                ("events", "move", ident),
+                f"new date {when} is outside the run {sc.run.start}..{sc.run.end}",
+            )
     catalog_ids = set(catalog)
     seen: set[str] = set()
     for i, ev in enumerate(sc.events.add):
@@ -473,11 +501,17 @@ def _check_semantics(sc: Scenario, data: dict, origins: dict, file: str) -> None
             fail(loc + ("id",), f"{ev.id!r} is added twice")
         seen.add(ev.id)
         if ev.id in catalog_ids:
-            fail(loc + ("id",), f"{ev.id!r} is already a catalog event: pick a new id, or use events.move/scale")
+            fail(
+                loc + ("id",),
+                f"{ev.id!r} is already a catalog event: pick a new id, or use events.move/scale",
+            )
         if ev.date is not None and not sc.run.start <= ev.date <= sc.run.end:
             fail(loc + ("date",), f"{ev.date} is outside the run {sc.run.start}..{sc.run.end}")
         if ev.after is not None and ev.after.event not in known_ids:
-            fail(loc + ("after", "event"), f"unknown event id {ev.after.event!r}{did_you_mean(ev.after.event, known_ids)}")
+            fail(
+                loc + ("after", "event"),
+                f"unknown event id {ev.after.event!r}{did_you_mean(ev.after.event, known_ids)}",
+            )
         _check_indicators(ev.indicators(), names, lambda p, loc=loc: fail(loc, p))
     for i, hz in enumerate(sc.hazards):
         loc = ("hazards", i)
@@ -493,14 +527,25 @@ def _check_semantics(sc: Scenario, data: dict, origins: dict, file: str) -> None
             fail(("spillover", target), f"unknown index {target!r}{did_you_mean(target, names)}")
         for source, value in row.items():
             if source not in names:
-                fail(("spillover", target, source), f"unknown index {source!r}{did_you_mean(source, names)}")
+                fail(
+                    ("spillover", target, source),
+                    f"unknown index {source!r}{did_you_mean(source, names)}",
+                )
             if source == target:
-                fail(("spillover", target, source), "an index cannot spill over onto itself (use half_life)")
+                fail(
+                    ("spillover", target, source),
+                    "an index cannot spill over onto itself (use half_life)",
+                )
             if centre(value) < 0:
-                fail(("spillover", target, source),
-                     f"spill-over rates must be >= 0 (got {value}): a negative one would let a crisis lift another index")
+                fail(
+                    ("spillover", target, source),
+                    f"spill-over rates must be >= 0 (got {value}): a negative one would let a "
+                    "crisis lift another index",
+                )
     used_by_catalog = set().union(*(e.indicators() for e in sc.timeline()))
-    _check_indicators(used_by_catalog, names, lambda p: fail(("indices",), p + " (used by a catalog event)"))
+    _check_indicators(
+        used_by_catalog, names, lambda p: fail(("indices",), p + " (used by a catalog event)")
+    )
     _check_policy(sc, names, fail)
     _check_stability(sc, fail)
     for name, spec in sc.indices.items():
@@ -516,22 +561,34 @@ def _check_policy(sc: Scenario, names: set[str], fail) -> None:
     pol = sc.policy
     known = policy_names()
     if pol.name not in known:
-        fail(("policy", "name"), f"unknown policy {pol.name!r}{did_you_mean(pol.name, known)}; known: {', '.join(known)}")
+        fail(
+            ("policy", "name"),
+            f"unknown policy {pol.name!r}{did_you_mean(pol.name, known)}; "
+            f"known: {', '.join(known)}",
+        )
     allowed = DEFAULT_PARAMS.get(pol.name)
     for key in pol.params:
         if allowed is not None and key not in allowed:
-            fail(("policy", "params", key),
-                 f"policy {pol.name!r} has no setting {key!r}{did_you_mean(key, allowed)}"
-                 + (f"; its settings: {', '.join(allowed)}" if allowed else ""))
+            fail(
+                ("policy", "params", key),
+                f"policy {pol.name!r} has no setting {key!r}{did_you_mean(key, allowed)}"
+                + (f"; its settings: {', '.join(allowed)}" if allowed else ""),
+            )
     menu = actions()
     for i, rule in enumerate(pol.rules):
         if rule.action not in menu:
-            fail(("policy", "rules", i, "action"), f"unknown action {rule.action!r}{did_you_mean(rule.action, menu)}; "
-                 f"actions: {', '.join(menu)}")
-        _check_indicators(condition_names(rule.when), names,
-                          lambda p, i=i: fail(("policy", "rules", i, "when"), p))
+            fail(
+                ("policy", "rules", i, "action"),
+                f"unknown action {rule.action!r}{did_you_mean(rule.action, menu)}; "
+                f"actions: {', '.join(menu)}",
+            )
+        _check_indicators(
+            condition_names(rule.when),
+            names,
+            lambda p, i=i: fail(("policy", "rules", i, "when"), p),
+        )
     if pol.rules and pol.name != "rules":
-        fail(("policy", "rules"), "rules apply only with name = \"rules\"")
+        fail(("policy", "rules"), 'rules apply only with name = "rules"')
     if (pol.name != "passive" or pol.reactions) and not sc.run.start <= pol.start <= sc.run.end:
         fail(("policy", "start"), f"{pol.start} is outside the run {sc.run.start}..{sc.run.end}")
     if pol.name != "passive" or pol.reactions:
@@ -557,7 +614,9 @@ def _check_stability(sc: Scenario, fail) -> None:
 
 def _check_indicators(used: set[str], names: set[str], fail) -> None:
     for name in sorted(used - names):
-        fail(f"unknown index {name!r}{did_you_mean(name, names)}; known: {', '.join(sorted(names))}")
+        fail(
+            f"unknown index {name!r}{did_you_mean(name, names)}; known: {', '.join(sorted(names))}"
+        )
 
 
 def _drop_none(value: Any) -> Any:

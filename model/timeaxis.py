@@ -38,8 +38,9 @@ def check_duration(text: str, what: str) -> str:
     """``text`` if it is a positive duration, else a ``ValueError`` naming ``what``."""
     parsed = parse_duration(text)
     if parsed is None or parsed[0] <= 0:
-        raise ValueError(f"{what} must be a positive number and a unit d, w, m or y, e.g. '18m' "
-                         f"(got {text!r})")
+        raise ValueError(
+            f"{what} must be a positive number and a unit d, w, m or y, e.g. '18m' (got {text!r})"
+        )
     return text
 
 

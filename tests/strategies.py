@@ -21,11 +21,24 @@ def added_events(draw, start=dt.date(2001, 1, 1), end=dt.date(2034, 12, 31), max
     events = []
     for i in range(n):
         day = draw(st.integers(0, (end - start).days))
-        effects = draw(st.lists(
-            st.fixed_dictionaries({
-                "indicator": st.sampled_from(INDICES),
-                draw(st.sampled_from(["jump", "shift"])): st.floats(-80, 80),
-            }), min_size=1, max_size=3))
-        events.append({"id": f"h{i}", "date": start + dt.timedelta(days=day), "title": f"event {i}",
-                       "effects": effects})
+        effects = draw(
+            st.lists(
+                st.fixed_dictionaries(
+                    {
+                        "indicator": st.sampled_from(INDICES),
+                        draw(st.sampled_from(["jump", "shift"])): st.floats(-80, 80),
+                    }
+                ),
+                min_size=1,
+                max_size=3,
+            )
+        )
+        events.append(
+            {
+                "id": f"h{i}",
+                "date": start + dt.timedelta(days=day),
+                "title": f"event {i}",
+                "effects": effects,
+            }
+        )
     return events

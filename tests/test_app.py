@@ -22,14 +22,25 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 SCREENSHOT = os.environ.get("RELSIM_APP_SCREENSHOT")  # set to a path to keep a picture of the page
 
 
 def _chromium() -> str | None:
-    for path in (os.environ.get("CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium"),
-                 shutil.which("chromium-browser")):
+    for path in (
+        os.environ.get("CHROMIUM"),
+        "/usr/bin/chromium",
+        shutil.which("chromium"),
+        shutil.which("chromium-browser"),
+    ):
         if path and os.path.exists(path):
             return path
     return None
@@ -66,8 +77,13 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def server():
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "model", "app", "--port", str(port)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "model", "app", "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + 40
@@ -97,7 +113,9 @@ def server():
 def page(server):
     chromium = _chromium()
     if chromium is None:
-        pytest.skip("no Chromium binary (install Debian's chromium package: apt-get install chromium)")
+        pytest.skip(
+            "no Chromium binary (install Debian's chromium package: apt-get install chromium)"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
@@ -105,8 +123,12 @@ def page(server):
         try:
             pg = browser.new_page(viewport={"width": 1400, "height": 1000})
             # the page must work offline: refuse anything that is not this server
-            pg.route("**/*", lambda route: route.continue_() if route.request.url.startswith(server)
-                     else route.abort())
+            pg.route(
+                "**/*",
+                lambda route: (
+                    route.continue_() if route.request.url.startswith(server) else route.abort()
+                ),
+            )
             pg.goto(server, wait_until="domcontentloaded", timeout=30_000)
             _wait_ready(pg)
             yield pg
@@ -168,8 +190,11 @@ def test_switching_an_event_off_and_changing_the_policy(page):
     assert pivot[1] != off[1], "the chart did not change"
     # a pivot to Russia lifts security cooperation in 2026-2035 and costs Western alignment
     assert float(_cell(pivot[0], "security", 1)) > float(_cell(off[0], "security", 1))
-    assert float(_cell(pivot[0], "alignment with the West", 1)) < float(_cell(off[0], "alignment with the West", 1))
-    # a few hundred replicates: the page answers within a couple of seconds even on a busy CI machine
+    assert float(_cell(pivot[0], "alignment with the West", 1)) < float(
+        _cell(off[0], "alignment with the West", 1)
+    )
+    # a few hundred replicates: the page answers within a couple of seconds even on a busy
+    # CI machine
     assert took_event < 5 and took_policy < 5, (took_event, took_policy)
 
     if SCREENSHOT:

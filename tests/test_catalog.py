@@ -50,17 +50,29 @@ def test_where_the_brief_differs_the_record_wins_and_the_brief_is_noted():
 
 
 def test_sanctions_are_lifted_in_steps_that_undo_them():
-    imposed = sum(f.shift for f in CATALOG["russian-sanctions-2015"].effects
-                  if f.indicator == "trade" and f.shift is not None)
-    lifted = sum(f.shift for e in CATALOG.values() if "lifted" in e.id and e.date.year in (2016, 2017, 2018)
-                 for f in e.effects if f.indicator == "trade" and f.shift is not None)
+    imposed = sum(
+        f.shift
+        for f in CATALOG["russian-sanctions-2015"].effects
+        if f.indicator == "trade" and f.shift is not None
+    )
+    lifted = sum(
+        f.shift
+        for e in CATALOG.values()
+        if "lifted" in e.id and e.date.year in (2016, 2017, 2018)
+        for f in e.effects
+        if f.indicator == "trade" and f.shift is not None
+    )
     assert imposed < -15
     assert abs(imposed + lifted) < 1e-9
 
 
 def test_the_brief_reading_of_the_big_events():
     def total(ident, indicator):
-        return sum((f.jump or 0) + (f.shift or 0) for f in CATALOG[ident].effects if f.indicator == indicator)
+        return sum(
+            (f.jump or 0) + (f.shift or 0)
+            for f in CATALOG[ident].effects
+            if f.indicator == indicator
+        )
 
     assert total("su24-downing-2015", "security") < -15
     assert total("s400-delivery-2019", "west") < 0 < total("s400-delivery-2019", "security")
@@ -71,19 +83,25 @@ def test_durations_and_conditions_parse():
     assert add_duration(dt.date(2015, 11, 28), "18m") == dt.date(2017, 5, 28)
     assert add_duration(dt.date(2020, 1, 31), "1m") == dt.date(2020, 2, 29)
     assert add_duration(dt.date(2020, 1, 1), "90d") == dt.date(2020, 3, 31)
-    assert parse_condition("security < 25 and west >= 40.5") == [("security", "<", 25.0), ("west", ">=", 40.5)]
+    assert parse_condition("security < 25 and west >= 40.5") == [
+        ("security", "<", 25.0),
+        ("west", ">=", 40.5),
+    ]
     with pytest.raises(ValueError):
         parse_condition("security is low")
 
 
-@pytest.mark.parametrize("spec", [
-    {"dist": "normal", "mean": 1.0, "sd": -1.0},
-    {"dist": "uniform", "low": 2.0, "high": 1.0},
-    {"dist": "triangular", "low": 0.0, "mode": 5.0, "high": 1.0},
-    {"dist": "lognormal", "median": -1.0, "sigma": 0.2},
-    {"dist": "normal", "mean": 1.0},
-    {"dist": "normal", "mean": 1.0, "sd": 1.0, "low": 0.0},
-])
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"dist": "normal", "mean": 1.0, "sd": -1.0},
+        {"dist": "uniform", "low": 2.0, "high": 1.0},
+        {"dist": "triangular", "low": 0.0, "mode": 5.0, "high": 1.0},
+        {"dist": "lognormal", "median": -1.0, "sigma": 0.2},
+        {"dist": "normal", "mean": 1.0},
+        {"dist": "normal", "mean": 1.0, "sd": 1.0, "low": 0.0},
+    ],
+)
 def test_impossible_distributions_are_refused(spec):
     with pytest.raises(ValueError):
         Dist.model_validate(spec)

@@ -22,8 +22,15 @@ def run_dir(tmp_path_factory):
 
 
 def test_run_writes_the_contracted_files(run_dir):
-    for name in ["quantiles.csv", "events.csv", "summary.csv", "metadata.json", "trajectories.png",
-                 "scenario.resolved.toml", "trajectories.parquet"]:
+    for name in [
+        "quantiles.csv",
+        "events.csv",
+        "summary.csv",
+        "metadata.json",
+        "trajectories.png",
+        "scenario.resolved.toml",
+        "trajectories.parquet",
+    ]:
         assert (run_dir / name).stat().st_size > 0, name
     assert not [p for p in run_dir.parent.iterdir() if p.name.startswith(".")]
 
@@ -108,7 +115,9 @@ EXPECTED = {
 
 
 def test_every_bad_fixture_has_an_expectation():
-    assert sorted(p.name for p in BAD.glob("*.toml") if p.name != "extends_cycle_b.toml") == sorted(EXPECTED)
+    assert sorted(p.name for p in BAD.glob("*.toml") if p.name != "extends_cycle_b.toml") == sorted(
+        EXPECTED
+    )
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -144,26 +153,63 @@ def test_module_entry_point():
     import subprocess
     import sys
 
-    done = subprocess.run([sys.executable, "-m", "model", "validate", BASELINE], capture_output=True, text=True,
-                          check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "model", "validate", BASELINE],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0 and "ok:" in done.stdout
 
 
 def test_resolved_scenario_in_an_output_folder_loads_again(tmp_path):
     out = tmp_path / "run"
-    assert main(["run", str(SCENARIOS / "no-s400.toml"), "--out", str(out), "--replicates", "4",
-                 "--no-plots", "--workers", "1"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                str(SCENARIOS / "no-s400.toml"),
+                "--out",
+                str(out),
+                "--replicates",
+                "4",
+                "--no-plots",
+                "--workers",
+                "1",
+            ]
+        )
+        == 0
+    )
     assert (out / "scenario.diff").read_text().startswith("---")
-    assert main(["run", str(out / "scenario.resolved.toml"), "--out", str(tmp_path / "again"),
-                 "--replicates", "4", "--no-plots", "--workers", "1"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                str(out / "scenario.resolved.toml"),
+                "--out",
+                str(tmp_path / "again"),
+                "--replicates",
+                "4",
+                "--no-plots",
+                "--workers",
+                "1",
+            ]
+        )
+        == 0
+    )
     assert (tmp_path / "again" / "quantiles.csv").read_text() == (out / "quantiles.csv").read_text()
 
 
 def test_compare_refuses_scenarios_with_other_indices(tmp_path, capsys):
     extra = tmp_path / "tourism.toml"
-    extra.write_text(f'name = "tourism"\nextends = "{SCENARIOS / "baseline.toml"}"\n'
-                     '[indices.tourism]\ninitial = 40.0\nbaseline = 40.0\nhalf_life = 1.0\n')
-    assert main(["compare", BASELINE, str(extra), "--replicates", "3", "--out", str(tmp_path / "c")]) == 2
+    extra.write_text(
+        f'name = "tourism"\nextends = "{SCENARIOS / "baseline.toml"}"\n'
+        "[indices.tourism]\ninitial = 40.0\nbaseline = 40.0\nhalf_life = 1.0\n"
+    )
+    assert (
+        main(["compare", BASELINE, str(extra), "--replicates", "3", "--out", str(tmp_path / "c")])
+        == 2
+    )
     assert "other indices" in capsys.readouterr().err
 
 
@@ -196,4 +242,7 @@ effects = [{{ indicator = "trade", shift = -2.0 }}]
     assert "never-2027" not in set(events["event"])
     k = int(events.loc[events["event"] == "sometimes-2027", "replicates"].max())
     assert 0 < k < 40
-    assert f"conditional event sometimes-2027 (security > 66.5): fired in {k} of 40 replicates" in lines
+    assert (
+        f"conditional event sometimes-2027 (security > 66.5): fired in {k} of 40 replicates"
+        in lines
+    )

@@ -38,7 +38,9 @@ def test_metrics_cover_each_scenario_indicator_and_metric(su24):
     assert {"min", "years_in_crisis", "recovery_years", "mean_2026_2035"} <= set(m["metric"])
     assert not m.duplicated(["scenario", "indicator", "metric"]).any()
     base = m[(m["scenario"] == "baseline") & (m["metric"] == "min")].set_index("indicator")["mean"]
-    cf = m[(m["scenario"] == "no-su24-downing") & (m["metric"] == "min")].set_index("indicator")["mean"]
+    cf = m[(m["scenario"] == "no-su24-downing") & (m["metric"] == "min")].set_index("indicator")[
+        "mean"
+    ]
     assert cf["security"] > base["security"]
 
 
@@ -49,10 +51,23 @@ def test_compare_refuses_a_single_scenario():
 
 def test_cli_compare_writes_tables_and_plots(tmp_path):
     out = tmp_path / "cmp"
-    args = ["compare", str(SCENARIOS / "baseline.toml"), str(SCENARIOS / "no-coup-attempt.toml"),
-            "--out", str(out), "--replicates", "10"]
+    args = [
+        "compare",
+        str(SCENARIOS / "baseline.toml"),
+        str(SCENARIOS / "no-coup-attempt.toml"),
+        "--out",
+        str(out),
+        "--replicates",
+        "10",
+    ]
     assert main(args) == 0
-    for name in ("differences.csv", "metrics.csv", "quantiles.csv", "overlay.png", "differences.png"):
+    for name in (
+        "differences.csv",
+        "metrics.csv",
+        "quantiles.csv",
+        "overlay.png",
+        "differences.png",
+    ):
         assert (out / name).stat().st_size > 0
     d = pd.read_csv(out / "differences.csv")
     assert set(d["scenario"]) == {"no-coup-attempt"}

@@ -14,8 +14,10 @@ from model.indices import MARGIN, squeeze, to_latent, to_points
 
 from .strategies import changes, half_lives, levels, steps_years
 
-A = drift_matrix(np.array([1.5, 4.0, 1.5, 3.0]),
-                 np.array([[0, 0.05, 0.15, 0], [0.02, 0, 0, 0], [0.05, 0.05, 0, 0], [0, 0, 0, 0]]))
+A = drift_matrix(
+    np.array([1.5, 4.0, 1.5, 3.0]),
+    np.array([[0, 0.05, 0.15, 0], [0.02, 0, 0, 0], [0.05, 0.05, 0, 0], [0, 0, 0, 0]]),
+)
 SIGMA = np.array([0.15, 0.08, 0.2, 0.1])
 
 
@@ -127,7 +129,9 @@ def test_spectral_steps_equal_the_matrix_exponential():
         f1, r1 = sp.matrices(np.arange(6), h)
         f2, r2 = transition(a, np.full(6, h), sigma)
         np.testing.assert_allclose(f1, f2, atol=1e-10)
-        np.testing.assert_allclose(r1 @ np.swapaxes(r1, 1, 2), r2 @ np.swapaxes(r2, 1, 2), atol=1e-10)
+        np.testing.assert_allclose(
+            r1 @ np.swapaxes(r1, 1, 2), r2 @ np.swapaxes(r2, 1, 2), atol=1e-10
+        )
 
 
 def test_cholesky_handles_singular_covariances_and_keeps_indices_aligned():
@@ -179,5 +183,7 @@ def test_uniforms_of_some_rows_equal_those_of_every_row():
     whole = s.uniform("z", ctr)
     for rows in (np.array([7, 2, 29]), np.array([0]), np.arange(30)[::-1]):
         assert np.array_equal(s.uniform("z", ctr[rows], rows=rows), whole[rows])
-        assert np.array_equal(Streams(4, np.arange(100, 130)).uniform("z", ctr[rows], rows=rows), whole[rows])
+        assert np.array_equal(
+            Streams(4, np.arange(100, 130)).uniform("z", ctr[rows], rows=rows), whole[rows]
+        )
     assert not np.array_equal(s.uniform("w", ctr[:5], rows=np.arange(5)), whole[:5])

@@ -62,8 +62,12 @@ def test_a_replicate_does_not_depend_on_its_chunk():
 
 
 def test_a_shift_with_a_duration_is_undone_exactly():
-    ev = {"id": "embargo-2010", "date": "2010-01-01", "title": "embargo",
-          "effects": [{"indicator": "trade", "shift": -20.0, "duration": "2y"}]}
+    ev = {
+        "id": "embargo-2010",
+        "date": "2010-01-01",
+        "title": "embargo",
+        "effects": [{"indicator": "trade", "shift": -20.0, "duration": "2y"}],
+    }
     quiet = {"only": ["blue-stream-agreement-1997"]}
     with_ev = model.simulate(scenario(run={"noise": False}, events={**quiet, "add": [ev]}), 1)
     without = model.simulate(scenario(run={"noise": False}, events=quiet), 1)
@@ -86,8 +90,13 @@ def test_a_shift_only_event_is_logged():
 
 
 def test_condition_selects_replicates():
-    ev = {"id": "sanctions-2030", "date": "2030-01-01", "title": "sanctions if trade is high",
-          "condition": "trade > 75", "effects": [{"indicator": "trade", "jump": -30.0}]}
+    ev = {
+        "id": "sanctions-2030",
+        "date": "2030-01-01",
+        "title": "sanctions if trade is high",
+        "condition": "trade > 75",
+        "effects": [{"indicator": "trade", "jump": -30.0}],
+    }
     res = model.simulate(scenario(events={"add": [ev]}), 60)
     row = res.events[res.events["event"] == "sanctions-2030"].iloc[0]
     assert 0 < row["replicates"] < 60
@@ -98,19 +107,36 @@ def test_condition_selects_replicates():
 
 
 def test_follow_up_fires_days_after_its_trigger():
-    add = [{"id": "incident-2028", "date": "2028-03-01", "title": "incident",
-            "effects": [{"indicator": "security", "jump": -5.0}]},
-           {"id": "retaliation-2028", "after": {"event": "incident-2028", "days": 30},
-            "title": "retaliation", "effects": [{"indicator": "trade", "jump": -5.0}]}]
+    add = [
+        {
+            "id": "incident-2028",
+            "date": "2028-03-01",
+            "title": "incident",
+            "effects": [{"indicator": "security", "jump": -5.0}],
+        },
+        {
+            "id": "retaliation-2028",
+            "after": {"event": "incident-2028", "days": 30},
+            "title": "retaliation",
+            "effects": [{"indicator": "trade", "jump": -5.0}],
+        },
+    ]
     res = model.simulate(scenario(events={"add": add}), 2)
     log = res.events.set_index("event")
     assert str(log.loc["retaliation-2028", "date"].date()) == "2028-03-31"
 
 
 def test_hazards_fire_more_when_the_index_is_low():
-    hz = {"id": "incident", "title": "incident", "rate": 1.0, "indicator": "security",
-          "reference": 50.0, "elasticity": 0.08, "start": "2026-01-01",
-          "effects": [{"indicator": "trade", "jump": -1.0}]}
+    hz = {
+        "id": "incident",
+        "title": "incident",
+        "rate": 1.0,
+        "indicator": "security",
+        "reference": 50.0,
+        "elasticity": 0.08,
+        "start": "2026-01-01",
+        "effects": [{"indicator": "trade", "jump": -1.0}],
+    }
     low = scenario(hazards=[hz], indices={"security": {"baseline": 20.0, "initial": 20.0}})
     high = scenario(hazards=[hz], indices={"security": {"baseline": 80.0, "initial": 80.0}})
     n_low = (model.simulate(low, 50).events["event"] == "incident").sum()
@@ -119,8 +145,13 @@ def test_hazards_fire_more_when_the_index_is_low():
 
 
 def test_hazard_rate_matches_poisson_expectation():
-    hz = {"id": "incident", "title": "incident", "rate": 2.0, "start": "2026-01-01",
-          "effects": [{"indicator": "trade", "jump": -0.5}]}
+    hz = {
+        "id": "incident",
+        "title": "incident",
+        "rate": 2.0,
+        "start": "2026-01-01",
+        "effects": [{"indicator": "trade", "jump": -0.5}],
+    }
     res = model.simulate(scenario(hazards=[hz]), 200)
     fired = res.events[res.events["event"] == "incident"]
     years = (np.datetime64("2035-12-31") - np.datetime64("2026-01-01")).astype(int) / 365.25
@@ -132,21 +163,30 @@ def test_hazard_rate_matches_poisson_expectation():
 @given(st.data())
 def test_indices_stay_in_bounds_under_any_events(data):
     events = data.draw(added_events())
-    sc = scenario(events={"add": events},
-                  indices={"security": {"sigma": data.draw(st.floats(0, 1.5))}})
+    sc = scenario(
+        events={"add": events}, indices={"security": {"sigma": data.draw(st.floats(0, 1.5))}}
+    )
     y = paths(sc, 3)
     assert np.isfinite(y).all()
     assert (y > 0).all() and (y < 100).all()
 
 
-@given(st.floats(0, 60), st.floats(0, 60), st.sampled_from(["trade", "energy", "security", "west"]),
-       st.sampled_from(["jump", "shift"]))
+@given(
+    st.floats(0, 60),
+    st.floats(0, 60),
+    st.sampled_from(["trade", "energy", "security", "west"]),
+    st.sampled_from(["jump", "shift"]),
+)
 def test_a_larger_shock_never_helps(a, b, indicator, kind):
     small, big = sorted((a, b))
     runs = []
     for size in (small, big):
-        ev = {"id": "shock-2020", "date": "2020-06-01", "title": "shock",
-              "effects": [{"indicator": indicator, kind: -size}]}
+        ev = {
+            "id": "shock-2020",
+            "date": "2020-06-01",
+            "title": "shock",
+            "effects": [{"indicator": indicator, kind: -size}],
+        }
         runs.append(paths(scenario(events={"add": [ev]}), 3))
     assert (runs[1] <= runs[0] + 1e-9).all()
 
@@ -160,9 +200,10 @@ def test_events_before_the_start_shift_the_baseline():
 
 
 def test_the_index_set_is_data():
-    sc = scenario(indices={"tourism": {"initial": 40.0, "baseline": 60.0, "half_life": 1.0,
-                                       "sigma": 0.1}},
-                  spillover={"tourism": {"security": 0.2}})
+    sc = scenario(
+        indices={"tourism": {"initial": 40.0, "baseline": 60.0, "half_life": 1.0, "sigma": 0.1}},
+        spillover={"tourism": {"security": 0.2}},
+    )
     res = model.simulate(sc, 3)
     assert res.indicators[-1] == "tourism"
     assert res.level("tourism", "2035-01-01", "q50") > 45
@@ -170,14 +211,25 @@ def test_the_index_set_is_data():
 
 def test_adding_an_index_leaves_the_others_paths_alone():
     plain = paths(scenario(), 5)
-    more = paths(scenario(indices={"tourism": {"initial": 40.0, "baseline": 40.0, "half_life": 1.0,
-                                               "sigma": 0.1}}), 5)
-    np.testing.assert_allclose(plain, more[:, :, :4], atol=1e-8)  # same noise; matrices differ in rounding
+    more = paths(
+        scenario(
+            indices={"tourism": {"initial": 40.0, "baseline": 40.0, "half_life": 1.0, "sigma": 0.1}}
+        ),
+        5,
+    )
+    np.testing.assert_allclose(
+        plain, more[:, :, :4], atol=1e-8
+    )  # same noise; matrices differ in rounding
 
 
 def test_each_incident_draws_its_own_size():
-    hz = {"id": "incident", "title": "incident", "rate": 3.0, "start": "2026-01-01",
-          "effects": [{"indicator": "trade", "jump": {"dist": "uniform", "low": -5.0, "high": -1.0}}]}
+    hz = {
+        "id": "incident",
+        "title": "incident",
+        "rate": 3.0,
+        "start": "2026-01-01",
+        "effects": [{"indicator": "trade", "jump": {"dist": "uniform", "low": -5.0, "high": -1.0}}],
+    }
     res = model.simulate(scenario(hazards=[hz]), 3)
     inc = res.events[res.events["event"] == "incident"]
     per_rep = inc.groupby("replicate")["delta"].nunique()
@@ -186,8 +238,14 @@ def test_each_incident_draws_its_own_size():
 
 
 def test_drop_and_move_apply_to_added_events():
-    add = [{"id": "deal-2027", "date": "2027-01-01", "title": "deal",
-            "effects": [{"indicator": "trade", "jump": 5.0}]}]
+    add = [
+        {
+            "id": "deal-2027",
+            "date": "2027-01-01",
+            "title": "deal",
+            "effects": [{"indicator": "trade", "jump": 5.0}],
+        }
+    ]
     moved = scenario(events={"add": add, "move": {"deal-2027": "2029-06-01"}}).timeline()
     assert [e.date.isoformat() for e in moved if e.id == "deal-2027"] == ["2029-06-01"]
     dropped = scenario(events={"add": add, "drop": ["deal-2027"]}).timeline()
@@ -230,8 +288,10 @@ def test_windowed_hazards_equal_the_day_by_day_pass_bit_for_bit():
     # of other processes, such as policy actions, come before them)
     hazards = {hz.id for hz in sc.hazards}
     for rep in (40, 77):
+
         def mine(out, rep=rep):
             return [r for r in out.incidents.rows() if r.replicate == rep and r.event in hazards]
+
         assert mine(fast) == mine(slow)
 
 
@@ -244,8 +304,12 @@ def test_windowed_incidents_whose_effects_interact_keep_their_order():
     sc = _stress_like()
     military, trade, gas, west = sc.hazards
     gas_first = gas.effects[0].model_copy(update={"damped_by": None})
-    hazards = (military.model_copy(update={"effects": military.effects + (military.effects[0],)}), trade,
-               gas.model_copy(update={"effects": (gas_first,) + gas.effects}), west)
+    hazards = (
+        military.model_copy(update={"effects": military.effects + (military.effects[0],)}),
+        trade,
+        gas.model_copy(update={"effects": (gas_first,) + gas.effects}),
+        west,
+    )
     sc = sc.model_copy(update={"hazards": hazards})
     assert not independent(hazards[0].effects) and not independent(hazards[2].effects)
     assert all(independent(hz.effects) for hz in (military, trade, gas, west))

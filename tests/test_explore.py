@@ -24,7 +24,7 @@ def quiet(baseline) -> model.Scenario:
     return baseline.model_copy(update={"run": baseline.run.model_copy(update={"noise": False})})
 
 
-# --------------------------------------------------------------------------- the model as a function
+# ------------------------------------------------------------------------ the model as a function
 
 
 def test_experiment_returns_the_documented_outcomes(baseline):
@@ -72,37 +72,66 @@ def test_outcome_period_must_be_inside_the_run(baseline):
 # --------------------------------------------------------------------------- sensitivity
 
 
-RANGES = {"indices.trade.half_life": (1.0, 3.0), "damping": (0.3, 0.9), SANCTIONS: (0.6, 1.4), "dummy": (0.0, 1.0)}
+RANGES = {
+    "indices.trade.half_life": (1.0, 3.0),
+    "damping": (0.3, 0.9),
+    SANCTIONS: (0.6, 1.4),
+    "dummy": (0.0, 1.0),
+}
 
 
 @pytest.fixture(scope="module")
 def sobol(baseline):
-    return ex.sensitivity(baseline, RANGES, samples=16, replicates=2, seed=1,
-                          outcomes=["mean_trade_2026_2035", "mean_energy_2026_2035", "final_west"])
+    return ex.sensitivity(
+        baseline,
+        RANGES,
+        samples=16,
+        replicates=2,
+        seed=1,
+        outcomes=["mean_trade_2026_2035", "mean_energy_2026_2035", "final_west"],
+    )
 
 
 def test_sobol_gives_a_dummy_exactly_zero(sobol):
     t = sobol.indices.set_index(["outcome", "parameter"])
     for outcome in ("mean_trade_2026_2035", "mean_energy_2026_2035"):
         row = t.loc[(outcome, "dummy")]
-        assert row["ST"] == pytest.approx(0.0, abs=1e-12) and row["ST_conf"] == pytest.approx(0.0, abs=1e-12)
+        assert row["ST"] == pytest.approx(0.0, abs=1e-12) and row["ST_conf"] == pytest.approx(
+            0.0, abs=1e-12
+        )
         assert row["S1"] == pytest.approx(0.0, abs=1e-12)
     assert t.loc[("mean_trade_2026_2035", SANCTIONS), "ST"] > 0.5
     assert t.loc[("final_west", "dummy")].isna().all()  # west does not move: nothing to apportion
     assert len(sobol.samples) == 16 * (len(RANGES) + 2)
-    assert {"se_mean_trade_2026_2035", "damping", "mean_trade_2026_2035"} <= set(sobol.samples.columns)
+    assert {"se_mean_trade_2026_2035", "damping", "mean_trade_2026_2035"} <= set(
+        sobol.samples.columns
+    )
 
 
 def test_without_common_random_numbers_the_noise_looks_like_sensitivity(baseline):
-    res = ex.sensitivity(baseline, {SANCTIONS: (0.9, 1.1), "dummy": (0.0, 1.0)}, samples=16, replicates=2,
-                         seed=1, outcomes=["mean_security_2026_2035"], common_random_numbers=False)
+    res = ex.sensitivity(
+        baseline,
+        {SANCTIONS: (0.9, 1.1), "dummy": (0.0, 1.0)},
+        samples=16,
+        replicates=2,
+        seed=1,
+        outcomes=["mean_security_2026_2035"],
+        common_random_numbers=False,
+    )
     dummy = res.indices.set_index("parameter").loc["dummy"]
     assert dummy["ST"] > 0.01
 
 
 def test_morris_gives_a_dummy_zero_effect(baseline):
-    res = ex.sensitivity(baseline, RANGES, method="morris", samples=4, replicates=2, seed=1,
-                         outcomes=["mean_trade_2026_2035"])
+    res = ex.sensitivity(
+        baseline,
+        RANGES,
+        method="morris",
+        samples=4,
+        replicates=2,
+        seed=1,
+        outcomes=["mean_trade_2026_2035"],
+    )
     t = res.indices.set_index("parameter")
     assert t.loc["dummy", "mu_star"] == 0.0
     assert t.loc[SANCTIONS, "mu_star"] > t.loc["damping", "mu_star"]
@@ -148,7 +177,9 @@ def test_one_parameter_sweep_is_monotone_where_the_model_is(quiet):
 def test_two_parameter_grid_and_latin_hypercube(quiet):
     grid = ex.sweep(quiet, {SANCTIONS: [0.5, 1.5], "indices.trade.half_life": [1.0, 2.0, 3.0]})
     assert len(grid.table) == 6 and set(grid.parameters) == {SANCTIONS, "indices.trade.half_life"}
-    lhs = ex.latin_hypercube(quiet, {SANCTIONS: (0.5, 1.5), "damping": (0.2, 0.8), "dummy": (0, 1)}, samples=5)
+    lhs = ex.latin_hypercube(
+        quiet, {SANCTIONS: (0.5, 1.5), "damping": (0.2, 0.8), "dummy": (0, 1)}, samples=5
+    )
     assert len(lhs.table) == 5
     for name, (low, high) in {SANCTIONS: (0.5, 1.5), "damping": (0.2, 0.8)}.items():
         col = np.sort(lhs.table[name].to_numpy())
@@ -163,8 +194,13 @@ def test_two_parameter_grid_and_latin_hypercube(quiet):
 
 
 def test_leave_one_out_attribution(baseline):
-    res = ex.attribute(baseline, "2020-06-15", ["s400-delivery-2019", "su24-downing-2015", "ukraine-invasion-2022"],
-                       replicates=20, seed=1)
+    res = ex.attribute(
+        baseline,
+        "2020-06-15",
+        ["s400-delivery-2019", "su24-downing-2015", "ukraine-invasion-2022"],
+        replicates=20,
+        seed=1,
+    )
     assert res.at == "2020-06-01"
     c = res.contributions.set_index(["indicator", "event"])
     # an event after the date contributes exactly nothing (common random numbers)
@@ -176,7 +212,9 @@ def test_leave_one_out_attribution(baseline):
     lv = res.levels.set_index(["indicator", "run"])["mean"]
     for k in baseline.indicators:  # the waterfall closes: none + contributions + interactions = all
         steps = res.contributions[res.contributions["indicator"] == k]["mean"].sum()
-        assert lv[(k, "with all events")] == pytest.approx(lv[(k, "without the 3 chosen events")] + steps, abs=1e-9)
+        assert lv[(k, "with all events")] == pytest.approx(
+            lv[(k, "without the 3 chosen events")] + steps, abs=1e-9
+        )
 
 
 def test_shapley_values_add_up_and_agree_with_leave_one_out_without_interactions(quiet):
@@ -187,18 +225,26 @@ def test_shapley_values_add_up_and_agree_with_leave_one_out_without_interactions
     lv = sh.levels.set_index(["indicator", "run"])["mean"]
     for k in quiet.indicators:
         total = sh.contributions[sh.contributions["indicator"] == k]["mean"].sum()
-        assert total == pytest.approx(lv[(k, "with all events")] - lv[(k, "without the 3 chosen events")], abs=1e-9)
+        assert total == pytest.approx(
+            lv[(k, "with all events")] - lv[(k, "without the 3 chosen events")], abs=1e-9
+        )
     a = sh.contributions.set_index(["indicator", "event"])["mean"]
     b = loo.contributions.set_index(["indicator", "event"])["mean"]
-    assert a[("west", "s400-delivery-2019")] == pytest.approx(b[("west", "s400-delivery-2019")], abs=0.3)
+    assert a[("west", "s400-delivery-2019")] == pytest.approx(
+        b[("west", "s400-delivery-2019")], abs=0.3
+    )
 
 
 def test_scaling_to_zero_shares_every_random_number_dropping_does_not(baseline):
-    """West is untouched by the sanctions: exactly zero when scaled to zero, re-drawn noise when dropped."""
+    """West is untouched by the sanctions: zero when scaled to zero, new noise when dropped."""
     zero = ex.attribute(baseline, "2016", ["russian-sanctions-2015"], replicates=10, removal="zero")
     drop = ex.attribute(baseline, "2016", ["russian-sanctions-2015"], replicates=10, removal="drop")
-    west = {name: r.contributions.set_index(["indicator", "event"]).loc[("west", "russian-sanctions-2015")]
-            for name, r in (("zero", zero), ("drop", drop))}
+    west = {
+        name: r.contributions.set_index(["indicator", "event"]).loc[
+            ("west", "russian-sanctions-2015")
+        ]
+        for name, r in (("zero", zero), ("drop", drop))
+    }
     assert west["zero"]["mean"] == 0.0 and west["zero"]["sd"] == 0.0
     assert west["drop"]["sd"] > 0.0
 
@@ -209,7 +255,9 @@ def test_removing_an_added_event_removes_its_follow_ups():
     assert not gone.events.add
     zero = ex.without_events(sc, ["ukraine-ceasefire-2026"], removal="zero")
     assert zero.events.scale["ukraine-ceasefire-2026"] == 0.0 and len(zero.events.add) == 2
-    res = ex.attribute(sc, "2028", ["ukraine-ceasefire-2026", "black-sea-shipping-deal-2027"], replicates=10)
+    res = ex.attribute(
+        sc, "2028", ["ukraine-ceasefire-2026", "black-sea-shipping-deal-2027"], replicates=10
+    )
     c = res.contributions.set_index(["indicator", "event"])
     assert c.loc[("security", "ukraine-ceasefire-2026"), "mean"] > 0
 
@@ -218,7 +266,13 @@ def test_unknown_event_is_an_argument_error(baseline):
     with pytest.raises(model.ArgumentError, match="did you mean 's400-delivery-2019'"):
         ex.attribute(baseline, "2020", ["s400-delivery-2018"], replicates=2)
     with pytest.raises(model.ArgumentError, match="at most"):
-        ex.attribute(baseline, "2020", [e.id for e in baseline.timeline()[:11]], method="shapley", replicates=2)
+        ex.attribute(
+            baseline,
+            "2020",
+            [e.id for e in baseline.timeline()[:11]],
+            method="shapley",
+            replicates=2,
+        )
 
 
 # --------------------------------------------------------------------------- the command line
@@ -226,33 +280,103 @@ def test_unknown_event_is_an_argument_error(baseline):
 
 def test_cli_sensitivity_sweep_and_attribute(tmp_path):
     out = tmp_path / "sens"
-    assert main(["sensitivity", BASELINE, "--params", f"{SANCTIONS}=0.8:1.2", "dummy", "--samples", "4",
-                 "--replicates", "2", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "sensitivity",
+                BASELINE,
+                "--params",
+                f"{SANCTIONS}=0.8:1.2",
+                "dummy",
+                "--samples",
+                "4",
+                "--replicates",
+                "2",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     idx = pd.read_csv(out / "indices.csv")
     assert {"outcome", "parameter", "S1", "S1_conf", "ST", "ST_conf"} <= set(idx.columns)
     assert (out / "sensitivity.png").stat().st_size > 0
     meta = json.loads((out / "metadata.json").read_text())
     assert meta["analysis"]["method"] == "sobol" and meta["analysis"]["common_random_numbers"]
     out = tmp_path / "sweep"
-    assert main(["sweep", BASELINE, "--grid", f"{SANCTIONS}=0.5:1.5:3", "--no-noise", "--out", str(out),
-                 "--outcomes", "mean_trade_2026_2035,final_security"]) == 0
+    assert (
+        main(
+            [
+                "sweep",
+                BASELINE,
+                "--grid",
+                f"{SANCTIONS}=0.5:1.5:3",
+                "--no-noise",
+                "--out",
+                str(out),
+                "--outcomes",
+                "mean_trade_2026_2035,final_security",
+            ]
+        )
+        == 0
+    )
     assert len(pd.read_csv(out / "sweep.csv")) == 3 and (out / "sweep.png").exists()
     out = tmp_path / "lhs"
-    assert main(["sweep", BASELINE, "--lhs", "4", "--params", "damping=0.2:0.8", f"{SANCTIONS}=0.5:1.5",
-                 "--no-noise", "--out", str(out), "--no-plots"]) == 0
+    assert (
+        main(
+            [
+                "sweep",
+                BASELINE,
+                "--lhs",
+                "4",
+                "--params",
+                "damping=0.2:0.8",
+                f"{SANCTIONS}=0.5:1.5",
+                "--no-noise",
+                "--out",
+                str(out),
+                "--no-plots",
+            ]
+        )
+        == 0
+    )
     out = tmp_path / "attr"
-    assert main(["attribute", BASELINE, "--at", "2020-01-01", "--events", "s400-delivery-2019,su24-downing-2015",
-                 "--replicates", "4", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "attribute",
+                BASELINE,
+                "--at",
+                "2020-01-01",
+                "--events",
+                "s400-delivery-2019,su24-downing-2015",
+                "--replicates",
+                "4",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     assert (out / "waterfall.png").exists() and len(pd.read_csv(out / "contributions.csv")) == 12
 
 
-@pytest.mark.parametrize("argv, words", [
-    (["sweep", BASELINE, "--grid", "damping=0.1:0.9"], "--grid"),
-    (["sweep", BASELINE], "sweep"),
-    (["sensitivity", BASELINE, "--params", "nosuch.thing=0:1", "--samples", "4"], "unknown key"),
-    (["sensitivity", BASELINE, "--samples", "4", "--outcomes", "mean_trade_2020_2030"], "unknown outcome"),
-    (["attribute", BASELINE, "--at", "1990"], "--at"),
-])
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["sweep", BASELINE, "--grid", "damping=0.1:0.9"], "--grid"),
+        (["sweep", BASELINE], "sweep"),
+        (
+            ["sensitivity", BASELINE, "--params", "nosuch.thing=0:1", "--samples", "4"],
+            "unknown key",
+        ),
+        (
+            ["sensitivity", BASELINE, "--samples", "4", "--outcomes", "mean_trade_2020_2030"],
+            "unknown outcome",
+        ),
+        (["attribute", BASELINE, "--at", "1990"], "--at"),
+    ],
+)
 def test_cli_bad_input_is_one_line_and_status_2(tmp_path, capsys, argv, words):
     assert main(argv + ["--out", str(tmp_path / "x")]) == 2
     err = capsys.readouterr().err.strip()
@@ -264,22 +388,31 @@ def test_cli_bad_input_is_one_line_and_status_2(tmp_path, capsys, argv, words):
 
 
 def test_ema_adapter_runs_experiments_and_prim(quiet):
-    pytest.importorskip("ema_workbench", reason="EMA Workbench is an optional extra: pip install -e '.[ema]'")
+    pytest.importorskip(
+        "ema_workbench", reason="EMA Workbench is an optional extra: pip install -e '.[ema]'"
+    )
     from model.explore import ema
 
-    m = ema.make_model(quiet, {SANCTIONS: (0.5, 1.5), "indices.trade.half_life": (1.0, 3.0), "dummy": (0.0, 1.0)},
-                       levers={"policy.name": ["passive", "balancing"]},
-                       outcomes=["trade_2030", "mean_west_2026_2035"])
+    m = ema.make_model(
+        quiet,
+        {SANCTIONS: (0.5, 1.5), "indices.trade.half_life": (1.0, 3.0), "dummy": (0.0, 1.0)},
+        levers={"policy.name": ["passive", "balancing"]},
+        outcomes=["trade_2030", "mean_west_2026_2035"],
+    )
     assert [u.name for u in m.uncertainties] == [SANCTIONS, "indices.trade.half_life", "dummy"]
     experiments, outcomes = ema.run_experiments(m, scenarios=30, policies=ema.policies(m), seed=1)
     assert len(experiments) == 60 and set(outcomes) == {"trade_2030", "mean_west_2026_2035"}
-    low_trade = float(np.quantile(outcomes["trade_2030"], 0.3))  # the lowest 30 % (robust to recalibration)
+    low_trade = float(
+        np.quantile(outcomes["trade_2030"], 0.3)
+    )  # the lowest 30 % (robust to recalibration)
     found = ema.discover(experiments, outcomes, "trade_2030", threshold=low_trade)
     assert SANCTIONS in found.limits.index and "dummy" not in found.limits.index
     assert found.limits.loc[SANCTIONS, "min"] > 0.5  # low trade comes with large sanctions
     summary = found.summary()
     base_rate = summary["cases_of_interest"] / summary["experiments"]
     assert summary["density"] > 2 * base_rate and summary["coverage"] > 0.8
-    west = pd.DataFrame({"policy": experiments["policy.name"], "west": outcomes["mean_west_2026_2035"]})
+    west = pd.DataFrame(
+        {"policy": experiments["policy.name"], "west": outcomes["mean_west_2026_2035"]}
+    )
     means = west.groupby("policy")["west"].mean()
     assert means["balancing"] > means["passive"]  # the lever acts

@@ -29,6 +29,11 @@ def test_golden_outputs_are_unchanged(name):
         want = (GOLDEN / f"{name}__{table}.csv").read_text()
         got = as_text(frame)
         if got != want:
-            diff = "".join(list(difflib.unified_diff(want.splitlines(True), got.splitlines(True),
-                                                     "pinned", "now", n=0))[:20])
+            diff = "".join(
+                list(
+                    difflib.unified_diff(
+                        want.splitlines(True), got.splitlines(True), "pinned", "now", n=0
+                    )
+                )[:20]
+            )
             pytest.fail(f"{name}/{table} differs from the pinned output:\n{diff}")

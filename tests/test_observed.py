@@ -156,8 +156,20 @@ def test_suffix_is_the_basis(obs):
 
 def test_known_bases_present(obs):
     bases = set(obs["basis"])
-    for basis in ("turkstat", "tim", "ru_fcs", "official_statement", "gazprom", "epdk",
-                  "blue_stream", "pew", "gmf", "khas", "sipri", "hlcc"):
+    for basis in (
+        "turkstat",
+        "tim",
+        "ru_fcs",
+        "official_statement",
+        "gazprom",
+        "epdk",
+        "blue_stream",
+        "pew",
+        "gmf",
+        "khas",
+        "sipri",
+        "hlcc",
+    ):
         assert basis in bases, basis
 
 

@@ -15,8 +15,16 @@ SANCTIONS = "events.scale.russian-sanctions-2015"
 
 
 def test_parameters_are_dotted_paths_into_the_scenario(baseline):
-    sc = apply(baseline, {"indices.trade.half_life": 2.5, "spillover.trade.security": 0.1,
-                                    "damping": 0.3, SANCTIONS: 0.5, "dummy": 123.0})
+    sc = apply(
+        baseline,
+        {
+            "indices.trade.half_life": 2.5,
+            "spillover.trade.security": 0.1,
+            "damping": 0.3,
+            SANCTIONS: 0.5,
+            "dummy": 123.0,
+        },
+    )
     assert sc.indices["trade"].half_life == 2.5
     assert sc.spillover["trade"]["security"] == 0.1
     assert sc.damping == 0.3
@@ -34,11 +42,18 @@ def test_list_items_by_id_and_numbers_inside_distributions():
     assert value(stress, "events.scale.s400-delivery-2019") == 1.0  # not set: the catalog size
 
 
-@pytest.mark.parametrize("params, field, words", [
-    ({"damping": 1.5}, "damping", "between 0 and 1"),
-    ({"events.scale.russian-sanctions-2016": 1.0}, "events.scale", "did you mean 'russian-sanctions-2015'"),
-    ({"spillover.trade.securty": 0.1}, "spillover.trade.securty", "unknown index"),
-])
+@pytest.mark.parametrize(
+    "params, field, words",
+    [
+        ({"damping": 1.5}, "damping", "between 0 and 1"),
+        (
+            {"events.scale.russian-sanctions-2016": 1.0},
+            "events.scale",
+            "did you mean 'russian-sanctions-2015'",
+        ),
+        ({"spillover.trade.securty": 0.1}, "spillover.trade.securty", "unknown index"),
+    ],
+)
 def test_bad_values_are_scenario_errors(baseline, params, field, words):
     """A value the scenario cannot take is reported against the field it lands in."""
     with pytest.raises(model.ScenarioError) as err:
@@ -50,14 +65,19 @@ def test_a_name_that_names_nothing_is_an_argument_error(baseline):
     with pytest.raises(model.ArgumentError) as err:
         apply(baseline, {"indices.trad.half_life": 1.0}, argument="grid")
     assert err.value.argument == "grid"
-    assert "indices.trad.half_life: unknown index 'trad' (did you mean 'trade'?)" == err.value.problem
+    assert (
+        "indices.trad.half_life: unknown index 'trad' (did you mean 'trade'?)" == err.value.problem
+    )
 
 
 def test_calibrated_names_are_checked_and_bounded(baseline):
     p = resolve("trade.half_life", baseline, calibrated=True)
     assert (p.name, p.lower, p.upper, p.log) == ("indices.trade.half_life", 0.1, 30.0, True)
     assert resolve("scale.s400-delivery-2019", baseline, calibrated=True).path == (
-        "events", "scale", "s400-delivery-2019")
+        "events",
+        "scale",
+        "s400-delivery-2019",
+    )
     with pytest.raises(model.ArgumentError, match="did you mean 'indices.trade.half_life'"):
         resolve("indices.trade.halflife", baseline, "fit", calibrated=True)
     with pytest.raises(model.ArgumentError, match="given twice"):
@@ -66,8 +86,9 @@ def test_calibrated_names_are_checked_and_bounded(baseline):
 
 def test_one_centre_for_a_distribution_everywhere():
     """A triangular distribution's value is its mean, for calibration and exploration alike."""
-    sc = model.scenario_from_dict({"name": "t", "damping": {"dist": "triangular", "low": 0.2, "mode": 0.3,
-                                                            "high": 0.7}})
+    sc = model.scenario_from_dict(
+        {"name": "t", "damping": {"dist": "triangular", "low": 0.2, "mode": 0.3, "high": 0.7}}
+    )
     assert value(sc, "damping") == pytest.approx(0.4)
     assert resolve("damping", sc, calibrated=True).value(sc) == pytest.approx(0.4)
     assert value(sc, "spillover.energy.west") == 0.0 and value(sc, "dummy") is None
@@ -88,8 +109,9 @@ def test_parse_range_and_grid(baseline):
     assert name == "damping" and np.allclose(values, [0, 0.25, 0.5, 0.75, 1])
     for bad in ("damping=0.9:0.1", "damping=a:b", "spillover.trade.energy"):
         with pytest.raises(model.ArgumentError):
-            parse_range(bad, model.scenario_from_dict({"name": "x", "spillover": {"trade": {"energy": 0.0}}}))
+            parse_range(
+                bad,
+                model.scenario_from_dict({"name": "x", "spillover": {"trade": {"energy": 0.0}}}),
+            )
     with pytest.raises(model.ArgumentError):
         parse_grid("damping=0:1")
-
-

@@ -28,15 +28,31 @@ def params(name, **kw):
 def test_balancing_repairs_the_weaker_side_first():
     p = params("balancing", russia_floor=50, west_floor=50)
     assert policies.decide("balancing", levels(security=[40], west=[45]), p)[0] == "summit"
-    assert policies.decide("balancing", levels(security=[48], west=[35]), p)[0] == "nato-reassurance"
+    assert (
+        policies.decide("balancing", levels(security=[48], west=[35]), p)[0] == "nato-reassurance"
+    )
     assert policies.decide("balancing", levels(), p)[0] == "mediation"
 
 
 def test_west_first_and_russia_pivot_follow_their_rules():
-    assert policies.decide("west_first", levels(west=[50]), params("west_first"))[0] == "nato-reassurance"
-    assert policies.decide("west_first", levels(west=[75], security=[60]), params("west_first"))[0] == "join-sanctions"
-    assert policies.decide("russia_pivot", levels(security=[50]), params("russia_pivot"))[0] == "arms-purchase"
-    assert policies.decide("russia_pivot", levels(security=[80], energy=[60]), params("russia_pivot"))[0] == "energy-deal"
+    assert (
+        policies.decide("west_first", levels(west=[50]), params("west_first"))[0]
+        == "nato-reassurance"
+    )
+    assert (
+        policies.decide("west_first", levels(west=[75], security=[60]), params("west_first"))[0]
+        == "join-sanctions"
+    )
+    assert (
+        policies.decide("russia_pivot", levels(security=[50]), params("russia_pivot"))[0]
+        == "arms-purchase"
+    )
+    assert (
+        policies.decide("russia_pivot", levels(security=[80], energy=[60]), params("russia_pivot"))[
+            0
+        ]
+        == "energy-deal"
+    )
     assert policies.decide("passive", levels(), {})[0] == ""
 
 
@@ -63,8 +79,14 @@ def test_a_policy_changes_nothing_before_its_start():
 def test_cooldowns_limit_how_often_an_action_is_taken():
     res = model.simulate(scenario(name="russia_pivot"), 20)
     ev = res.events
-    arms = ev[(ev["event"] == "policy-arms-purchase") & (ev["kind"] == "shift") & (ev["indicator"] == "security")]
-    per_rep = arms.groupby("replicate")["date"].apply(lambda d: d.sort_values().diff().dt.days.min())
+    arms = ev[
+        (ev["event"] == "policy-arms-purchase")
+        & (ev["kind"] == "shift")
+        & (ev["indicator"] == "security")
+    ]
+    per_rep = arms.groupby("replicate")["date"].apply(
+        lambda d: d.sort_values().diff().dt.days.min()
+    )
     assert len(arms) > 0
     assert (per_rep.dropna() >= 3 * 365).all()
 
@@ -96,7 +118,9 @@ def comparison():
 
 
 def test_policies_differ_as_their_rules_imply(comparison):
-    m = comparison.metrics[comparison.metrics["metric"] == "mean"].set_index(["policy", "indicator"])["mean"]
+    m = comparison.metrics[comparison.metrics["metric"] == "mean"].set_index(
+        ["policy", "indicator"]
+    )["mean"]
     assert m[("west_first", "west")] > m[("balancing", "west")] > m[("russia_pivot", "west")]
     assert m[("russia_pivot", "security")] > m[("west_first", "security")]
     assert m[("balancing", "west")] > m[("passive", "west")]
@@ -110,8 +134,16 @@ def test_policy_comparison_uses_common_random_numbers(comparison):
 
 def test_cli_policies(tmp_path):
     out = tmp_path / "pol"
-    args = ["policies", str(SCENARIOS / "baseline.toml"), "--out", str(out), "--replicates", "8",
-            "--workers", "1"]
+    args = [
+        "policies",
+        str(SCENARIOS / "baseline.toml"),
+        "--out",
+        str(out),
+        "--replicates",
+        "8",
+        "--workers",
+        "1",
+    ]
     assert main(args) == 0
     table = pd.read_csv(out / "policies.csv")
     assert set(table["policy"]) == {"passive", "balancing", "west_first", "russia_pivot"}

@@ -25,30 +25,56 @@ def write(path, data):
 
 
 def ev(ident, date="2027-01-01", **kw):
-    return {"id": ident, "date": dt.date.fromisoformat(date), "title": ident,
-            "effects": [{"indicator": "trade", "jump": -5.0}], **kw}
+    return {
+        "id": ident,
+        "date": dt.date.fromisoformat(date),
+        "title": ident,
+        "effects": [{"indicator": "trade", "jump": -5.0}],
+        **kw,
+    }
 
 
 def test_child_adding_an_event_keeps_the_parents(tmp_path):
-    write(tmp_path / "parent.toml", {"name": "parent", "events": {"add": [ev("a-2027"), ev("b-2027")]}})
-    write(tmp_path / "child.toml", {"name": "child", "extends": "parent.toml",
-                                    "events": {"add": [ev("c-2028", "2028-01-01")]}})
+    write(
+        tmp_path / "parent.toml",
+        {"name": "parent", "events": {"add": [ev("a-2027"), ev("b-2027")]}},
+    )
+    write(
+        tmp_path / "child.toml",
+        {
+            "name": "child",
+            "extends": "parent.toml",
+            "events": {"add": [ev("c-2028", "2028-01-01")]},
+        },
+    )
     sc = model.load_scenario(tmp_path / "child.toml")
     assert [e.id for e in sc.events.add] == ["a-2027", "b-2027", "c-2028"]
 
 
 def test_child_overrides_an_event_by_id_and_keys_by_key(tmp_path):
-    write(tmp_path / "parent.toml", {"name": "parent", "run": {"replicates": 7, "seed": 3},
-                                     "events": {"add": [ev("a-2027")]}})
-    write(tmp_path / "child.toml", {"name": "child", "extends": "parent.toml", "run": {"seed": 9},
-                                    "events": {"add": [{"id": "a-2027", "date": dt.date(2029, 1, 1)}]}})
+    write(
+        tmp_path / "parent.toml",
+        {"name": "parent", "run": {"replicates": 7, "seed": 3}, "events": {"add": [ev("a-2027")]}},
+    )
+    write(
+        tmp_path / "child.toml",
+        {
+            "name": "child",
+            "extends": "parent.toml",
+            "run": {"seed": 9},
+            "events": {"add": [{"id": "a-2027", "date": dt.date(2029, 1, 1)}]},
+        },
+    )
     sc = model.load_scenario(tmp_path / "child.toml")
     assert (sc.run.replicates, sc.run.seed) == (7, 9)
     assert sc.events.add[0].date == dt.date(2029, 1, 1) and sc.events.add[0].title == "a-2027"
 
 
 def test_an_error_in_the_parent_names_the_parent(tmp_path):
-    write(tmp_path / "parent.toml", {"name": "parent", "events": {"add": [ev("a-2027", "2050-01-01")]}})
+    write(
+        tmp_path / "parent.toml",
+        {"name": "parent", "events": {"add": [ev("a-2027", "2050-01-01")]}},
+    )
     write(tmp_path / "child.toml", {"name": "child", "extends": "parent.toml"})
     with pytest.raises(ScenarioError) as err:
         model.load_scenario(tmp_path / "child.toml")
@@ -63,15 +89,25 @@ def test_resolved_scenario_round_trips_through_toml(tmp_path, baseline):
 
 
 def test_only_and_move_and_scale(tmp_path):
-    write(tmp_path / "s.toml", {"name": "s", "events": {
-        "only": ["sanctions"], "move": {"russian-sanctions-2015": dt.date(2016, 1, 1)},
-        "scale": {"russian-sanctions-2015": {"dist": "uniform", "low": 0.5, "high": 1.5}}}})
+    write(
+        tmp_path / "s.toml",
+        {
+            "name": "s",
+            "events": {
+                "only": ["sanctions"],
+                "move": {"russian-sanctions-2015": dt.date(2016, 1, 1)},
+                "scale": {"russian-sanctions-2015": {"dist": "uniform", "low": 0.5, "high": 1.5}},
+            },
+        },
+    )
     sc = model.load_scenario(tmp_path / "s.toml")
     timeline = sc.timeline()
     assert timeline and all("sanctions" in (e.category, *e.tags) for e in timeline)
     assert [e.date for e in timeline if e.id == "russian-sanctions-2015"] == [dt.date(2016, 1, 1)]
     res = model.simulate(sc, replicates=20)
-    rows = res.events[(res.events["event"] == "russian-sanctions-2015") & (res.events["kind"] == "shift")]
+    rows = res.events[
+        (res.events["event"] == "russian-sanctions-2015") & (res.events["kind"] == "shift")
+    ]
     assert rows["date"].dt.date.tolist() == [dt.date(2016, 1, 1)]
     assert -45 < rows["delta"].iloc[0] < -15
 
@@ -86,12 +122,23 @@ def test_every_shipped_scenario_validates_runs_and_describes_itself(path):
 
 # ---------------------------------------------------------------- fuzzing the loader
 
-VALID = tomllib.loads((SCENARIOS / "stress.toml").read_text()) if (SCENARIOS / "stress.toml").exists() else {}
+VALID = (
+    tomllib.loads((SCENARIOS / "stress.toml").read_text())
+    if (SCENARIOS / "stress.toml").exists()
+    else {}
+)
 VALID = {k: v for k, v in VALID.items() if k != "extends"} | {"name": "fuzz"}
 
-junk = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6), st.floats(allow_nan=True),
-                 st.text(max_size=12), st.dates(), st.lists(st.integers(), max_size=3),
-                 st.dictionaries(st.text(max_size=6), st.integers(), max_size=2))
+junk = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**6), 10**6),
+    st.floats(allow_nan=True),
+    st.text(max_size=12),
+    st.dates(),
+    st.lists(st.integers(), max_size=3),
+    st.dictionaries(st.text(max_size=6), st.integers(), max_size=2),
+)
 
 
 def _paths(node, prefix=()):
@@ -107,8 +154,13 @@ def _paths(node, prefix=()):
 ALL_PATHS = [p for p in _paths(VALID) if p]
 
 
-@given(st.lists(st.tuples(st.sampled_from(ALL_PATHS), st.sampled_from(["replace", "delete", "add"]), junk),
-                min_size=1, max_size=3))
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(ALL_PATHS), st.sampled_from(["replace", "delete", "add"]), junk),
+        min_size=1,
+        max_size=3,
+    )
+)
 def test_mutated_scenarios_give_a_scenario_or_a_scenario_error(mutations):
     data = copy.deepcopy(VALID)
     for path, action, value in mutations:
@@ -137,7 +189,11 @@ def test_scenario_error_survives_pickling():
 
     err = ScenarioError("runs/a.toml", "run.end", "is before run.start")
     back = pickle.loads(pickle.dumps(err))
-    assert (back.file, back.field, back.problem) == ("runs/a.toml", "run.end", "is before run.start")
+    assert (back.file, back.field, back.problem) == (
+        "runs/a.toml",
+        "run.end",
+        "is before run.start",
+    )
     assert str(back) == "runs/a.toml: run.end: is before run.start"
 
 

@@ -62,7 +62,9 @@ def parse_params(spec: str | Iterable[str] | None, scenario: Scenario) -> list[P
     return resolve_all(spec, scenario, "fit", calibrated=True)
 
 
-def with_params(scenario: Scenario, params: Sequence[Param], values: Sequence[float], **run: Any) -> Scenario:
+def with_params(
+    scenario: Scenario, params: Sequence[Param], values: Sequence[float], **run: Any
+) -> Scenario:
     """``scenario`` with the parameters set to ``values`` (and ``run`` settings changed)."""
     return apply(scenario, {p.name: float(v) for p, v in zip(params, values)}, "fit", **run)
 
@@ -87,7 +89,8 @@ class _Problem:
             pd.Timestamp(DATA_END), obs.frame["end"].max() if len(obs) else pd.Timestamp(DATA_END)
         )
         end = end + pd.offsets.MonthBegin(1)
-        # a shorter run is faster; it must still hold every dated setting of the scenario (a policy start)
+        # a shorter run is faster; it must still hold every dated setting of the scenario
+        # (a policy start)
         for candidate in (
             end,
             max(end, pd.Timestamp(scenario.policy.start) + pd.Timedelta(days=1)),
@@ -222,7 +225,8 @@ class Calibration:
         name = name or f"{self.base.name}-calibrated"
         years = self.residuals["year"]
         lines = [
-            f"# Model parameters fitted to the observed data in model/data/observed/ ({len(self.residuals)}",
+            "# Model parameters fitted to the observed data in model/data/observed/ "
+            f"({len(self.residuals)}",
             f"# values, {years.min()}-{years.max()}"
             + (f", up to {self.until}" if self.until else "")
             + "); docs/VALIDATION.md describes the fit.",
@@ -275,8 +279,8 @@ class Calibration:
         ]
         if self.info.get("held"):
             out[0] += (
-                "\nnot fitted (the event comes after the last observation; the scenario's value kept): "
-                + ", ".join(self.info["held"])
+                "\nnot fitted (the event comes after the last observation; "
+                "the scenario's value kept): " + ", ".join(self.info["held"])
             )
         if len(self.estimates):
             out.append(self.estimates.to_string(index=False, float_format=lambda v: _fmt(v)))
@@ -311,7 +315,7 @@ def calibrate(
     trend: Sequence[str] | None = None,
     max_evaluations: int = 400,
 ) -> Calibration:
-    """Fit ``fit`` (names, see :func:`parse_params`; default :data:`DEFAULT_FIT`) to the observations.
+    """Fit ``fit`` (see :func:`parse_params`; default :data:`DEFAULT_FIT`) to the observations.
 
     ``observed`` is a tidy frame like :func:`model.observed.load_observed`
     (default: the packaged data) or prepared :class:`Observations`; ``until``
@@ -536,5 +540,3 @@ def _residual_frame(obs: Observations, x: np.ndarray, fit: Fit) -> pd.DataFrame:
     out["fitted"] = point_prediction(f, fit.eta)
     out["residual"] = fit.residuals
     return out
-
-

@@ -26,7 +26,6 @@ from .scores import crps_sample, point_prediction, predictive_draws
 __all__ = ["Hindcast", "hindcast"]
 
 
-
 @dataclass
 class Hindcast:
     """The outcome of :func:`hindcast`: the fit on the early years and the scores on the later ones.
@@ -147,7 +146,7 @@ def hindcast(
 
 
 def _persistence(cal: Calibration, test: pd.DataFrame) -> np.ndarray:
-    """Each series' last value up to the cut-off carried forward (same frequency where there is one)."""
+    """Each series' last value up to the cut-off carried forward (same frequency if any)."""
     last: dict[tuple, tuple[float, float]] = {}
     for row in cal.residuals.sort_values("date", kind="stable").itertuples(index=False):
         last[(row.group, row.frequency)] = last[(row.group, None)] = (row.y, row.exposure)
@@ -161,7 +160,7 @@ def _persistence(cal: Calibration, test: pd.DataFrame) -> np.ndarray:
 
 
 def _direction(pred: pd.DataFrame, cal: Calibration) -> np.ndarray:
-    """Per scored row: 1 if the model got the sign of the change since the series' previous value, else 0.
+    """Per scored row: 1 if the model got the sign of the change since the previous value, else 0.
 
     The previous value may be the last one before the cut-off (its fitted
     value is then the model's). NaN for a first value or an unchanged one.
@@ -216,9 +215,7 @@ def _scores(pred: pd.DataFrame, cal: Calibration) -> pd.DataFrame:
                 "key": key,
                 "n": len(g),
                 "rmse": float(np.sqrt(np.mean((y - p) ** 2))),
-                "rmse_start": float(
-                    np.sqrt(np.mean((y - g["start"].to_numpy(float)) ** 2))
-                ),
+                "rmse_start": float(np.sqrt(np.mean((y - g["start"].to_numpy(float)) ** 2))),
                 "rmse_persistence": float(np.sqrt(np.mean((y[ok] - pers[ok]) ** 2)))
                 if ok.any()
                 else np.nan,
@@ -244,5 +241,3 @@ def _scores(pred: pd.DataFrame, cal: Calibration) -> pd.DataFrame:
         for series, s in g.groupby("group", sort=True):
             score("series", series, key, s)
     return pd.DataFrame(rows)
-
-

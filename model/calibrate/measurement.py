@@ -80,7 +80,7 @@ class Fit:
     trends: dict[str, float] = field(default_factory=dict)  # key -> per decade
 
     def vector(self) -> np.ndarray:
-        """All residuals (observations, then priors): their sum of squares is -2 log posterior + const."""
+        """All residuals (observations, then priors): sum of squares = -2 log posterior + const."""
         return np.concatenate([self.residuals, self.prior])
 
 
@@ -248,7 +248,7 @@ class Measurement:
 
     # -- predictions for new rows (the same groups and keys)
     def linear_predictor(self, fit: Fit, frame: pd.DataFrame, x: np.ndarray) -> np.ndarray:
-        """``eta`` for the rows of ``frame`` given their index values ``x`` (NaN where not fitted)."""
+        """``eta`` of the rows of ``frame`` given their index values ``x`` (NaN if not fitted)."""
         a = frame["group"].map(fit.offsets).to_numpy(float)
         b = frame["key"].map(fit.slopes).to_numpy(float)
         c = frame["key"].map(fit.trends).fillna(0.0).to_numpy(float)
@@ -388,5 +388,3 @@ def _deviance_residuals(y: np.ndarray, eta: np.ndarray, family: str) -> np.ndarr
             y > 0.5, np.log(np.clip(mu, 1e-300, 1)), np.log(np.clip(1.0 - mu, 1e-300, 1))
         )
     return np.sign(y - mu) * np.sqrt(np.maximum(dev, 0.0))
-
-

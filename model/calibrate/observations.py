@@ -22,7 +22,15 @@ import pandas as pd
 
 from ..indices import STANDARD
 
-__all__ = ["FAMILIES", "GAUSSIAN", "TREND_CENTRE", "Observations", "averaging_matrix", "decades", "prepare"]
+__all__ = [
+    "FAMILIES",
+    "GAUSSIAN",
+    "TREND_CENTRE",
+    "Observations",
+    "averaging_matrix",
+    "decades",
+    "prepare",
+]
 
 #: The measurement families, in the order they are reported.
 FAMILIES: Final[tuple[str, ...]] = ("log", "logit", "count", "binary")
@@ -305,5 +313,3 @@ def averaging_matrix(frame: pd.DataFrame, dates: pd.DatetimeIndex) -> np.ndarray
             mid = s + (e - s) // 2
             M[i, int(np.argmin(np.abs(d - mid)))] = 1.0
     return M
-
-

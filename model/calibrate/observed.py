@@ -366,8 +366,11 @@ def _meeting_date(text: str) -> pd.Timestamp:
     year = int(m["y"])
     if m["m"] is not None:
         return pd.Timestamp(year, int(m["m"]), int(m["d"]) if m["d"] else 1)
-    months = [_MONTHS[w[:3].lower()] for w in re.findall(r"[A-Za-z]+", m["paren"] or "")
-              if w[:3].lower() in _MONTHS]
+    months = [
+        _MONTHS[w[:3].lower()]
+        for w in re.findall(r"[A-Za-z]+", m["paren"] or "")
+        if w[:3].lower() in _MONTHS
+    ]
     return pd.Timestamp(year, months[0] if months else 1, 1)
 
 

@@ -124,7 +124,7 @@ def proxies_by_year(
 
 
 def score_table(scores: pd.DataFrame, level: str | None = None, min_n: int = 1) -> pd.DataFrame:
-    """The scores rounded for reading; ``level`` = ``"key"`` or ``"series"``; series with ``n >= min_n``."""
+    """The scores rounded for reading; ``level``: ``"key"`` or ``"series"``; ``n >= min_n`` only."""
     s = scores if level is None else scores[scores["level"] == level]
     s = s[s["n"] >= min_n]
     cols = [
@@ -206,8 +206,10 @@ def report_calibration(cal: Calibration, command: str = "") -> str:
         out += [f"`{command}`", ""]
     out += [
         (
-            f"{len(cal.residuals)} observations, {cal.residuals['year'].min()}–{cal.residuals['year'].max()}; "
-            f"log-likelihood {cal.info.get('loglik', float('nan')):.1f}; dispersion {cal.info.get('dispersion', 1):.2f}; "
+            f"{len(cal.residuals)} observations, "
+            f"{cal.residuals['year'].min()}–{cal.residuals['year'].max()}; "
+            f"log-likelihood {cal.info.get('loglik', float('nan')):.1f}; "
+            f"dispersion {cal.info.get('dispersion', 1):.2f}; "
             f"{cal.info.get('evaluations', 0)} model runs; optimiser: {cal.info.get('message', '')}"
         ),
         "",
@@ -240,7 +242,8 @@ def report_calibration(cal: Calibration, command: str = "") -> str:
         "## Residuals by series (standardised or deviance)",
         "",
         (
-            f"Root mean square of the residuals of each series with two or more values ({single} series "
+            "Root mean square of the residuals of each series with two or more values "
+            f"({single} series "
             "with a single value fit exactly: their offset absorbs it)."
         ),
         "",

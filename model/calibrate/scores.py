@@ -63,7 +63,7 @@ def predictive_draws(
 
 
 def point_prediction(frame: pd.DataFrame, eta: np.ndarray) -> np.ndarray:
-    """The expected observation on its modelled scale: ``eta`` (log, logit), a count, a probability."""
+    """The expected observation on its modelled scale: ``eta`` (log, logit), a count, a chance."""
     fam = frame["family"].to_numpy()
     out = np.array(eta, float)
     c = fam == "count"
@@ -71,4 +71,3 @@ def point_prediction(frame: pd.DataFrame, eta: np.ndarray) -> np.ndarray:
     b = fam == "binary"
     out[b] = 1.0 / (1.0 + np.exp(-out[b]))
     return out
-

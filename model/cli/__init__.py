@@ -22,7 +22,9 @@ __all__ = ["main"]
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``relsim`` parser with every sub-command."""
-    p = Parser(prog="relsim", description="Scenario and ensemble model of Türkiye–Russia relations.")
+    p = Parser(
+        prog="relsim", description="Scenario and ensemble model of Türkiye–Russia relations."
+    )
     p.add_argument("--version", action="store_true", help="print the version and exit")
     sub = p.add_subparsers(dest="command", parser_class=Parser)
     for room in (run, scenarios, app, calibrate, explore):
@@ -50,7 +52,9 @@ def main(argv: list[str] | None = None) -> int:
     except ArgumentError as exc:
         flags = getattr(args, "flags", {}) or {}
         flag = flags.get(exc.argument, "--" + exc.argument.replace("_", "-"))
-        print(f"error: relsim {getattr(args, 'command', '')}: {flag}: {exc.problem}", file=sys.stderr)
+        print(
+            f"error: relsim {getattr(args, 'command', '')}: {flag}: {exc.problem}", file=sys.stderr
+        )
         return 2
     except ModelError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -13,32 +13,63 @@ from .common import figures_to, positive, use_agg, year
 __all__ = ["add"]
 
 #: The parameters fitted by default (see :data:`model.calibrate.DEFAULT_FIT`).
-_DEFAULT_FIT = "indices.trade.half_life,events.scale.russian-sanctions-2015,events.scale.ukraine-war-trade-2022"
+_DEFAULT_FIT = (
+    "indices.trade.half_life,events.scale.russian-sanctions-2015,"
+    "events.scale.ukraine-war-trade-2022"
+)
 
 
 def add(sub: Any) -> None:
-    cal = sub.add_parser("calibrate", help="fit model and measurement parameters to the observed data")
+    cal = sub.add_parser(
+        "calibrate", help="fit model and measurement parameters to the observed data"
+    )
     cal.add_argument("scenario", type=Path)
-    cal.add_argument("--fit", help=f"comma-separated parameters to fit (default: {_DEFAULT_FIT}); "
-                     "'none' fits the measurement model only")
+    cal.add_argument(
+        "--fit",
+        help=f"comma-separated parameters to fit (default: {_DEFAULT_FIT}); "
+        "'none' fits the measurement model only",
+    )
     cal.add_argument("--until", type=year("--until"), help="use only observations up to this year")
-    cal.add_argument("--out", type=Path, help="output folder (default: results/calibrate-<scenario name>)")
-    cal.add_argument("--toml", type=Path,
-                     help="where to write the calibrated scenario (default: OUT/calibrated.toml)")
-    cal.add_argument("--name", help="name of the calibrated scenario (default: the --toml file's stem)")
-    cal.add_argument("--trend", action="store_true", help="add a time trend to the trade and gas equations")
+    cal.add_argument(
+        "--out", type=Path, help="output folder (default: results/calibrate-<scenario name>)"
+    )
+    cal.add_argument(
+        "--toml",
+        type=Path,
+        help="where to write the calibrated scenario (default: OUT/calibrated.toml)",
+    )
+    cal.add_argument(
+        "--name", help="name of the calibrated scenario (default: the --toml file's stem)"
+    )
+    cal.add_argument(
+        "--trend", action="store_true", help="add a time trend to the trade and gas equations"
+    )
     cal.add_argument("--no-plots", action="store_true", help="skip the PNG plot")
     cal.set_defaults(func=_calibrate)
 
-    hc = sub.add_parser("hindcast", help="fit on the years up to --until and score the years after it")
+    hc = sub.add_parser(
+        "hindcast", help="fit on the years up to --until and score the years after it"
+    )
     hc.add_argument("scenario", type=Path)
-    hc.add_argument("--until", type=year("--until"), required=True, help="last year used for the fit")
+    hc.add_argument(
+        "--until", type=year("--until"), required=True, help="last year used for the fit"
+    )
     hc.add_argument("--fit", help="parameters to fit, as for calibrate")
-    hc.add_argument("--replicates", type=positive("--replicates", 0), default=100,
-                    help="ensemble size for the intervals (default 100)")
-    hc.add_argument("--seed", type=positive("--seed", 0), help="seed of the ensemble (default: the scenario's)")
-    hc.add_argument("--out", type=Path, help="output folder (default: results/hindcast-<scenario name>-<until>)")
-    hc.add_argument("--trend", action="store_true", help="add a time trend to the trade and gas equations")
+    hc.add_argument(
+        "--replicates",
+        type=positive("--replicates", 0),
+        default=100,
+        help="ensemble size for the intervals (default 100)",
+    )
+    hc.add_argument(
+        "--seed", type=positive("--seed", 0), help="seed of the ensemble (default: the scenario's)"
+    )
+    hc.add_argument(
+        "--out", type=Path, help="output folder (default: results/hindcast-<scenario name>-<until>)"
+    )
+    hc.add_argument(
+        "--trend", action="store_true", help="add a time trend to the trade and gas equations"
+    )
     hc.add_argument("--no-plots", action="store_true", help="skip the PNG plot")
     hc.set_defaults(func=_hindcast)
 
@@ -73,9 +104,14 @@ def _calibrate(args: argparse.Namespace) -> int:
         tmp_toml.write_text(text)
         tmp_toml.replace(args.toml)
     print(cal.summary())
-    print(f"wrote {out}/: estimates.csv measurement.csv noise.csv residuals.csv excluded.csv correlation.csv "
-          "report.md" + ("" if args.toml else " calibrated.toml") + "".join(" " + f for f in figures)
-          + (f"; and {args.toml}" if args.toml else ""))
+    print(
+        f"wrote {out}/: estimates.csv measurement.csv noise.csv residuals.csv excluded.csv "
+        "correlation.csv "
+        "report.md"
+        + ("" if args.toml else " calibrated.toml")
+        + "".join(" " + f for f in figures)
+        + (f"; and {args.toml}" if args.toml else "")
+    )
     return 0
 
 
@@ -94,8 +130,14 @@ def _hindcast(args: argparse.Namespace) -> int:
     from ..scenario import load_scenario
 
     scenario = load_scenario(args.scenario)
-    hc = hindcast(scenario, args.until, args.fit, replicates=args.replicates or 100, seed=args.seed,
-                  trend=TREND_KEYS if args.trend else None)
+    hc = hindcast(
+        scenario,
+        args.until,
+        args.fit,
+        replicates=args.replicates or 100,
+        seed=args.seed,
+        trend=TREND_KEYS if args.trend else None,
+    )
     out = args.out or Path("results") / f"hindcast-{scenario.name}-{args.until}"
     figures: dict[str, Any] = {}
     if not args.no_plots:
@@ -111,8 +153,10 @@ def _hindcast(args: argparse.Namespace) -> int:
         (tmp / "report.md").write_text(report_hindcast(hc, args.command_line))
         figures_to(tmp, figures, dpi=110)
     print(score_table(hc.scores, level="key").to_string(index=False))
-    print(f"wrote {out}/: scores.csv predictions.csv estimates.csv unscored.csv report.md"
-          + "".join(" " + f for f in figures))
+    print(
+        f"wrote {out}/: scores.csv predictions.csv estimates.csv unscored.csv report.md"
+        + "".join(" " + f for f in figures)
+    )
     return 0
 
 

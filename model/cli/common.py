@@ -51,7 +51,9 @@ def year(name: str) -> Any:
         except ValueError:
             raise argparse.ArgumentTypeError(f"{name} must be a year (got {text!r})") from None
         if not 1990 <= value <= 2100:
-            raise argparse.ArgumentTypeError(f"{name} must be a year between 1990 and 2100 (got {value})")
+            raise argparse.ArgumentTypeError(
+                f"{name} must be a year between 1990 and 2100 (got {value})"
+            )
         return value
 
     return parse
@@ -60,8 +62,12 @@ def year(name: str) -> Any:
 def parallel_options(p: argparse.ArgumentParser, workers: int | None = None) -> None:
     """``--workers`` and ``--scheduler`` (and ``--chunk-size`` for ensembles)."""
     default = "all cores" if workers is None else str(workers)
-    p.add_argument("--workers", type=positive("--workers"), default=workers,
-                   help=f"worker processes (default: {default})")
+    p.add_argument(
+        "--workers",
+        type=positive("--workers"),
+        default=workers,
+        help=f"worker processes (default: {default})",
+    )
     p.add_argument("--scheduler", help="run on Dask: 'local' or a scheduler address")
 
 

@@ -1,4 +1,4 @@
-"""``relsim sensitivity``, ``sweep`` and ``attribute``: which assumptions and events a result depends on."""
+"""``relsim sensitivity``, ``sweep`` and ``attribute``: which assumptions and events matter."""
 
 from __future__ import annotations
 
@@ -18,36 +18,64 @@ _RANGES = {"ranges": "--params"}
 def _common(p: argparse.ArgumentParser, replicates: int) -> None:
     p.add_argument("scenario", type=Path)
     p.add_argument("--out", type=Path, help="output folder (default: results/<scenario>-<command>)")
-    p.add_argument("--replicates", type=positive("--replicates"), default=replicates,
-                   help=f"replicates per run, common to all runs (default {replicates})")
+    p.add_argument(
+        "--replicates",
+        type=positive("--replicates"),
+        default=replicates,
+        help=f"replicates per run, common to all runs (default {replicates})",
+    )
     p.add_argument("--seed", type=positive("--seed", 0), help="default: the scenario's seed")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plot")
     parallel_options(p, workers=1)
 
 
 def _outcome_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--outcomes", help="comma-separated outcome names, or 'all' (default: the outlook means)")
+    p.add_argument(
+        "--outcomes", help="comma-separated outcome names, or 'all' (default: the outlook means)"
+    )
     p.add_argument("--period", default="2026:2035", help="outlook years A:B of the mean_* outcomes")
     p.add_argument("--at-year", type=int, default=2030, help="year of the <index>_<year> outcomes")
-    p.add_argument("--no-noise", action="store_true", help="switch the noise off (one deterministic replicate)")
+    p.add_argument(
+        "--no-noise", action="store_true", help="switch the noise off (one deterministic replicate)"
+    )
 
 
 def add(sub: Any) -> None:
     sens = sub.add_parser("sensitivity", help="Sobol or Morris sensitivity indices with SALib")
     _common(sens, _DEFAULT_REPLICATES)
-    sens.add_argument("--params", nargs="+", metavar="NAME[=LOW:HIGH]",
-                      help="parameters and ranges (default: a set of key assumptions and 'dummy')")
+    sens.add_argument(
+        "--params",
+        nargs="+",
+        metavar="NAME[=LOW:HIGH]",
+        help="parameters and ranges (default: a set of key assumptions and 'dummy')",
+    )
     sens.add_argument("--method", choices=("sobol", "morris"), default="sobol")
-    sens.add_argument("--samples", type=positive("--samples"), default=256,
-                      help="Sobol base sample (a power of 2) or Morris trajectories (default 256)")
+    sens.add_argument(
+        "--samples",
+        type=positive("--samples"),
+        default=256,
+        help="Sobol base sample (a power of 2) or Morris trajectories (default 256)",
+    )
     sens.add_argument("--sample-seed", type=positive("--sample-seed", 0), default=0)
     _outcome_options(sens)
     sens.set_defaults(func=_sensitivity, flags=_RANGES)
 
-    sw = sub.add_parser("sweep", help="outcomes over a grid of one or two parameters, or a Latin hypercube")
+    sw = sub.add_parser(
+        "sweep", help="outcomes over a grid of one or two parameters, or a Latin hypercube"
+    )
     _common(sw, _DEFAULT_REPLICATES)
-    sw.add_argument("--grid", action="append", metavar="NAME=START:STOP:STEPS", help="a grid axis (once or twice)")
-    sw.add_argument("--lhs", type=positive("--lhs", 2), metavar="N", help="N Latin hypercube points over --params")
+    sw.add_argument(
+        "--grid",
+        action="append",
+        metavar="NAME=START:STOP:STEPS",
+        help="a grid axis (once or twice)",
+    )
+    sw.add_argument(
+        "--lhs",
+        type=positive("--lhs", 2),
+        metavar="N",
+        help="N Latin hypercube points over --params",
+    )
     sw.add_argument("--params", nargs="+", metavar="NAME[=LOW:HIGH]", help="ranges for --lhs")
     sw.add_argument("--sample-seed", type=positive("--sample-seed", 0), default=0)
     _outcome_options(sw)
@@ -55,12 +83,22 @@ def add(sub: Any) -> None:
 
     at = sub.add_parser("attribute", help="what each event contributed to each index at a date")
     _common(at, 100)
-    at.add_argument("--at", required=True, help="a date YYYY-MM-DD (the record on or before it) or a year YYYY")
-    at.add_argument("--events", default="all", help="comma-separated event ids, or 'all' up to --at (default)")
+    at.add_argument(
+        "--at", required=True, help="a date YYYY-MM-DD (the record on or before it) or a year YYYY"
+    )
+    at.add_argument(
+        "--events", default="all", help="comma-separated event ids, or 'all' up to --at (default)"
+    )
     at.add_argument("--method", choices=("loo", "shapley"), default="loo")
-    at.add_argument("--removal", choices=("zero", "drop"), default="zero",
-                    help="zero: scale the event's effects to 0 (default); drop: remove it and its follow-ups")
-    at.add_argument("--top", type=positive("--top"), default=8, help="events drawn one by one in the waterfall")
+    at.add_argument(
+        "--removal",
+        choices=("zero", "drop"),
+        default="zero",
+        help="zero: scale the event's effects to 0 (default); drop: remove it and its follow-ups",
+    )
+    at.add_argument(
+        "--top", type=positive("--top"), default=8, help="events drawn one by one in the waterfall"
+    )
     at.set_defaults(func=_attribute)
 
 
@@ -101,13 +139,25 @@ def _sensitivity(args: argparse.Namespace) -> int:
     from ..plotting import plot_sensitivity
 
     sc, spec = _load(args)
-    res = sensitivity(sc, _ranges(args.params, sc, DEFAULT_PARAMS), method=args.method,
-                      samples=args.samples, replicates=args.replicates, seed=args.seed,
-                      sample_seed=args.sample_seed, outcomes=args.outcomes, spec=spec,
-                      workers=args.workers, scheduler=args.scheduler, progress=True)
+    res = sensitivity(
+        sc,
+        _ranges(args.params, sc, DEFAULT_PARAMS),
+        method=args.method,
+        samples=args.samples,
+        replicates=args.replicates,
+        seed=args.seed,
+        sample_seed=args.sample_seed,
+        outcomes=args.outcomes,
+        spec=spec,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        progress=True,
+    )
     figures = _figures(args, "sensitivity.png", lambda: plot_sensitivity(res))
     out = res.save(args.out or Path("results") / f"{sc.name}-sensitivity", figures)
-    print(f"wrote {out}/: indices.csv samples.csv metadata.json" + "".join(" " + f for f in figures))
+    print(
+        f"wrote {out}/: indices.csv samples.csv metadata.json" + "".join(" " + f for f in figures)
+    )
     return 0
 
 
@@ -121,13 +171,33 @@ def _sweep(args: argparse.Namespace) -> int:
         raise ArgumentError("grid", "give --grid (one or two) or --lhs N with --params")
     if args.grid:
         grid = dict(parse_grid(g) for g in args.grid)
-        res = sweep(sc, grid, args.replicates, args.seed, args.outcomes, spec, args.workers, args.scheduler,
-                    True)
+        res = sweep(
+            sc,
+            grid,
+            args.replicates,
+            args.seed,
+            args.outcomes,
+            spec,
+            args.workers,
+            args.scheduler,
+            True,
+        )
     else:
         if not args.params:
             raise ArgumentError("ranges", "--lhs needs --params NAME=LOW:HIGH ...")
-        res = latin_hypercube(sc, _ranges(args.params, sc, None), args.lhs, args.sample_seed, args.replicates,
-                              args.seed, args.outcomes, spec, args.workers, args.scheduler, True)
+        res = latin_hypercube(
+            sc,
+            _ranges(args.params, sc, None),
+            args.lhs,
+            args.sample_seed,
+            args.replicates,
+            args.seed,
+            args.outcomes,
+            spec,
+            args.workers,
+            args.scheduler,
+            True,
+        )
     figures = _figures(args, "sweep.png", lambda: plot_sweep(res))
     out = res.save(args.out or Path("results") / f"{sc.name}-sweep", figures)
     print(f"wrote {out}/: sweep.csv metadata.json" + "".join(" " + f for f in figures))
@@ -140,14 +210,30 @@ def _attribute(args: argparse.Namespace) -> int:
     from ..scenario import load_scenario
 
     sc = load_scenario(args.scenario)
-    res = attribute(sc, args.at, args.events, method=args.method, removal=args.removal,
-                    replicates=args.replicates, seed=args.seed, workers=args.workers,
-                    scheduler=args.scheduler, progress=True)
+    res = attribute(
+        sc,
+        args.at,
+        args.events,
+        method=args.method,
+        removal=args.removal,
+        replicates=args.replicates,
+        seed=args.seed,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        progress=True,
+    )
     figures = _figures(args, "waterfall.png", lambda: plot_waterfall(res, args.top))
     out = res.save(args.out or Path("results") / f"{sc.name}-attribution", figures)
     c = res.contributions
-    best = c[~c["event"].str.startswith("(")].assign(size=lambda d: d["mean"].abs()).nlargest(5, "size")
+    best = (
+        c[~c["event"].str.startswith("(")]
+        .assign(size=lambda d: d["mean"].abs())
+        .nlargest(5, "size")
+    )
     for line in best["statement"]:
         print(line)
-    print(f"wrote {out}/: contributions.csv levels.csv metadata.json" + "".join(" " + f for f in figures))
+    print(
+        f"wrote {out}/: contributions.csv levels.csv metadata.json"
+        + "".join(" " + f for f in figures)
+    )
     return 0

@@ -24,7 +24,9 @@ def add(sub: Any) -> None:
     run.add_argument("--chunk-size", type=positive("--chunk-size"), help="replicates per chunk")
     run.set_defaults(func=_run)
 
-    cmp = sub.add_parser("compare", help="run scenarios with common random numbers and compare them")
+    cmp = sub.add_parser(
+        "compare", help="run scenarios with common random numbers and compare them"
+    )
     cmp.add_argument("scenarios", type=Path, nargs="+")
     cmp.add_argument("--out", type=Path, help="output folder (default: results/compare-<names>)")
     cmp.add_argument("--replicates", type=positive("--replicates"))
@@ -38,7 +40,9 @@ def add(sub: Any) -> None:
     pol.add_argument("--replicates", type=positive("--replicates"))
     pol.add_argument("--seed", type=positive("--seed", 0))
     pol.add_argument("--policies", help="comma-separated names (default: every built-in)")
-    pol.add_argument("--from", dest="first", type=positive("--from", 1900), help="first year measured")
+    pol.add_argument(
+        "--from", dest="first", type=positive("--from", 1900), help="first year measured"
+    )
     pol.add_argument("--to", dest="last", type=positive("--to", 1900), help="last year measured")
     pol.add_argument("--no-reactions", action="store_true", help="switch the actors' reactions off")
     pol.add_argument("--no-plots", action="store_true")
@@ -56,15 +60,25 @@ def _run(args: argparse.Namespace) -> int:
     out = args.out or Path("results") / scenario.name
     diff = _parent_diff(args.scenario) if scenario.extends else ""
     with atomic_output(out) as tmp:
-        result = simulate(scenario, replicates=args.replicates, seed=args.seed, trajectories=False,
-                          workers=args.workers, chunk_size=args.chunk_size, scheduler=args.scheduler,
-                          progress=True,
-                          trajectory_file=tmp / "trajectories.parquet" if args.trajectories else None)
+        result = simulate(
+            scenario,
+            replicates=args.replicates,
+            seed=args.seed,
+            trajectories=False,
+            workers=args.workers,
+            chunk_size=args.chunk_size,
+            scheduler=args.scheduler,
+            progress=True,
+            trajectory_file=tmp / "trajectories.parquet" if args.trajectories else None,
+        )
         result.write(tmp, extra={"scenario.diff": diff} if diff else None)
         figures = [] if args.no_plots else _run_figures(result, tmp)
-    print(f"wrote {out}/: quantiles.csv events.csv summary.csv metadata.json scenario.resolved.toml"
-          + (" scenario.diff" if diff else "") + "".join(" " + f for f in figures)
-          + (" trajectories.parquet" if args.trajectories else ""))
+    print(
+        f"wrote {out}/: quantiles.csv events.csv summary.csv metadata.json scenario.resolved.toml"
+        + (" scenario.diff" if diff else "")
+        + "".join(" " + f for f in figures)
+        + (" trajectories.parquet" if args.trajectories else "")
+    )
     for line in _conditional_reach(scenario, result):
         print(line)
     return 0
@@ -92,7 +106,9 @@ def _run_figures(result: Any, folder: Path) -> list[str]:
     use_agg()
     from ..plotting import plot_fans, plot_trajectories
 
-    return figures_to(folder, {"trajectories.png": plot_trajectories(result), "fans.png": plot_fans(result)})
+    return figures_to(
+        folder, {"trajectories.png": plot_trajectories(result), "fans.png": plot_fans(result)}
+    )
 
 
 def _parent_diff(path: Path) -> str:
@@ -105,7 +121,9 @@ def _parent_diff(path: Path) -> str:
     raw = tomllib.loads(path.read_text(encoding="utf-8"))
     parent = load_scenario(path.parent / raw["extends"]).to_toml().splitlines(keepends=True)
     child = load_scenario(path).to_toml().splitlines(keepends=True)
-    return "".join(difflib.unified_diff(parent, child, fromfile=str(raw["extends"]), tofile=path.name))
+    return "".join(
+        difflib.unified_diff(parent, child, fromfile=str(raw["extends"]), tofile=path.name)
+    )
 
 
 def _compare(args: argparse.Namespace) -> int:
@@ -124,8 +142,10 @@ def _compare(args: argparse.Namespace) -> int:
         use_agg()
         from ..plotting import plot_differences, plot_overlay
 
-        figures = {"overlay.png": plot_overlay(result.results),
-                   "differences.png": plot_differences(result.differences)}
+        figures = {
+            "overlay.png": plot_overlay(result.results),
+            "differences.png": plot_differences(result.differences),
+        }
     with atomic_output(out) as tmp:
         result.differences.to_csv(tmp / "differences.csv", index=False, float_format="%.4f")
         result.metrics.to_csv(tmp / "metrics.csv", index=False, float_format="%.4f")
@@ -146,17 +166,30 @@ def _policies(args: argparse.Namespace) -> int:
     names = [p.strip() for p in args.policies.split(",")] if args.policies else None
     first = args.first or scenario.policy.start.year
     last = args.last or scenario.run.end.year
-    cmp = compare_policies(scenario, names, replicates=args.replicates, seed=args.seed, period=(first, last),
-                           reactions=not args.no_reactions, trajectories=True, workers=args.workers,
-                           chunk_size=args.chunk_size, scheduler=args.scheduler)
+    cmp = compare_policies(
+        scenario,
+        names,
+        replicates=args.replicates,
+        seed=args.seed,
+        period=(first, last),
+        reactions=not args.no_reactions,
+        trajectories=True,
+        workers=args.workers,
+        chunk_size=args.chunk_size,
+        scheduler=args.scheduler,
+    )
     out = args.out or Path("results") / f"policies-{scenario.name}"
-    table = cmp.metrics.pivot_table(index=["indicator", "metric"], columns="policy", values="mean", sort=False)
+    table = cmp.metrics.pivot_table(
+        index=["indicator", "metric"], columns="policy", values="mean", sort=False
+    )
     with atomic_output(out) as tmp:
         cmp.metrics.to_csv(tmp / "policies.csv", index=False, float_format="%.3f")
         table.to_csv(tmp / "policies_wide.csv", float_format="%.2f")
         (tmp / "scenario.resolved.toml").write_text(scenario.to_toml())
         figures = [] if args.no_plots else _policy_figures(cmp, tmp, f"{first}-01-01")
-    print(f"wrote {out}/: policies.csv policies_wide.csv scenario.resolved.toml " + " ".join(figures))
+    print(
+        f"wrote {out}/: policies.csv policies_wide.csv scenario.resolved.toml " + " ".join(figures)
+    )
     return 0
 
 
@@ -164,5 +197,10 @@ def _policy_figures(cmp: Any, folder: Path, since: str) -> list[str]:
     use_agg()
     from ..plotting import plot_policy_grid, plot_tradeoff
 
-    return figures_to(folder, {"policies_grid.png": plot_policy_grid(cmp.results, since=since),
-                               "tradeoff.png": plot_tradeoff(cmp.metrics).figure})
+    return figures_to(
+        folder,
+        {
+            "policies_grid.png": plot_policy_grid(cmp.results, since=since),
+            "tradeoff.png": plot_tradeoff(cmp.metrics).figure,
+        },
+    )

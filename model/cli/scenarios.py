@@ -1,4 +1,4 @@
-"""``relsim validate``, ``show`` and ``events``: look at scenarios and the catalog without running."""
+"""``relsim validate``, ``show`` and ``events``: scenarios and the catalog, without running."""
 
 from __future__ import annotations
 
@@ -37,8 +37,10 @@ def _validate(args: argparse.Namespace) -> int:
             print(f"error: {exc}", file=sys.stderr)
             status = 2
             continue
-        print(f"ok: {path}: {sc.name}, {len(sc.timeline())} events, {len(sc.hazards)} hazards, "
-              f"{sc.run.replicates} replicates, {sc.run.start}..{sc.run.end}")
+        print(
+            f"ok: {path}: {sc.name}, {len(sc.timeline())} events, {len(sc.hazards)} hazards, "
+            f"{sc.run.replicates} replicates, {sc.run.start}..{sc.run.end}"
+        )
     return status
 
 
@@ -57,16 +59,30 @@ def _events(args: argparse.Namespace) -> int:
 
     rows = []
     for e in load_catalog().values():
-        effects = "; ".join(f"{x.indicator} {x.kind} {centre(x.size):+g}"
-                            + (f" for {x.duration}" if x.duration else "") for x in e.effects)
-        rows.append({"id": e.id, "date": e.date.isoformat(), "precision": e.precision,  # type: ignore[union-attr]
-                     "title": e.title, "category": e.category, "confidence": e.confidence,
-                     "brief_date": e.brief_date.isoformat() if e.brief_date else "",
-                     "effects": effects, "source": f"brief: {e.brief}; {e.reference}"})
+        effects = "; ".join(
+            f"{x.indicator} {x.kind} {centre(x.size):+g}"
+            + (f" for {x.duration}" if x.duration else "")
+            for x in e.effects
+        )
+        rows.append(
+            {
+                "id": e.id,
+                "date": e.date.isoformat(),
+                "precision": e.precision,  # type: ignore[union-attr]
+                "title": e.title,
+                "category": e.category,
+                "confidence": e.confidence,
+                "brief_date": e.brief_date.isoformat() if e.brief_date else "",
+                "effects": effects,
+                "source": f"brief: {e.brief}; {e.reference}",
+            }
+        )
     table = pd.DataFrame(rows)
     if args.format == "csv":
         table.to_csv(sys.stdout, index=False)
     else:
-        with pd.option_context("display.max_rows", None, "display.width", 200, "display.max_colwidth", 60):
+        with pd.option_context(
+            "display.max_rows", None, "display.width", 200, "display.max_colwidth", 60
+        ):
             print(table[["id", "date", "category", "title"]].to_string(index=False))
     return 0

@@ -48,8 +48,9 @@ class RunOutput:
     incidents: IncidentRows
 
 
-def simulate_chunk(scenario: Scenario, replicates: np.ndarray, seed: int,
-                   recorder: Recorder | None = None) -> RunOutput:
+def simulate_chunk(
+    scenario: Scenario, replicates: np.ndarray, seed: int, recorder: Recorder | None = None
+) -> RunOutput:
     """Run ``scenario`` for the given global replicate numbers.
 
     ``recorder`` receives ``record(i, y)`` for each record date ``i`` with

@@ -88,9 +88,14 @@ def independent(effects) -> bool:
     shifts = [e.indicator for e in effects if e.kind == "shift"]
     if len(set(jumps)) < len(jumps) or len(set(shifts)) < len(shifts):
         return False
-    return not any(e.damped_by is not None and other is not e and other.kind == "jump"
-                   and other.indicator == e.damped_by for e in effects for other in effects)
-
+    return not any(
+        e.damped_by is not None
+        and other is not e
+        and other.kind == "jump"
+        and other.indicator == e.damped_by
+        for e in effects
+        for other in effects
+    )
 
 
 class Hazards:
@@ -113,8 +118,13 @@ class Hazards:
             return IncidentRows.empty()
         day, j, nth, eff_i, rep, value, label = (np.concatenate(p) for p in zip(*self.keyed))
         order = np.lexsort((rep, eff_i, nth, j, day))
-        return IncidentRows(rep[order], day[order], label[order].astype(np.int64), value[order],
-                            list(self.run.labels))
+        return IncidentRows(
+            rep[order],
+            day[order],
+            label[order].astype(np.int64),
+            value[order],
+            list(self.run.labels),
+        )
 
     def process(self) -> Process:
         """All hazards in one process: exact thinning per replicate, resolved to the day.
@@ -130,8 +140,11 @@ class Hazards:
         window.
         """
         states = [self._state_of(hz) for hz in self.run.sc.hazards]
-        windowed = self.windowed and not any(eff.kind == "shift" and eff.duration is not None
-                                             for hz in self.run.sc.hazards for eff in hz.effects)
+        windowed = self.windowed and not any(
+            eff.kind == "shift" and eff.duration is not None
+            for hz in self.run.sc.hazards
+            for eff in hz.effects
+        )
         self._layers = layers(states)
         if windowed:
             self._stacked = Stacked(states)
@@ -208,8 +221,14 @@ class Hazards:
             nxt = np.ceil(clock)
             due[which, pos] = np.where(nxt > limits[which], np.inf, nxt)
 
-    def _round(self, states: list[HazardState], which: np.ndarray, rows: np.ndarray,
-               days: np.ndarray, nth: np.ndarray) -> None:
+    def _round(
+        self,
+        states: list[HazardState],
+        which: np.ndarray,
+        rows: np.ndarray,
+        days: np.ndarray,
+        nth: np.ndarray,
+    ) -> None:
         """The incidents of one thinning round (of :meth:`_window` or
         :meth:`_day`): hazard ``which[i]`` hits row ``rows[i]`` on ``days[i]``,
         its ``nth[i]``-th candidate of that day.
@@ -222,7 +241,9 @@ class Hazards:
         """
         hazards = [(j, np.flatnonzero(which == j)) for j in np.unique(which).tolist()]
         for layer in self._layers:
-            effects = [(j, mine, i) for j, mine in hazards for i in layer if i < len(states[j].hz.effects)]
+            effects = [
+                (j, mine, i) for j, mine in hazards for i in layer if i < len(states[j].hz.effects)
+            ]
             jumps, shifts = [], []
             for (j, mine, i), amount in zip(effects, self._sizes(states, rows, effects)):
                 h = states[j]
@@ -246,9 +267,17 @@ class Hazards:
                 r = rows[mine]
                 realised = self.run.state.change(kind, r, k, amount)
                 sizes = [p[0].size for p in parts]
-                self.keyed.append((days[mine], np.repeat([p[3] for p in parts], sizes), nth[mine],
-                                   np.repeat([p[4] for p in parts], sizes), self.run.replicates[r], realised,
-                                   np.repeat([p[5] for p in parts], sizes)))
+                self.keyed.append(
+                    (
+                        days[mine],
+                        np.repeat([p[3] for p in parts], sizes),
+                        nth[mine],
+                        np.repeat([p[4] for p in parts], sizes),
+                        self.run.replicates[r],
+                        realised,
+                        np.repeat([p[5] for p in parts], sizes),
+                    )
+                )
 
     def _sizes(self, states: list[HazardState], rows: np.ndarray, effects: list[tuple]) -> list:
         """The size of effect ``i`` of hazard ``states[j]`` for the rows ``rows[mine]``, for each
@@ -264,7 +293,9 @@ class Hazards:
             h = states[j]
             eff = h.hz.effects[i]
             if isinstance(eff.size, Dist):
-                drawn.append((n, h, rows[mine], eff.size, f"param:hazards.{h.hz.id}.{i}.{eff.kind}"))
+                drawn.append(
+                    (n, h, rows[mine], eff.size, f"param:hazards.{h.hz.id}.{i}.{eff.kind}")
+                )
                 out.append(None)
             else:
                 out.append(h.plan.sizes[i][rows[mine]])
@@ -287,13 +318,25 @@ class Hazards:
         stream = f"hazard:{hz.id}"
         ctr = np.zeros(self.run.n, dtype=np.uint64)
         active = lam_max > 0
-        gap = -np.log(self.run.streams.uniform(stream + ":gap", ctr)) / np.where(active, lam_max, 1.0)
+        gap = -np.log(self.run.streams.uniform(stream + ":gap", ctr)) / np.where(
+            active, lam_max, 1.0
+        )
         clock = np.where(active, first + gap * DAYS_PER_YEAR, np.inf)
-        event = Event(id=hz.id, date=self.run.start, title=hz.title, effects=hz.effects,
-                      category=hz.category)
+        event = Event(
+            id=hz.id, date=self.run.start, title=hz.title, effects=hz.effects, category=hz.category
+        )
         k_rate = self.run.names.index(hz.indicator) if hz.indicator else None
-        return HazardState(hz, self.run.plan(event, f"hazards.{hz.id}"), rate, lam_max, clock, ctr,
-                           last, stream, k_rate)
+        return HazardState(
+            hz,
+            self.run.plan(event, f"hazards.{hz.id}"),
+            rate,
+            lam_max,
+            clock,
+            ctr,
+            last,
+            stream,
+            k_rate,
+        )
 
     def _day(self, states: list[HazardState], j: int, day: int) -> None:
         """Thinning rounds for every candidate of hazard ``states[j]`` falling on ``day``."""
@@ -311,8 +354,13 @@ class Hazards:
             u = self.run.streams.uniform(h.stream + ":accept", h.ctr[rows], rows=rows)
             fired = rows[u * h.lam_max[rows] < lam]
             if fired.size:
-                self._round(states, np.full(fired.size, j), fired, np.full(fired.size, day),
-                            np.full(fired.size, nth))
+                self._round(
+                    states,
+                    np.full(fired.size, j),
+                    fired,
+                    np.full(fired.size, day),
+                    np.full(fired.size, nth),
+                )
             h.ctr[rows] += np.uint64(1)
             u = self.run.streams.uniform(h.stream + ":gap", h.ctr[rows], rows=rows)
             gap = -np.log(u) / h.lam_max[rows]

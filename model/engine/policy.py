@@ -46,7 +46,14 @@ def policy_process(run: Run) -> Process:
         levels = dict(zip(run.names, run.state.points().T))
         choice = policies.decide(spec.name, levels, params, written)
         for name in menu:
-            _act(run, menu[name], plans[name], (choice == name) & (ready[name] <= day), ready[name], day)
+            _act(
+                run,
+                menu[name],
+                plans[name],
+                (choice == name) & (ready[name] <= day),
+                ready[name],
+                day,
+            )
         for name, rule in rules.items():
             hit = holds(levels, rule.when)  # type: ignore[arg-type]
             _act(run, rule, plans[name], hit & (ready[name] <= day), ready[name], day)
@@ -58,8 +65,9 @@ def _plan(run: Run, ident: str, act: policies.Action) -> Plan:
     return run.plan(event, ident)
 
 
-def _act(run: Run, act: policies.Action, plan: Plan, wanted: np.ndarray, ready: np.ndarray,
-         day: int) -> None:
+def _act(
+    run: Run, act: policies.Action, plan: Plan, wanted: np.ndarray, ready: np.ndarray, day: int
+) -> None:
     """Apply ``plan`` to the replicates that want it now, and start their cooldown."""
     rows = np.flatnonzero(wanted)
     if rows.size:

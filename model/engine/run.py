@@ -62,7 +62,9 @@ class Plan:
 class Run:
     """All state of one simulation of one chunk of replicates."""
 
-    def __init__(self, scenario: Scenario, replicates: np.ndarray, seed: int, recorder: Recorder) -> None:
+    def __init__(
+        self, scenario: Scenario, replicates: np.ndarray, seed: int, recorder: Recorder
+    ) -> None:
         self.sc = scenario
         self.names = scenario.indicators
         self.streams = Streams(seed, replicates)
@@ -85,11 +87,17 @@ class Run:
     # -- set-up -------------------------------------------------------------
     def plan(self, event: Event, prefix: str | None = None) -> Plan:
         """Per-replicate effect sizes, each drawn from its own named stream."""
-        scale = sample(self.sc.events.scale.get(event.id, 1.0), self.streams,
-                       f"events.scale.{event.id}", self.n)
+        scale = sample(
+            self.sc.events.scale.get(event.id, 1.0),
+            self.streams,
+            f"events.scale.{event.id}",
+            self.n,
+        )
         prefix = prefix or f"events.{event.id}"
-        sizes = [sample(e.size, self.streams, f"{prefix}.{i}.{e.kind}", self.n) * scale
-                 for i, e in enumerate(event.effects)]
+        sizes = [
+            sample(e.size, self.streams, f"{prefix}.{i}.{e.kind}", self.n) * scale
+            for i, e in enumerate(event.effects)
+        ]
         return Plan(event, sizes)
 
     def schedule_events(self) -> None:
@@ -116,8 +124,9 @@ class Run:
                 until = add_duration(plan.event.date, eff.duration)  # type: ignore[arg-type]
                 if until <= self.start:
                     continue
-                self.env.process(self.undo(plan.event, eff.indicator, size, everyone,
-                                           (until - self.start).days))
+                self.env.process(
+                    self.undo(plan.event, eff.indicator, size, everyone, (until - self.start).days)
+                )
             self.state.move_baseline(slice(None), self.names.index(eff.indicator), size)
             self.log_all(plan.event, eff.indicator, "shift", size, everyone)
 
@@ -129,8 +138,9 @@ class Run:
         yield self.wake(day, RANK_EVENT if mask is None else RANK_FOLLOW_UP)
         self.fire(plan, np.ones(self.n, bool) if mask is None else mask)
 
-    def undo(self, event: Event, indicator: str, amount: np.ndarray, mask: np.ndarray,
-             day: int) -> Process:
+    def undo(
+        self, event: Event, indicator: str, amount: np.ndarray, mask: np.ndarray, day: int
+    ) -> Process:
         if day > self.end_day:
             return
         yield self.wake(day, RANK_SHIFT_END)
@@ -187,13 +197,17 @@ class Run:
             return IncidentRows.empty()
         reps, days, codes, values = zip(*self.actions)
         sizes = [len(r) for r in reps]
-        return IncidentRows(np.concatenate(reps).astype(np.int64),
-                            np.repeat(np.array(days, dtype=np.int64), sizes),
-                            np.repeat(np.array(codes, dtype=np.int64), sizes),
-                            np.concatenate(values).astype(float), list(self.labels))
+        return IncidentRows(
+            np.concatenate(reps).astype(np.int64),
+            np.repeat(np.array(days, dtype=np.int64), sizes),
+            np.repeat(np.array(codes, dtype=np.int64), sizes),
+            np.concatenate(values).astype(float),
+            list(self.labels),
+        )
 
-    def schedule_undo(self, event: Event, eff: Effect, rows: np.ndarray | slice,
-                      amount: np.ndarray) -> None:
+    def schedule_undo(
+        self, event: Event, eff: Effect, rows: np.ndarray | slice, amount: np.ndarray
+    ) -> None:
         """Undo a shift of ``rows`` ``eff.duration`` after today."""
         full, mask = self.spread(rows, amount)
         today = self.start + dt.timedelta(days=int(self.env.now))
@@ -201,7 +215,7 @@ class Run:
         self.env.process(self.undo(event, eff.indicator, full, mask, end))
 
     def spread(self, rows: np.ndarray | slice, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``values`` of ``rows`` as a chunk-wide array (zero elsewhere), and the mask of ``rows``."""
+        """``values`` of ``rows`` as a chunk-wide array (zero elsewhere), and ``rows``' mask."""
         full = np.zeros(self.n)
         full[rows] = values
         mask = np.zeros(self.n, bool)
@@ -213,8 +227,10 @@ class Run:
         level = self.state.points(rows)[:, self.names.index(eff.damped_by)]  # type: ignore[arg-type]
         return np.where(size < 0, 1.0 - self.damping[rows] * level / 100.0, 1.0)
 
-    def log_all(self, event: Event, indicator: str, kind: str, delta: np.ndarray,
-                mask: np.ndarray) -> None:
+    def log_all(
+        self, event: Event, indicator: str, kind: str, delta: np.ndarray, mask: np.ndarray
+    ) -> None:
         """One shared row for an event applied across the ensemble."""
-        self.shared.append(shared_row(int(self.env.now), (event.id, event.title, indicator, kind),
-                                      delta, mask))
+        self.shared.append(
+            shared_row(int(self.env.now), (event.id, event.title, indicator, kind), delta, mask)
+        )

@@ -50,14 +50,19 @@ class State:
         specs = scenario.indices
 
         def column(attr: str) -> np.ndarray:
-            return np.stack([sample(getattr(specs[k], attr), streams, f"indices.{k}.{attr}", n) for k in names], 1)
+            return np.stack(
+                [sample(getattr(specs[k], attr), streams, f"indices.{k}.{attr}", n) for k in names],
+                1,
+            )
 
         self.base = column("baseline")
         self.sigma = column("sigma") if noise else np.zeros((n, len(names)))
         spill = np.zeros((n, len(names), len(names)))
         for i, target in enumerate(names):
             for source, value in scenario.spillover.get(target, {}).items():
-                spill[:, i, names.index(source)] = sample(value, streams, f"spillover.{target}.{source}", n)
+                spill[:, i, names.index(source)] = sample(
+                    value, streams, f"spillover.{target}.{source}", n
+                )
         a = drift_matrix(column("half_life"), spill)
         # shared when no drift or noise parameter is uncertain: decided by the
         # scenario, never by the values drawn, so a chunk of one replicate
@@ -97,8 +102,9 @@ class State:
         if self.shared:
             out = self._cache.get(h)
             if out is None:
-                out = self._cache[h] = _shared_transition(self.a.tobytes(), self.sigma[0].tobytes(),
-                                                          self.a.shape[-1], h)
+                out = self._cache[h] = _shared_transition(
+                    self.a.tobytes(), self.sigma[0].tobytes(), self.a.shape[-1], h
+                )
             return out
         slot = self._slot(h)
         return self._f[slot, sel], self._root[slot, sel]
@@ -140,8 +146,11 @@ class State:
             f, root = np.empty((rows.size, k, k)), np.empty((rows.size, k, k))
             for i, v in enumerate(values.tolist()):
                 part = inverse == i
-                f[part], root[part] = self._matrices(v, rows[part]) if v in self._cache else \
-                    self._row_matrices(rows[part], v / DAYS_PER_YEAR)
+                f[part], root[part] = (
+                    self._matrices(v, rows[part])
+                    if v in self._cache
+                    else self._row_matrices(rows[part], v / DAYS_PER_YEAR)
+                )
             return f, root
         lengths = values.tolist()
         try:
@@ -153,8 +162,10 @@ class State:
             keep = frozenset(lengths)
             slots = [self._slot(v, keep) for v in lengths]
         flat = np.array(slots)[inverse] * len(self.z) + rows
-        return (np.take(self._f.reshape(-1, k, k), flat, axis=0),
-                np.take(self._root.reshape(-1, k, k), flat, axis=0))
+        return (
+            np.take(self._f.reshape(-1, k, k), flat, axis=0),
+            np.take(self._root.reshape(-1, k, k), flat, axis=0),
+        )
 
     def _allocate(self) -> None:
         """The slot arrays (untouched pages cost no memory)."""
@@ -246,7 +257,9 @@ class State:
         """Add ``amount`` points to the baseline shift of index ``k`` (one, or one per
         row) and re-aim ``rows``."""
         self.shift[rows, k] += amount
-        a_inv, rates = (self.a_inv, self.rates) if self.shared else (self.a_inv[rows], self.rates[rows])
+        a_inv, rates = (
+            (self.a_inv, self.rates) if self.shared else (self.a_inv[rows], self.rates[rows])
+        )
         m = baseline_latent(self.base[rows] + self.shift[rows])
         self.target[rows] = equilibrium(a_inv, rates, self.pull[rows], m)
 

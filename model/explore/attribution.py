@@ -31,16 +31,22 @@ __all__ = ["MAX_SHAPLEY", "Attribution", "attribute", "without_events"]
 class Attribution:
     """What each event contributed to each index at a date, from paired runs."""
 
-    method: str                  # "loo" or "shapley"
-    at: str                      # the date or year the levels are read at
+    method: str  # "loo" or "shapley"
+    at: str  # the date or year the levels are read at
     contributions: pd.DataFrame  # indicator, event, title, date, mean, se, sd, q05, q95, statement
-    levels: pd.DataFrame         # indicator, run, mean, se, q05, q95 (with all events / without the chosen)
+    levels: (
+        pd.DataFrame
+    )  # indicator, run, mean, se, q05, q95 (with all events / without the chosen)
     metadata: dict = field(default_factory=dict)
 
     def save(self, out: str | Path, figures: dict[str, Any] | None = None) -> Path:
-        """``contributions.csv``, ``levels.csv``, ``metadata.json`` (and ``figures``) into ``out``."""
-        return write_tables(out, {"contributions.csv": self.contributions, "levels.csv": self.levels},
-                            self.metadata, figures)
+        """``contributions.csv``, ``levels.csv``, ``metadata.json`` (and ``figures``) in ``out``."""
+        return write_tables(
+            out,
+            {"contributions.csv": self.contributions, "levels.csv": self.levels},
+            self.metadata,
+            figures,
+        )
 
 
 def _reader(scenario: Scenario, at: str) -> tuple[Callable[[np.ndarray], np.ndarray], str, str]:
@@ -50,16 +56,25 @@ def _reader(scenario: Scenario, at: str) -> tuple[Callable[[np.ndarray], np.ndar
     if re.fullmatch(r"\d{4}", text):
         sel = np.flatnonzero(dates.year == int(text))
         if sel.size == 0:
-            raise ArgumentError("at", f"year {text} has no record in the run "
-                                f"{dates[0].date()}..{dates[-1].date()}")
-        return (lambda v: v[sel].mean(axis=0)), f"{text} (mean of {sel.size} records)", str(dates[sel[-1]].date())
+            raise ArgumentError(
+                "at", f"year {text} has no record in the run {dates[0].date()}..{dates[-1].date()}"
+            )
+        return (
+            (lambda v: v[sel].mean(axis=0)),
+            f"{text} (mean of {sel.size} records)",
+            str(dates[sel[-1]].date()),
+        )
     try:
         when = pd.Timestamp(text)
     except ValueError:
-        raise ArgumentError("at", f"expected a date YYYY-MM-DD or a year YYYY (got {text!r})") from None
+        raise ArgumentError(
+            "at", f"expected a date YYYY-MM-DD or a year YYYY (got {text!r})"
+        ) from None
     i = int(np.searchsorted(dates.values, when.to_datetime64(), side="right")) - 1
     if i < 0 or when > pd.Timestamp(scenario.run.end):
-        raise ArgumentError("at", f"{text} is outside the run {dates[0].date()}..{scenario.run.end}")
+        raise ArgumentError(
+            "at", f"{text} is outside the run {dates[0].date()}..{scenario.run.end}"
+        )
     return (lambda v: v[i]), str(dates[i].date()), str(dates[i].date())
 
 
@@ -72,8 +87,9 @@ def _chosen_events(sc: Scenario, events: Sequence[str] | str | None, last_day: s
     ids = [i.strip() for i in events.split(",")] if isinstance(events, str) else list(events)
     for i in ids:
         if i not in by_id:
-            raise ArgumentError("events", f"{i!r} is not an event of this scenario"
-                                f"{did_you_mean(i, by_id)}")
+            raise ArgumentError(
+                "events", f"{i!r} is not an event of this scenario{did_you_mean(i, by_id)}"
+            )
     return [by_id[i] for i in dict.fromkeys(ids)]
 
 
@@ -95,11 +111,15 @@ def without_events(scenario: Scenario, ids: Iterable[str], removal: str = "drop"
         events.setdefault("scale", {}).update({i: 0.0 for i in ids})
     elif removal == "drop":
         added = {e["id"] for e in events.get("add", [])}
-        events["drop"] = list(dict.fromkeys(list(events.get("drop", [])) + [i for i in ids if i not in added]))
+        events["drop"] = list(
+            dict.fromkeys(list(events.get("drop", [])) + [i for i in ids if i not in added])
+        )
         gone = {i for i in ids if i in added}
         keep = list(events.get("add", []))
         while True:
-            after = [e for e in keep if e["id"] in gone or (e.get("after") or {}).get("event") in gone]
+            after = [
+                e for e in keep if e["id"] in gone or (e.get("after") or {}).get("event") in gone
+            ]
             if not after:
                 break
             gone |= {e["id"] for e in after}
@@ -122,22 +142,38 @@ def _levels(variants: list[Scenario], replicates: int, seed: int, at: str) -> li
     return out
 
 
-def _run_variants(variants: list[Scenario], replicates: int, seed: int, at: str, workers, scheduler,
-                  progress) -> np.ndarray:
+def _run_variants(
+    variants: list[Scenario], replicates: int, seed: int, at: str, workers, scheduler, progress
+) -> np.ndarray:
     cuts = batches(len(variants), workers if scheduler is None else 2)
     tasks = [(variants[c], replicates, seed, at) for c in cuts]
-    done = run_batches(_levels, tasks, [(c.stop - c.start) * replicates for c in cuts], workers,
-                     scheduler, progress, "rep")
+    done = run_batches(
+        _levels,
+        tasks,
+        [(c.stop - c.start) * replicates for c in cuts],
+        workers,
+        scheduler,
+        progress,
+        "rep",
+    )
     return np.stack([v for batch in done for v in batch])  # [variant, r, k]
 
 
 MAX_SHAPLEY = 10
 
 
-def attribute(scenario: Scenario | str | Path, at: str, events: Sequence[str] | str | None = None,
-              method: str = "loo", removal: str = "zero", replicates: int = 100,
-              seed: int | None = None, workers: int | None = 1, scheduler: str | None = None,
-              progress: bool = False) -> Attribution:
+def attribute(
+    scenario: Scenario | str | Path,
+    at: str,
+    events: Sequence[str] | str | None = None,
+    method: str = "loo",
+    removal: str = "zero",
+    replicates: int = 100,
+    seed: int | None = None,
+    workers: int | None = 1,
+    scheduler: str | None = None,
+    progress: bool = False,
+) -> Attribution:
     """What each chosen event contributed to each index at ``at`` (a date or a year).
 
     Every run uses the same seed and replicate numbers (common random
@@ -163,17 +199,26 @@ def attribute(scenario: Scenario | str | Path, at: str, events: Sequence[str] | 
     if not chosen:
         raise ArgumentError("events", f"no event of {sc.name} on or before {last_day}")
     if method == "shapley" and len(chosen) > MAX_SHAPLEY:
-        raise ArgumentError("events", f"Shapley values need 2^n runs: choose at most {MAX_SHAPLEY} "
-                            f"events (got {len(chosen)}), or use leave-one-out")
+        raise ArgumentError(
+            "events",
+            f"Shapley values need 2^n runs: choose at most {MAX_SHAPLEY} "
+            f"events (got {len(chosen)}), or use leave-one-out",
+        )
     ids = [e.id for e in chosen]
     if method == "loo":
-        variants = [sc, without_events(sc, ids, removal)] + [without_events(sc, [i], removal) for i in ids]
+        variants = [sc, without_events(sc, ids, removal)] + [
+            without_events(sc, [i], removal) for i in ids
+        ]
         levels = _run_variants(variants, replicates, seed, at, workers, scheduler, progress)
         full, none = levels[0], levels[1]
-        contrib = full[None] - levels[2:]                               # [event, r, k]
+        contrib = full[None] - levels[2:]  # [event, r, k]
     elif method == "shapley":
-        subsets = list(itertools.product((False, True), repeat=len(ids)))  # True: the event is present
-        variants = [without_events(sc, [i for i, on in zip(ids, s) if not on], removal) for s in subsets]
+        subsets = list(
+            itertools.product((False, True), repeat=len(ids))
+        )  # True: the event is present
+        variants = [
+            without_events(sc, [i for i, on in zip(ids, s) if not on], removal) for s in subsets
+        ]
         levels = _run_variants(variants, replicates, seed, at, workers, scheduler, progress)
         contrib = _shapley(levels, subsets)
         full, none = levels[-1], levels[0]
@@ -184,8 +229,12 @@ def attribute(scenario: Scenario | str | Path, at: str, events: Sequence[str] | 
     for run, v in (("with all events", full), (f"without the {len(ids)} chosen events", none)):
         for k, name in enumerate(sc.indicators):
             level_rows.append({"indicator": name, "run": run, **_stats(v[:, k])})
-    meta = analysis_metadata(sc, seed, replicates, {"kind": "attribution", "method": method, "removal": removal,
-                                            "at": label, "events": ids})
+    meta = analysis_metadata(
+        sc,
+        seed,
+        replicates,
+        {"kind": "attribution", "method": method, "removal": removal, "at": label, "events": ids},
+    )
     return Attribution(method, label, contributions, pd.DataFrame(level_rows), meta)
 
 
@@ -200,7 +249,7 @@ def _shapley(levels: np.ndarray, subsets: list[tuple[bool, ...]]) -> np.ndarray:
             if s[e]:
                 continue
             w = math.factorial(size) * math.factorial(n - size - 1) / math.factorial(n)
-            with_e = s[:e] + (True,) + s[e + 1:]
+            with_e = s[:e] + (True,) + s[e + 1 :]
             out[e] += w * (levels[where[with_e]] - levels[i])
     return out
 
@@ -209,27 +258,52 @@ def _stats(v: np.ndarray) -> dict[str, float]:
     n = len(v)
     sd = float(v.std(ddof=1)) if n > 1 else 0.0
     q05, q95 = np.quantile(v, [0.05, 0.95])
-    return {"mean": float(v.mean()), "se": sd / math.sqrt(n), "sd": sd, "q05": float(q05), "q95": float(q95)}
+    return {
+        "mean": float(v.mean()),
+        "se": sd / math.sqrt(n),
+        "sd": sd,
+        "q05": float(q05),
+        "q95": float(q95),
+    }
 
 
-def _contribution_table(sc: Scenario, chosen: list, contrib: np.ndarray, total: np.ndarray, method: str,
-                        label: str) -> pd.DataFrame:
+def _contribution_table(
+    sc: Scenario, chosen: list, contrib: np.ndarray, total: np.ndarray, method: str, label: str
+) -> pd.DataFrame:
     rows = []
     for k, name in enumerate(sc.indicators):
         for e, ev in enumerate(chosen):
             s = _stats(contrib[e, :, k])
-            rows.append({"indicator": name, "event": ev.id, "title": ev.title,
-                         "date": str(ev.date) if ev.date else "", **s,
-                         "statement": _statement(ev.title, name, label, s)})
+            rows.append(
+                {
+                    "indicator": name,
+                    "event": ev.id,
+                    "title": ev.title,
+                    "date": str(ev.date) if ev.date else "",
+                    **s,
+                    "statement": _statement(ev.title, name, label, s),
+                }
+            )
         rest = total[:, k] - contrib[:, :, k].sum(axis=0)
         if method == "loo":
             s = _stats(rest)
-            rows.append({"indicator": name, "event": "(interactions)", "title":
-                         "the joint effect of the chosen events minus the sum of their one-by-one effects",
-                         "date": "", **s, "statement": ""})
+            rows.append(
+                {
+                    "indicator": name,
+                    "event": "(interactions)",
+                    "title": "the joint effect of the chosen events minus the sum of their "
+                    "one-by-one effects",
+                    "date": "",
+                    **s,
+                    "statement": "",
+                }
+            )
     return pd.DataFrame(rows)
 
 
 def _statement(title: str, indicator: str, label: str, s: dict) -> str:
-    return (f"{title} accounts for {s['mean']:+.2f} ± {1.96 * s['se']:.2f} points of {indicator} at {label} "
-            f"(90% of replicates between {s['q05']:+.2f} and {s['q95']:+.2f})")
+    return (
+        f"{title} accounts for {s['mean']:+.2f} ± {1.96 * s['se']:.2f} points of {indicator} "
+        f"at {label} "
+        f"(90% of replicates between {s['q05']:+.2f} and {s['q95']:+.2f})"
+    )

@@ -36,18 +36,31 @@ from ..parallel import one_blas_thread
 from ..scenario import Scenario
 from .outcomes import DEFAULT_REPLICATES, Outcomes, as_scenario, experiment, outcome_names
 
-__all__ = ["Discovery", "RelsimFunction", "discover", "make_model", "policies", "run_experiments",
-           "sample_scenarios"]
+__all__ = [
+    "Discovery",
+    "RelsimFunction",
+    "discover",
+    "make_model",
+    "policies",
+    "run_experiments",
+    "sample_scenarios",
+]
 
 #: Columns EMA adds to the experiments table that are not parameters.
 _BOOKKEEPING = ("scenario", "policy", "model")
 
 
 class RelsimFunction:
-    """``f(**params) -> {outcome: value}`` for one scenario; picklable for EMA's worker processes."""
+    """``f(**params) -> {outcome: value}`` for one scenario; picklable for EMA's workers."""
 
-    def __init__(self, scenario: Scenario, replicates: int = DEFAULT_REPLICATES, seed: int | None = None,
-                 outcomes: Outcomes | None = None, names: Sequence[str] | None = None) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        replicates: int = DEFAULT_REPLICATES,
+        seed: int | None = None,
+        outcomes: Outcomes | None = None,
+        names: Sequence[str] | None = None,
+    ) -> None:
         self.scenario = scenario
         self.replicates = int(replicates)
         self.seed = scenario.run.seed if seed is None else int(seed)
@@ -72,10 +85,16 @@ def _parameter(name: str, spec: Any):
     raise ArgumentError(name, f"expected (low, high) or a list of names (got {spec!r})")
 
 
-def make_model(scenario: Scenario | str | Path, uncertainties: Mapping[str, Any],
-               levers: Mapping[str, Any] | None = None, outcomes: Sequence[str] | None = None,
-               replicates: int = DEFAULT_REPLICATES, seed: int | None = None,
-               spec: Outcomes | None = None, name: str | None = None):
+def make_model(
+    scenario: Scenario | str | Path,
+    uncertainties: Mapping[str, Any],
+    levers: Mapping[str, Any] | None = None,
+    outcomes: Sequence[str] | None = None,
+    replicates: int = DEFAULT_REPLICATES,
+    seed: int | None = None,
+    spec: Outcomes | None = None,
+    name: str | None = None,
+):
     """An EMA Workbench ``Model`` running ``scenario`` with the given parameters.
 
     ``uncertainties`` and ``levers`` map dotted paths to ``(low, high)`` or to
@@ -91,7 +110,9 @@ def make_model(scenario: Scenario | str | Path, uncertainties: Mapping[str, Any]
     names = list(outcomes) if outcomes is not None else available
     unknown = [n for n in names if n not in available]
     if unknown:
-        raise ArgumentError("outcomes", f"unknown outcome(s) {unknown}; known: {', '.join(available)}")
+        raise ArgumentError(
+            "outcomes", f"unknown outcome(s) {unknown}; known: {', '.join(available)}"
+        )
     clash = set(uncertainties) & set(levers or {})
     if clash:
         raise ArgumentError("levers", f"{sorted(clash)} are uncertainties and levers at once")
@@ -130,7 +151,9 @@ def sample_scenarios(model, n: int, seed: int = 0) -> list:
     """
     from ema_workbench import Scenario as EmaScenario
 
-    return [EmaScenario(f"s{i}", **v) for i, v in enumerate(_latin(list(model.uncertainties), n, seed))]
+    return [
+        EmaScenario(f"s{i}", **v) for i, v in enumerate(_latin(list(model.uncertainties), n, seed))
+    ]
 
 
 def policies(model, n: int | None = None, seed: int = 0) -> list:
@@ -144,18 +167,23 @@ def policies(model, n: int | None = None, seed: int = 0) -> list:
     levers = list(model.levers)
     if n is None:
         if not all(isinstance(p, CategoricalParameter) for p in levers):
-            raise ArgumentError("levers", "give the number of policies to sample for real-valued levers")
+            raise ArgumentError(
+                "levers", "give the number of policies to sample for real-valued levers"
+            )
         combos = itertools.product(*[[c.value for c in p.categories] for p in levers])
         rows = [dict(zip([p.name for p in levers], combo)) for combo in combos]
     else:
         rows = _latin(levers, n, seed)
-    return [Policy("-".join(str(v) for v in row.values()) if n is None else f"p{i}", **row)
-            for i, row in enumerate(rows)]
+    return [
+        Policy("-".join(str(v) for v in row.values()) if n is None else f"p{i}", **row)
+        for i, row in enumerate(rows)
+    ]
 
 
-def run_experiments(model, scenarios: int | list = 100, policies: int | list = 0, seed: int = 0,
-                    workers: int = 1) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
-    """EMA's ``perform_experiments`` on ``model``: a seeded design, here or in ``workers`` processes.
+def run_experiments(
+    model, scenarios: int | list = 100, policies: int | list = 0, seed: int = 0, workers: int = 1
+) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """EMA's ``perform_experiments`` on ``model``: a seeded design, here or in ``workers``.
 
     ``policies`` is a number of lever points (sampled by EMA) or a list of
     EMA ``Policy`` objects. Returns EMA's ``(experiments, outcomes)``.
@@ -163,7 +191,11 @@ def run_experiments(model, scenarios: int | list = 100, policies: int | list = 0
     from ema_workbench import MultiprocessingEvaluator, SequentialEvaluator, perform_experiments
 
     design = sample_scenarios(model, scenarios, seed) if isinstance(scenarios, int) else scenarios
-    evaluator = SequentialEvaluator(model) if workers <= 1 else MultiprocessingEvaluator(model, n_processes=workers)
+    evaluator = (
+        SequentialEvaluator(model)
+        if workers <= 1
+        else MultiprocessingEvaluator(model, n_processes=workers)
+    )
     with evaluator, one_blas_thread():
         return perform_experiments(model, scenarios=design, policies=policies, evaluator=evaluator)
 
@@ -180,7 +212,7 @@ class Discovery:
 
     @property
     def limits(self) -> pd.DataFrame:
-        """The restricted dimensions of the chosen box: ``min, max, qp_lower, qp_upper`` per parameter.
+        """The restricted dimensions of the box: ``min, max, qp_lower, qp_upper`` per parameter.
 
         ``qp_*`` are PRIM's quasi-p-values of each restriction (small: the
         restriction is unlikely to be chance; NaN: that side is not
@@ -194,24 +226,48 @@ class Discovery:
             low, high = lims[name].iloc[0], lims[name].iloc[1]
             qp = [np.nan if q is None or q < 0 else float(q) for q in qp]
             if isinstance(low, set):
-                rows[name] = {"min": sorted(low), "max": None, "qp_lower": qp[0], "qp_upper": qp[-1]}
+                rows[name] = {
+                    "min": sorted(low),
+                    "max": None,
+                    "qp_lower": qp[0],
+                    "qp_upper": qp[-1],
+                }
             else:
-                rows[name] = {"min": float(low), "max": float(high), "qp_lower": qp[0], "qp_upper": qp[-1]}
-        frame = pd.DataFrame.from_dict(rows, orient="index", columns=["min", "max", "qp_lower", "qp_upper"])
+                rows[name] = {
+                    "min": float(low),
+                    "max": float(high),
+                    "qp_lower": qp[0],
+                    "qp_upper": qp[-1],
+                }
+        frame = pd.DataFrame.from_dict(
+            rows, orient="index", columns=["min", "max", "qp_lower", "qp_upper"]
+        )
         frame.index.name = "parameter"
         return frame
 
     def summary(self) -> dict[str, float]:
         """Coverage, density, mass and restricted dimensions of the chosen box."""
         box = self.box
-        return {"coverage": float(box.coverage), "density": float(box.density),
-                "mass": float(box.mass), "restricted": int(box.res_dim),
-                "cases_of_interest": int(self.of_interest.sum()), "experiments": len(self.of_interest)}
+        return {
+            "coverage": float(box.coverage),
+            "density": float(box.density),
+            "mass": float(box.mass),
+            "restricted": int(box.res_dim),
+            "cases_of_interest": int(self.of_interest.sum()),
+            "experiments": len(self.of_interest),
+        }
 
 
-def discover(experiments: pd.DataFrame, outcomes: Mapping[str, np.ndarray], outcome: str, threshold: float,
-             below: bool = True, density: float = 0.8, peel_alpha: float = 0.05,
-             significance: float | None = 0.05) -> Discovery:
+def discover(
+    experiments: pd.DataFrame,
+    outcomes: Mapping[str, np.ndarray],
+    outcome: str,
+    threshold: float,
+    below: bool = True,
+    density: float = 0.8,
+    peel_alpha: float = 0.05,
+    significance: float | None = 0.05,
+) -> Discovery:
     """PRIM: the region of the parameters where ``outcome`` is below (or above) ``threshold``.
 
     ``density`` is PRIM's threshold: the box is the last one on the peeling
@@ -226,8 +282,11 @@ def discover(experiments: pd.DataFrame, outcomes: Mapping[str, np.ndarray], outc
     hits = y < threshold if below else y > threshold
     if not hits.any() or hits.all():
         side = "below" if below else "above"
-        raise ArgumentError("threshold", f"{'no' if not hits.any() else 'every'} {outcome} is {side} "
-                            f"{threshold}: choose another threshold (range {y.min():.3g}..{y.max():.3g})")
+        raise ArgumentError(
+            "threshold",
+            f"{'no' if not hits.any() else 'every'} {outcome} is {side} "
+            f"{threshold}: choose another threshold (range {y.min():.3g}..{y.max():.3g})",
+        )
     x = experiments.drop(columns=[c for c in _BOOKKEEPING if c in experiments.columns])
     x = x.loc[:, x.nunique() > 1]
     finder = prim.Prim(x, hits, threshold=density, peel_alpha=peel_alpha)
@@ -235,9 +294,13 @@ def discover(experiments: pd.DataFrame, outcomes: Mapping[str, np.ndarray], outc
     if box.res_dim == 0:
         best = prim.Prim(x, hits, threshold=1e-9, peel_alpha=peel_alpha).find_box()
         reach = float(best.peeling_trajectory["density"].max())
-        raise ArgumentError("density", f"PRIM found no box with density >= {density}: the densest box "
-                            f"on the peeling trajectory reaches {reach:.2f} (cases of interest: {hits.mean():.0%}); "
-                            "lower the density or choose another threshold")
+        raise ArgumentError(
+            "density",
+            f"PRIM found no box with density >= {density}: the densest box "
+            f"on the peeling trajectory reaches {reach:.2f} "
+            f"(cases of interest: {hits.mean():.0%}); "
+            "lower the density or choose another threshold",
+        )
     if significance is not None:
         for name, qp in dict(box.qp[box._cur_box]).items():
             values = [v for v in qp if v is not None and v >= 0 and not np.isnan(v)]

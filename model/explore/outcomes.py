@@ -28,8 +28,14 @@ from ..parallel import one_blas_thread
 from ..params import apply
 from ..scenario import Scenario, load_scenario
 
-__all__ = ["DEFAULT_REPLICATES", "Outcomes", "as_scenario", "experiment", "outcome_names",
-           "replicate_outcomes"]
+__all__ = [
+    "DEFAULT_REPLICATES",
+    "Outcomes",
+    "as_scenario",
+    "experiment",
+    "outcome_names",
+    "replicate_outcomes",
+]
 
 #: Replicates per parameter point: averaged, with common random numbers.
 DEFAULT_REPLICATES = 8
@@ -55,8 +61,13 @@ class Outcomes:
         a, b = self.period
         out = []
         for k in indicators:
-            out += [f"mean_{k}_{a}_{b}", f"min_{k}", f"final_{k}", f"years_in_crisis_{k}",
-                    f"{k}_{self.at_year}"]
+            out += [
+                f"mean_{k}_{a}_{b}",
+                f"min_{k}",
+                f"final_{k}",
+                f"years_in_crisis_{k}",
+                f"{k}_{self.at_year}",
+            ]
         return out
 
     def check(self, scenario: Scenario) -> None:
@@ -64,11 +75,13 @@ class Outcomes:
         years = pd.DatetimeIndex(scenario.record_dates()).year
         a, b = self.period
         if a > b or not ((years >= a) & (years <= b)).any():
-            raise ArgumentError("period", f"{a}:{b} has no record in the run "
-                                f"{years.min()}..{years.max()}")
+            raise ArgumentError(
+                "period", f"{a}:{b} has no record in the run {years.min()}..{years.max()}"
+            )
         if self.at_year not in set(years):
-            raise ArgumentError("at_year", f"{self.at_year} has no record in the run "
-                                f"{years.min()}..{years.max()}")
+            raise ArgumentError(
+                "at_year", f"{self.at_year} has no record in the run {years.min()}..{years.max()}"
+            )
 
     def compute(self, values: np.ndarray, scenario: Scenario) -> dict[str, np.ndarray]:
         """Per-replicate outcomes from ``values[t, r, k]`` (points at the record dates)."""
@@ -108,9 +121,13 @@ def _paths(scenario: Scenario, replicates: int, seed: int) -> np.ndarray:
     return out.recorder.values
 
 
-def replicate_outcomes(params: Mapping[str, Any], scenario: Scenario | str | Path, seed: int | None = None,
-                       replicates: int = DEFAULT_REPLICATES,
-                       outcomes: Outcomes | None = None) -> pd.DataFrame:
+def replicate_outcomes(
+    params: Mapping[str, Any],
+    scenario: Scenario | str | Path,
+    seed: int | None = None,
+    replicates: int = DEFAULT_REPLICATES,
+    outcomes: Outcomes | None = None,
+) -> pd.DataFrame:
     """One row per replicate, one column per outcome, at one parameter point."""
     base = as_scenario(scenario)
     spec = outcomes or Outcomes()
@@ -136,8 +153,13 @@ def _uncertain(sc: Scenario) -> bool:
     return bool(sc.hazards) or has_dist(sc.to_dict())
 
 
-def experiment(params: Mapping[str, Any], scenario: Scenario | str | Path, seed: int | None = None,
-               replicates: int = DEFAULT_REPLICATES, outcomes: Outcomes | None = None) -> dict[str, float]:
+def experiment(
+    params: Mapping[str, Any],
+    scenario: Scenario | str | Path,
+    seed: int | None = None,
+    replicates: int = DEFAULT_REPLICATES,
+    outcomes: Outcomes | None = None,
+) -> dict[str, float]:
     """Run ``scenario`` with ``params`` laid over it; the outcomes, averaged over replicates.
 
     ``params`` maps dotted paths to numbers (see :func:`apply_params`);

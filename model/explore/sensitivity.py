@@ -53,24 +53,37 @@ class Sensitivity:
 
     method: str
     problem: dict
-    samples: pd.DataFrame   # one row per parameter point: parameters, outcomes, se_<outcome>
-    indices: pd.DataFrame   # outcome, parameter, S1, S1_conf, ST, ST_conf | mu_star, mu_star_conf, mu, sigma
+    samples: pd.DataFrame  # one row per parameter point: parameters, outcomes, se_<outcome>
+    indices: (
+        pd.DataFrame
+    )  # outcome, parameter, S1, S1_conf, ST, ST_conf | mu_star, mu_star_conf, mu, sigma
     outcomes: list[str]
     metadata: dict = field(default_factory=dict)
 
     def save(self, out: str | Path, figures: dict[str, Any] | None = None) -> Path:
         """``indices.csv``, ``samples.csv``, ``metadata.json`` (and ``figures``) into ``out``."""
-        return write_tables(out, {"indices.csv": self.indices, "samples.csv": self.samples},
-                            self.metadata, figures)
+        return write_tables(
+            out, {"indices.csv": self.indices, "samples.csv": self.samples}, self.metadata, figures
+        )
 
 
-def sensitivity(scenario: Scenario | str | Path, ranges: Mapping[str, tuple[float, float]],
-                method: str = "sobol", samples: int = 256, replicates: int = DEFAULT_REPLICATES,
-                seed: int | None = None, sample_seed: int = 0,
-                outcomes: Sequence[str] | str | None = None, spec: Outcomes | None = None,
-                common_random_numbers: bool = True, conf_level: float = 0.95,
-                num_resamples: int = 1000, workers: int | None = 1, scheduler: str | None = None,
-                progress: bool = False) -> Sensitivity:
+def sensitivity(
+    scenario: Scenario | str | Path,
+    ranges: Mapping[str, tuple[float, float]],
+    method: str = "sobol",
+    samples: int = 256,
+    replicates: int = DEFAULT_REPLICATES,
+    seed: int | None = None,
+    sample_seed: int = 0,
+    outcomes: Sequence[str] | str | None = None,
+    spec: Outcomes | None = None,
+    common_random_numbers: bool = True,
+    conf_level: float = 0.95,
+    num_resamples: int = 1000,
+    workers: int | None = 1,
+    scheduler: str | None = None,
+    progress: bool = False,
+) -> Sensitivity:
     """Global sensitivity of the outcomes to the parameters in ``ranges`` (uniform).
 
     ``method="sobol"``: Saltelli sampling, ``samples`` x (D + 2) runs (D
@@ -96,15 +109,30 @@ def sensitivity(scenario: Scenario | str | Path, ranges: Mapping[str, tuple[floa
         raise ArgumentError("ranges", "give at least one parameter")
     if method == "sobol" and (samples < 2 or samples & (samples - 1)):
         up = 2 ** max(1, math.ceil(math.log2(max(samples, 2))))
-        raise ArgumentError("samples", f"Sobol sampling needs a power of 2 (got {samples}; try {up})")
+        raise ArgumentError(
+            "samples", f"Sobol sampling needs a power of 2 (got {samples}; try {up})"
+        )
     chosen = select(outcomes, spec.names(sc.indicators), default_outcomes(sc, spec))
-    problem = {"num_vars": len(ranges), "names": list(ranges), "bounds": [list(map(float, b)) for b in ranges.values()]}
+    problem = {
+        "num_vars": len(ranges),
+        "names": list(ranges),
+        "bounds": [list(map(float, b)) for b in ranges.values()],
+    }
     if method == "sobol":
         x = sobol_sample.sample(problem, samples, calc_second_order=False, seed=sample_seed)
     else:
         x = morris_sample.sample(problem, samples, num_levels=4, seed=sample_seed)
-    table = evaluate(sc, pd.DataFrame(x, columns=problem["names"]), seed, replicates, spec,
-                     common_random_numbers, workers, scheduler, progress)
+    table = evaluate(
+        sc,
+        pd.DataFrame(x, columns=problem["names"]),
+        seed,
+        replicates,
+        spec,
+        common_random_numbers,
+        workers,
+        scheduler,
+        progress,
+    )
     rows = []
     for name in chosen:
         y = table[name].to_numpy()
@@ -112,26 +140,56 @@ def sensitivity(scenario: Scenario | str | Path, ranges: Mapping[str, tuple[floa
             rows += _constant_rows(method, name, problem["names"])
             continue
         if method == "sobol":
-            res = sobol_analyze.analyze(problem, y, calc_second_order=False, conf_level=conf_level,
-                                        num_resamples=num_resamples, seed=sample_seed)
+            res = sobol_analyze.analyze(
+                problem,
+                y,
+                calc_second_order=False,
+                conf_level=conf_level,
+                num_resamples=num_resamples,
+                seed=sample_seed,
+            )
             keys = ("S1", "S1_conf", "ST", "ST_conf")
         else:
-            res = morris_analyze.analyze(problem, x, y, conf_level=conf_level, num_resamples=num_resamples,
-                                         num_levels=4, seed=sample_seed)
+            res = morris_analyze.analyze(
+                problem,
+                x,
+                y,
+                conf_level=conf_level,
+                num_resamples=num_resamples,
+                num_levels=4,
+                seed=sample_seed,
+            )
             keys = ("mu_star", "mu_star_conf", "mu", "sigma")
         for j, p in enumerate(problem["names"]):
             rows.append({"outcome": name, "parameter": p, **{k: float(res[k][j]) for k in keys}})
     indices = pd.DataFrame(rows)
     seed = sc.run.seed if seed is None else int(seed)
-    meta = analysis_metadata(sc, seed, replicates, {
-        "kind": "sensitivity", "method": method, "samples": samples, "runs": len(table),
-        "sample_seed": sample_seed, "common_random_numbers": common_random_numbers,
-        "conf_level": conf_level, "num_resamples": num_resamples, "problem": problem,
-        "period": list(spec.period), "at_year": spec.at_year})
+    meta = analysis_metadata(
+        sc,
+        seed,
+        replicates,
+        {
+            "kind": "sensitivity",
+            "method": method,
+            "samples": samples,
+            "runs": len(table),
+            "sample_seed": sample_seed,
+            "common_random_numbers": common_random_numbers,
+            "conf_level": conf_level,
+            "num_resamples": num_resamples,
+            "problem": problem,
+            "period": list(spec.period),
+            "at_year": spec.at_year,
+        },
+    )
     return Sensitivity(method, problem, table, indices, chosen, meta)
 
 
 def _constant_rows(method: str, outcome: str, names: list[str]) -> list[dict]:
     """An outcome that never moves over the sample: no variance to apportion (NaN)."""
-    keys = ("S1", "S1_conf", "ST", "ST_conf") if method == "sobol" else ("mu_star", "mu_star_conf", "mu", "sigma")
+    keys = (
+        ("S1", "S1_conf", "ST", "ST_conf")
+        if method == "sobol"
+        else ("mu_star", "mu_star_conf", "mu", "sigma")
+    )
     return [{"outcome": outcome, "parameter": p, **{k: math.nan for k in keys}} for p in names]

@@ -27,10 +27,10 @@ __all__ = ["Sweep", "latin_hypercube", "sweep"]
 class Sweep:
     """Outcomes over a grid of one or two parameters, or over a Latin hypercube sample."""
 
-    kind: str              # "grid" or "lhs"
+    kind: str  # "grid" or "lhs"
     parameters: list[str]
-    table: pd.DataFrame    # parameters, outcomes, se_<outcome>
-    outcomes: list[str]    # the outcomes to plot
+    table: pd.DataFrame  # parameters, outcomes, se_<outcome>
+    outcomes: list[str]  # the outcomes to plot
     metadata: dict = field(default_factory=dict)
 
     def save(self, out: str | Path, figures: dict[str, Any] | None = None) -> Path:
@@ -38,31 +38,59 @@ class Sweep:
         return write_tables(out, {"sweep.csv": self.table}, self.metadata, figures)
 
 
-def sweep(scenario: Scenario | str | Path, grid: Mapping[str, Sequence[float]],
-          replicates: int = DEFAULT_REPLICATES, seed: int | None = None,
-          outcomes: Sequence[str] | str | None = None, spec: Outcomes | None = None,
-          workers: int | None = 1, scheduler: str | None = None, progress: bool = False) -> Sweep:
+def sweep(
+    scenario: Scenario | str | Path,
+    grid: Mapping[str, Sequence[float]],
+    replicates: int = DEFAULT_REPLICATES,
+    seed: int | None = None,
+    outcomes: Sequence[str] | str | None = None,
+    spec: Outcomes | None = None,
+    workers: int | None = 1,
+    scheduler: str | None = None,
+    progress: bool = False,
+) -> Sweep:
     """Every combination of the values of one or two parameters, with common random numbers."""
     sc = as_scenario(scenario)
     spec = spec or Outcomes()
     if not 1 <= len(grid) <= 2:
-        raise ArgumentError("grid", f"give one or two parameters (got {len(grid)}); "
-                            "use a Latin hypercube (--lhs) for more")
+        raise ArgumentError(
+            "grid",
+            f"give one or two parameters (got {len(grid)}); use a Latin hypercube (--lhs) for more",
+        )
     names = list(grid)
-    points = pd.DataFrame(list(itertools.product(*[np.asarray(v, float) for v in grid.values()])), columns=names)
+    points = pd.DataFrame(
+        list(itertools.product(*[np.asarray(v, float) for v in grid.values()])), columns=names
+    )
     chosen = select(outcomes, spec.names(sc.indicators), default_outcomes(sc, spec))
     table = evaluate(sc, points, seed, replicates, spec, True, workers, scheduler, progress)
     seed = sc.run.seed if seed is None else int(seed)
-    meta = analysis_metadata(sc, seed, replicates, {"kind": "grid", "grid": {k: list(map(float, v)) for k, v in grid.items()},
-                                            "period": list(spec.period), "at_year": spec.at_year})
+    meta = analysis_metadata(
+        sc,
+        seed,
+        replicates,
+        {
+            "kind": "grid",
+            "grid": {k: list(map(float, v)) for k, v in grid.items()},
+            "period": list(spec.period),
+            "at_year": spec.at_year,
+        },
+    )
     return Sweep("grid", names, table, chosen, meta)
 
 
-def latin_hypercube(scenario: Scenario | str | Path, ranges: Mapping[str, tuple[float, float]],
-                    samples: int = 100, sample_seed: int = 0, replicates: int = DEFAULT_REPLICATES,
-                    seed: int | None = None, outcomes: Sequence[str] | str | None = None,
-                    spec: Outcomes | None = None, workers: int | None = 1,
-                    scheduler: str | None = None, progress: bool = False) -> Sweep:
+def latin_hypercube(
+    scenario: Scenario | str | Path,
+    ranges: Mapping[str, tuple[float, float]],
+    samples: int = 100,
+    sample_seed: int = 0,
+    replicates: int = DEFAULT_REPLICATES,
+    seed: int | None = None,
+    outcomes: Sequence[str] | str | None = None,
+    spec: Outcomes | None = None,
+    workers: int | None = 1,
+    scheduler: str | None = None,
+    progress: bool = False,
+) -> Sweep:
     """``samples`` points of a Latin hypercube over ``ranges``, with common random numbers."""
     from scipy.stats import qmc
 
@@ -78,7 +106,17 @@ def latin_hypercube(scenario: Scenario | str | Path, ranges: Mapping[str, tuple[
     chosen = select(outcomes, spec.names(sc.indicators), default_outcomes(sc, spec))
     table = evaluate(sc, points, seed, replicates, spec, True, workers, scheduler, progress)
     seed = sc.run.seed if seed is None else int(seed)
-    meta = analysis_metadata(sc, seed, replicates, {"kind": "lhs", "samples": samples, "sample_seed": sample_seed,
-                                            "ranges": {k: list(map(float, v)) for k, v in ranges.items()},
-                                            "period": list(spec.period), "at_year": spec.at_year})
+    meta = analysis_metadata(
+        sc,
+        seed,
+        replicates,
+        {
+            "kind": "lhs",
+            "samples": samples,
+            "sample_seed": sample_seed,
+            "ranges": {k: list(map(float, v)) for k, v in ranges.items()},
+            "period": list(spec.period),
+            "at_year": spec.at_year,
+        },
+    )
     return Sweep("lhs", names, table, chosen, meta)

@@ -52,7 +52,9 @@ def _year_axis(ax: Any, first: float, last: float, step: int = 4) -> None:
     ax.set_ylim(0, 100)
 
 
-def fan_chart(view: View, reference: View | None = None, dpi: int = 80) -> tuple[bytes, pd.DataFrame]:
+def fan_chart(
+    view: View, reference: View | None = None, dpi: int = 80
+) -> tuple[bytes, pd.DataFrame]:
     """Four fan charts (PNG) with the key events numbered; also the key events drawn.
 
     Dashed black: the median of the record as it happened (when the page's
@@ -81,28 +83,59 @@ def fan_chart(view: View, reference: View | None = None, dpi: int = 80) -> tuple
         c = color(name, i)
         top = i < 2
         ax.axvspan(start, last, color="0.94", lw=0, zorder=0)
-        ax.fill_between(x, part["q05"].to_numpy(), part["q95"].to_numpy(), color=c, alpha=0.16, lw=0,
-                        label="90% band")
-        ax.fill_between(x, part["q25"].to_numpy(), part["q75"].to_numpy(), color=c, alpha=0.32, lw=0,
-                        label="50% band")
+        ax.fill_between(
+            x,
+            part["q05"].to_numpy(),
+            part["q95"].to_numpy(),
+            color=c,
+            alpha=0.16,
+            lw=0,
+            label="90% band",
+        )
+        ax.fill_between(
+            x,
+            part["q25"].to_numpy(),
+            part["q75"].to_numpy(),
+            color=c,
+            alpha=0.32,
+            lw=0,
+            label="50% band",
+        )
         ax.plot(x, part["q50"].to_numpy(), color=c, lw=2.0, label="median")
         if ref_q is not None:
             ref = ref_q[ref_q["indicator"] == name]
-            ax.plot(x, ref["q50"].to_numpy(), color="black", lw=1.1, ls="--", label="record (median)")
+            ax.plot(
+                x, ref["q50"].to_numpy(), color="black", lw=1.1, ls="--", label="record (median)"
+            )
         for d in key_x:
             ax.axvline(d, color="0.45", lw=0.7, ls=":", zorder=1)
         if top:
             for j, d in enumerate(key_x, start=1):
-                ax.annotate(str(j), xy=(d, 100), xytext=(0, 2 + 9 * ((j - 1) % 3)),
-                            textcoords="offset points", ha="center", va="bottom", fontsize=8,
-                            color="0.25", annotation_clip=False)
+                ax.annotate(
+                    str(j),
+                    xy=(d, 100),
+                    xytext=(0, 2 + 9 * ((j - 1) % 3)),
+                    textcoords="offset points",
+                    ha="center",
+                    va="bottom",
+                    fontsize=8,
+                    color="0.25",
+                    annotation_clip=False,
+                )
         for d in off_x:
             if first <= d <= last:
                 ax.axvline(d, color="#C00000", lw=1.0, ls="--", zorder=1)
         for d in moved_x:
             ax.axvline(d, color="#7B3294", lw=1.2, zorder=1)
-        ax.set_title(TITLES.get(name, name), loc="left", fontsize=11, fontweight="bold", color=c,
-                     y=1.0, pad=30 if top else 6)
+        ax.set_title(
+            TITLES.get(name, name),
+            loc="left",
+            fontsize=11,
+            fontweight="bold",
+            color=c,
+            y=1.0,
+            pad=30 if top else 6,
+        )
         _year_axis(ax, first, last)
         ax.grid(True, axis="y", alpha=0.3)
         ax.tick_params(labelsize=9)
@@ -148,19 +181,43 @@ def history_chart(step: int, dpi: int = 80) -> bytes:
     for i, name in enumerate(view.result.indicators):
         part = q[q["indicator"] == name]
         c = color(name, i)
-        ax.fill_between(x[keep], part["q25"].to_numpy()[keep], part["q75"].to_numpy()[keep], color=c,
-                        alpha=0.2, lw=0)
+        ax.fill_between(
+            x[keep],
+            part["q25"].to_numpy()[keep],
+            part["q75"].to_numpy()[keep],
+            color=c,
+            alpha=0.2,
+            lw=0,
+        )
         ax.plot(x[keep], part["q50"].to_numpy()[keep], color=c, lw=2, label=TITLES.get(name, name))
     for j, d in enumerate(_years([e.date for e in events[: step + 1]]), start=1):
         current = j == step + 1
-        ax.axvline(d, color="black" if current else "0.6", lw=1.4 if current else 0.8,
-                   ls="-" if current else ":")
-        ax.annotate(str(j), xy=(d, 100), xytext=(0, 2 + 10 * ((j - 1) % 2)), textcoords="offset points",
-                    ha="center", va="bottom", fontsize=9, fontweight="bold" if current else "normal",
-                    annotation_clip=False)
+        ax.axvline(
+            d,
+            color="black" if current else "0.6",
+            lw=1.4 if current else 0.8,
+            ls="-" if current else ":",
+        )
+        ax.annotate(
+            str(j),
+            xy=(d, 100),
+            xytext=(0, 2 + 10 * ((j - 1) % 2)),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=9,
+            fontweight="bold" if current else "normal",
+            annotation_clip=False,
+        )
     _year_axis(ax, 2000.0, 2025.999, step=2)
     ax.grid(True, axis="y", alpha=0.3)
     ax.legend(loc="lower left", fontsize=9, frameon=False, ncol=4)
-    ax.set_title(f"The record to {until:%b %Y}: medians and 50% bands of {view.settings.replicates} "
-                 "replicates", fontsize=11, loc="left", y=1.0, pad=24)
+    ax.set_title(
+        f"The record to {until:%b %Y}: medians and 50% bands of {view.settings.replicates} "
+        "replicates",
+        fontsize=11,
+        loc="left",
+        y=1.0,
+        pad=24,
+    )
     return _png(fig)

@@ -21,7 +21,9 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["plot_differences", "plot_overlay", "plot_policy_grid", "plot_tradeoff"]
 
 
-def plot_overlay(results: dict, indicators: list[str] | None = None, fig: Figure | None = None) -> Figure:
+def plot_overlay(
+    results: dict, indicators: list[str] | None = None, fig: Figure | None = None
+) -> Figure:
     """Several scenarios on one chart per index: medians, with the 50% band of each."""
     plt = pyplot()
     with plt.rc_context(STYLE):
@@ -47,8 +49,9 @@ def plot_overlay(results: dict, indicators: list[str] | None = None, fig: Figure
     return fig
 
 
-def plot_differences(differences: pd.DataFrame, indicators: list[str] | None = None,
-                     fig: Figure | None = None) -> Figure:
+def plot_differences(
+    differences: pd.DataFrame, indicators: list[str] | None = None, fig: Figure | None = None
+) -> Figure:
     """Paired differences from the reference scenario: mean and 90% band, per index."""
     plt = pyplot()
     with plt.rc_context(STYLE):
@@ -67,14 +70,20 @@ def plot_differences(differences: pd.DataFrame, indicators: list[str] | None = N
             ax.set_ylabel(f"Δ {name}")
             ax.grid(True, axis="y", alpha=0.3)
         axes[0].legend(loc="upper left", fontsize=11, frameon=False)
-        fig.suptitle("Difference from the reference scenario (paired replicates): mean and 90% band",
-                     fontsize=14)
+        fig.suptitle(
+            "Difference from the reference scenario (paired replicates): mean and 90% band",
+            fontsize=14,
+        )
         fig.tight_layout()
     return fig
 
 
-def plot_policy_grid(results: dict, indicators: list[str] | None = None, since: str | None = None,
-                     fig: Figure | None = None) -> Figure:
+def plot_policy_grid(
+    results: dict,
+    indicators: list[str] | None = None,
+    since: str | None = None,
+    fig: Figure | None = None,
+) -> Figure:
     """Small multiples: one column per policy, one row per index (median and bands)."""
     plt = pyplot()
     with plt.rc_context(STYLE):
@@ -102,7 +111,9 @@ def plot_policy_grid(results: dict, indicators: list[str] | None = None, since: 
 
         axes[-1, 0].xaxis.set_major_locator(mdates.YearLocator(3))
         axes[-1, 0].xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
-        fig.suptitle("Policies compared (same random numbers): median, 50% and 90% bands", fontsize=14)
+        fig.suptitle(
+            "Policies compared (same random numbers): median, 50% and 90% bands", fontsize=14
+        )
         fig.tight_layout()
     return fig
 
@@ -120,10 +131,24 @@ def plot_tradeoff(metrics: pd.DataFrame, ax: Axes | None = None) -> Axes:
         palette = PALETTE
         for j, policy in enumerate(dict.fromkeys(metrics["policy"])):
             x, y = m.loc[(policy, "russia")], m.loc[(policy, "west")]
-            ax.errorbar(x["mean"], y["mean"], xerr=[[x["mean"] - x["q05"]], [x["q95"] - x["mean"]]],
-                        yerr=[[y["mean"] - y["q05"]], [y["q95"] - y["mean"]]], fmt="o", ms=9, capsize=4,
-                        color=palette[j % len(palette)], label=policy)
-            ax.annotate(policy, (x["mean"], y["mean"]), xytext=(8, 6), textcoords="offset points", fontsize=12)
+            ax.errorbar(
+                x["mean"],
+                y["mean"],
+                xerr=[[x["mean"] - x["q05"]], [x["q95"] - x["mean"]]],
+                yerr=[[y["mean"] - y["q05"]], [y["q95"] - y["mean"]]],
+                fmt="o",
+                ms=9,
+                capsize=4,
+                color=palette[j % len(palette)],
+                label=policy,
+            )
+            ax.annotate(
+                policy,
+                (x["mean"], y["mean"]),
+                xytext=(8, 6),
+                textcoords="offset points",
+                fontsize=12,
+            )
         ax.set_xlabel("cooperation with Russia (mean of trade, energy, security)")
         ax.set_ylabel("alignment with the West")
         ax.grid(True, alpha=0.3)

@@ -32,20 +32,41 @@ def plot_sensitivity(result: Sensitivity, outcomes: Sequence[str] | None = None)
         if result.method == "sobol":
             t = t.sort_values("ST")
             y = np.arange(len(t))
-            ax.barh(y + 0.2, t["ST"], 0.4, xerr=t["ST_conf"], color="#0072B2", label="total (ST)", capsize=2)
-            ax.barh(y - 0.2, t["S1"], 0.4, xerr=t["S1_conf"], color="#E69F00", label="first order (S1)", capsize=2)
+            ax.barh(
+                y + 0.2,
+                t["ST"],
+                0.4,
+                xerr=t["ST_conf"],
+                color="#0072B2",
+                label="total (ST)",
+                capsize=2,
+            )
+            ax.barh(
+                y - 0.2,
+                t["S1"],
+                0.4,
+                xerr=t["S1_conf"],
+                color="#E69F00",
+                label="first order (S1)",
+                capsize=2,
+            )
             ax.set_xlabel("Sobol index (share of variance)")
         else:
             t = t.sort_values("mu_star")
             y = np.arange(len(t))
-            ax.barh(y, t["mu_star"], 0.6, xerr=t["mu_star_conf"], color="#0072B2", label="μ*", capsize=2)
+            ax.barh(
+                y, t["mu_star"], 0.6, xerr=t["mu_star_conf"], color="#0072B2", label="μ*", capsize=2
+            )
             ax.set_xlabel("μ* (mean |elementary effect|, outcome units)")
         ax.set_yticks(y, t["parameter"], fontsize=9)
         ax.axvline(0, color="0.3", lw=0.8)
         ax.set_title(name, fontsize=11)
     axes[0].legend(fontsize=9, loc="lower right")
-    fig.suptitle(f"{result.metadata.get('scenario', '')}: {result.method} sensitivity "
-                 f"({len(result.samples)} runs)", fontsize=12)
+    fig.suptitle(
+        f"{result.metadata.get('scenario', '')}: {result.method} sensitivity "
+        f"({len(result.samples)} runs)",
+        fontsize=12,
+    )
     fig.tight_layout(rect=(0, 0, 1, 0.97))
     return fig
 
@@ -60,8 +81,14 @@ def plot_sweep(result: Sweep, outcomes: Sequence[str] | None = None) -> Figure:
         fig, axes = grid(plt, len(names))
         for ax, name in zip(axes, names):
             ax.plot(t[p], t[name], marker="o", color="#0072B2")
-            ax.fill_between(t[p], t[name] - 1.96 * t["se_" + name], t[name] + 1.96 * t["se_" + name],
-                            color="#0072B2", alpha=0.2, lw=0)
+            ax.fill_between(
+                t[p],
+                t[name] - 1.96 * t["se_" + name],
+                t[name] + 1.96 * t["se_" + name],
+                color="#0072B2",
+                alpha=0.2,
+                lw=0,
+            )
             ax.set_xlabel(p)
             ax.set_title(name, fontsize=11)
     elif result.kind == "grid":
@@ -69,7 +96,9 @@ def plot_sweep(result: Sweep, outcomes: Sequence[str] | None = None) -> Figure:
         fig, axes = grid(plt, len(names))
         for ax, name in zip(axes, names):
             table = t.pivot(index=q, columns=p, values=name)
-            mesh = ax.pcolormesh(table.columns, table.index, table.to_numpy(), shading="nearest", cmap="viridis")
+            mesh = ax.pcolormesh(
+                table.columns, table.index, table.to_numpy(), shading="nearest", cmap="viridis"
+            )
             fig.colorbar(mesh, ax=ax)
             ax.set_xlabel(p)
             ax.set_ylabel(q)
@@ -77,8 +106,13 @@ def plot_sweep(result: Sweep, outcomes: Sequence[str] | None = None) -> Figure:
     else:
         params = result.parameters[:6]
         names = names[:4]
-        fig, grid_axes = plt.subplots(len(names), len(params), figsize=(2.8 * len(params), 2.4 * len(names)),
-                                      squeeze=False, sharey="row")
+        fig, grid_axes = plt.subplots(
+            len(names),
+            len(params),
+            figsize=(2.8 * len(params), 2.4 * len(names)),
+            squeeze=False,
+            sharey="row",
+        )
         for i, name in enumerate(names):
             for j, p in enumerate(params):
                 ax = grid_axes[i, j]
@@ -87,7 +121,9 @@ def plot_sweep(result: Sweep, outcomes: Sequence[str] | None = None) -> Figure:
                     ax.set_xlabel(p, fontsize=8)
                 if j == 0:
                     ax.set_ylabel(name, fontsize=8)
-    fig.suptitle(f"{result.metadata.get('scenario', '')}: {result.kind} sweep ({len(t)} points)", fontsize=12)
+    fig.suptitle(
+        f"{result.metadata.get('scenario', '')}: {result.kind} sweep ({len(t)} points)", fontsize=12
+    )
     fig.tight_layout(rect=(0, 0, 1, 0.97))
     return fig
 
@@ -104,8 +140,11 @@ def plot_waterfall(result: Attribution, top: int = 8) -> Figure:
     fig, axes = grid(plt, len(names), width=6.4, height=4.2)
     for ax, name in zip(axes, names):
         _waterfall(ax, result, name, top)
-    fig.suptitle(f"{result.metadata.get('scenario', '')}: event contributions at {result.at} "
-                 f"({'leave-one-out' if result.method == 'loo' else 'Shapley values'})", fontsize=12)
+    fig.suptitle(
+        f"{result.metadata.get('scenario', '')}: event contributions at {result.at} "
+        f"({'leave-one-out' if result.method == 'loo' else 'Shapley values'})",
+        fontsize=12,
+    )
     fig.tight_layout(rect=(0, 0, 1, 0.97))
     return fig
 
@@ -114,7 +153,9 @@ def _waterfall(ax, result: Attribution, name: str, top: int) -> None:
     lv = result.levels[result.levels["indicator"] == name].set_index("run")["mean"]
     c = result.contributions[result.contributions["indicator"] == name]
     events = c[~c["event"].str.startswith("(")]
-    big = events.reindex(events["mean"].abs().sort_values(ascending=False).index)[:top].sort_values("date")
+    big = events.reindex(events["mean"].abs().sort_values(ascending=False).index)[:top].sort_values(
+        "date"
+    )
     steps = [(r.event, r.mean, r.mean - r.q05, r.q95 - r.mean) for r in big.itertuples()]
     rest = events.drop(big.index)
     if len(rest):
@@ -128,13 +169,22 @@ def _waterfall(ax, result: Attribution, name: str, top: int) -> None:
     ax.bar(0, start, color="0.6")
     level = start
     for i, (label, d, lo, hi) in enumerate(steps, start=1):
-        ax.bar(i, d, bottom=level, color="#009E73" if d >= 0 else "#D55E00",
-               yerr=[[max(lo, 0)], [max(hi, 0)]], capsize=2, ecolor="0.2")
+        ax.bar(
+            i,
+            d,
+            bottom=level,
+            color="#009E73" if d >= 0 else "#D55E00",
+            yerr=[[max(lo, 0)], [max(hi, 0)]],
+            capsize=2,
+            ecolor="0.2",
+        )
         level += d
     ax.bar(len(steps) + 1, end, color="0.3")
     low = min(start, end, *(start + np.cumsum([s[1] for s in steps]))) if steps else min(start, end)
     ax.set_ylim(max(0, low - 10), None)
-    ax.set_xticks(range(len(labels)), [_short(x) for x in labels], rotation=60, ha="right", fontsize=8)
+    ax.set_xticks(
+        range(len(labels)), [_short(x) for x in labels], rotation=60, ha="right", fontsize=8
+    )
     ax.set_ylabel("index points")
     ax.set_title(name, fontsize=11)
 

@@ -63,7 +63,7 @@ def short(title: str, n: int = 40) -> str:
 def lines(entries: list[str], per_line: int) -> str:
     """Entries in aligned columns, never split across lines."""
     width = max(len(e) for e in entries)
-    rows = [entries[i:i + per_line] for i in range(0, len(entries), per_line)]
+    rows = [entries[i : i + per_line] for i in range(0, len(entries), per_line)]
     return "\n".join("  ".join(e.ljust(width) for e in row).rstrip() for row in rows)
 
 

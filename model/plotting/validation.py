@@ -144,7 +144,7 @@ def plot_fit(
     start: str = "2000-01-01",
     end: str = "2025-01-01",
 ) -> Figure:
-    """One panel per index: bands (``ensemble``) or the replay, and the observations on the index scale.
+    """One panel per index: bands (``ensemble``) or the replay, and the observations on its scale.
 
     ``observations`` defaults to the fitted ones (``cal.residuals``); a
     hindcast passes the later ones too (``pd.concat([cal.residuals,
@@ -243,7 +243,7 @@ def plot_fit(
 
 
 def plot_hindcast(hc: Hindcast, indicators: Sequence[str] | None = None) -> Figure:
-    """:func:`plot_fit` of a hindcast: fitted values filled, scored ones hollow after the cut-off."""
+    """:func:`plot_fit` of a hindcast: fitted values filled, scored ones hollow after the cut."""
     both = pd.concat([hc.calibration.residuals, hc.predictions], ignore_index=True)
     return plot_fit(
         hc.calibration, hc.ensemble, until=hc.until, observations=both, indicators=indicators
@@ -261,7 +261,7 @@ def plot_series(
     end: str = "2025-01-01",
     ncols: int = 2,
 ) -> Figure:
-    """One panel per series (``group``: a quantity on one basis) in its own units, bands mapped forward."""
+    """A panel per series (``group``: a quantity on one basis) in its units, bands mapped."""
     plt = pyplot()
     obs = cal.residuals if observations is None else observations
     numbers, catalog = _event_numbers(events)

@@ -47,8 +47,12 @@ def _calibration() -> dict[str, pd.DataFrame]:
     from model.calibrate import calibrate
 
     cal = calibrate(_scenario("baseline"))
-    return {"estimates": cal.estimates, "measurement": cal.measurement, "noise": cal.noise,
-            "residuals": cal.residuals}
+    return {
+        "estimates": cal.estimates,
+        "measurement": cal.measurement,
+        "noise": cal.noise,
+        "residuals": cal.residuals,
+    }
 
 
 def _hindcast() -> dict[str, pd.DataFrame]:
@@ -62,26 +66,42 @@ def _sensitivity() -> dict[str, pd.DataFrame]:
     from model.explore import sensitivity
 
     ranges = {"indices.trade.half_life": (1.0, 3.0), "spillover.trade.security": (0.0, 0.16)}
-    sens = sensitivity(_scenario("baseline"), ranges, method="morris", samples=4, replicates=2,
-                       seed=5, num_resamples=50,
-                       outcomes=["mean_trade_2026_2035", "mean_west_2026_2035"])
+    sens = sensitivity(
+        _scenario("baseline"),
+        ranges,
+        method="morris",
+        samples=4,
+        replicates=2,
+        seed=5,
+        num_resamples=50,
+        outcomes=["mean_trade_2026_2035", "mean_west_2026_2035"],
+    )
     return {"indices": sens.indices, "samples": sens.samples}
 
 
 def _sweep() -> dict[str, pd.DataFrame]:
     from model.explore import sweep
 
-    sw = sweep(_scenario("baseline"), {"indices.energy.half_life": [2.0, 4.0, 6.0]}, replicates=2, seed=4,
-               outcomes=["mean_energy_2026_2035"])
+    sw = sweep(
+        _scenario("baseline"),
+        {"indices.energy.half_life": [2.0, 4.0, 6.0]},
+        replicates=2,
+        seed=4,
+        outcomes=["mean_energy_2026_2035"],
+    )
     return {"table": sw.table}
 
 
 def _attribution() -> dict[str, pd.DataFrame]:
     from model.explore import attribute
 
-    att = attribute(_scenario("baseline"), "2020-01-01",
-                    events=["su24-downing-2015", "russian-sanctions-2015", "s400-delivery-2019"],
-                    replicates=8, seed=6)
+    att = attribute(
+        _scenario("baseline"),
+        "2020-01-01",
+        events=["su24-downing-2015", "russian-sanctions-2015", "s400-delivery-2019"],
+        replicates=8,
+        seed=6,
+    )
     return {"contributions": att.contributions, "levels": att.levels}
 
 
@@ -89,9 +109,15 @@ def _classroom() -> dict[str, pd.DataFrame]:
     from model.classroom import Settings, compute
 
     plain = compute(Settings(replicates=8))
-    varied = compute(Settings(off=("su24-downing-2015",), policy="balancing", replicates=8, incidents=1.0))
-    return {"quantiles": plain.result.quantiles, "outcomes": plain.outcomes.reset_index(),
-            "varied_quantiles": varied.result.quantiles, "varied_outcomes": varied.outcomes.reset_index()}
+    varied = compute(
+        Settings(off=("su24-downing-2015",), policy="balancing", replicates=8, incidents=1.0)
+    )
+    return {
+        "quantiles": plain.result.quantiles,
+        "outcomes": plain.outcomes.reset_index(),
+        "varied_quantiles": varied.result.quantiles,
+        "varied_outcomes": varied.outcomes.reset_index(),
+    }
 
 
 CASES: dict[str, Callable[[], dict[str, pd.DataFrame]]] = {
