@@ -225,8 +225,10 @@ class Calibration:
         name = name or f"{self.base.name}-calibrated"
         years = self.residuals["year"]
         lines = [
-            "# Model parameters fitted to the observed data in model/data/observed/ "
-            f"({len(self.residuals)}",
+            (
+                "# Model parameters fitted to the observed data in model/data/observed/ "
+                f"({len(self.residuals)}"
+            ),
             f"# values, {years.min()}-{years.max()}"
             + (f", up to {self.until}" if self.until else "")
             + "); docs/VALIDATION.md describes the fit.",
