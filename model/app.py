@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from typing import Any
 
 import pandas as pd
 
@@ -151,7 +152,8 @@ class ClassroomPage:
         self.guide_text = pn.pane.Markdown(guided_text(0), width=1000, css_classes=["guide-text"])
         self.guide_chart = pn.pane.PNG(history_chart(0), width=1000, css_classes=["guide-chart"])
 
-        for widget in [self.events, self.policy]:
+        chosen: list[Any] = [self.events, self.policy]
+        for widget in chosen:
             widget.param.watch(self.refresh, "value")
         for widget in [self.replicates, self.incidents, *self.params.values()]:
             widget.param.watch(self.refresh, "value_throttled")  # on release, not while dragging
@@ -219,15 +221,15 @@ class ClassroomPage:
         off = tuple(i for i in self.labels.values() if i not in on)
         policy = self.policy.value
         params = tuple(
-            (key, float(w.value)) for (pol, key), w in self.params.items() if pol == policy
+            (key, _number(w.value)) for (pol, key), w in self.params.items() if pol == policy
         )
         return Settings(
             off=off,
             moves=tuple(self.moves.items()),
             policy=policy,
             params=params,
-            replicates=int(self.replicates.value),
-            incidents=float(self.incidents.value),
+            replicates=int(_number(self.replicates.value)),
+            incidents=_number(self.incidents.value),
         )
 
     async def refresh(self, *_events) -> None:
@@ -260,7 +262,8 @@ class ClassroomPage:
                 return
             if shown is None or token != self._token:
                 return
-            self._display(*shown, final=final)
+            view, reference, png, keys, seconds = shown
+            self._display(view, reference, png, keys, seconds, final=final)
 
     def _prepare(self, settings: Settings, final: bool, token: int):
         """Run and draw (on the worker thread); None when a newer change made it moot."""
@@ -333,13 +336,21 @@ class ClassroomPage:
         self.moves_note.object = "Moved:\n" + "\n".join(lines)
 
     def _go(self, delta: int) -> None:
-        self.step.value = int(min(max(self.step.value + delta, self.step.start), self.step.end))
+        step = int(_number(self.step.value)) + delta
+        self.step.value = int(min(max(step, _number(self.step.start)), _number(self.step.end)))
 
     def _step_changed(self, event) -> None:
         i = int(event.new) - 1
         with self.pn.io.hold():
             self.guide_text.object = guided_text(i)
             self.guide_chart.object = history_chart(i)
+
+
+def _number(value: float | None) -> float:
+    """A widget's number (sliders always hold one)."""
+    if value is None:
+        raise ModelError("a slider of the page holds no value")
+    return float(value)
 
 
 _EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="relsim-page")

@@ -18,7 +18,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .conditions import names, parse_condition
-from .distributions import Number
+from .distributions import Dist, Number
 from .timeaxis import check_duration
 
 __all__ = ["Effect", "Event", "FollowUp", "load_catalog"]
@@ -54,8 +54,13 @@ class Effect(BaseModel):
         return "jump" if self.jump is not None else "shift"
 
     @property
-    def size(self) -> Number:
-        return self.jump if self.jump is not None else self.shift
+    def size(self) -> float | Dist:
+        """The effect's size (a jump's or a shift's)."""
+        if self.jump is not None:
+            return self.jump
+        if self.shift is not None:
+            return self.shift
+        raise ValueError("an effect needs exactly one of 'jump' or 'shift'")
 
 
 class FollowUp(BaseModel):
@@ -114,7 +119,12 @@ class Event(BaseModel):
 def _catalog() -> tuple[Event, ...]:
     text = (resources.files("model") / "data" / "events.toml").read_text(encoding="utf-8")
     events = [Event.model_validate(item) for item in tomllib.loads(text)["events"]]
-    return tuple(sorted(events, key=lambda e: e.date))
+    return tuple(sorted(events, key=_date))
+
+
+def _date(event: Event) -> dt.date:
+    """An event's date (follow-ups, which have none, sort last)."""
+    return event.date or dt.date.max
 
 
 def load_catalog() -> dict[str, Event]:

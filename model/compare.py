@@ -80,7 +80,7 @@ def compare(
         )
         if name == names[0]:
             continue
-        d = res.paths - ref.paths
+        d = res.all_paths() - ref.all_paths()
         frame = quantile_frame(
             res.dates, res.indicators, d.mean(axis=0), np.quantile(d, QUANTILES, axis=0)
         )

@@ -80,9 +80,9 @@ class Dist(BaseModel):
         from scipy.special import ndtri
 
         if self.dist == "normal":
-            return self.mean + self.sd * ndtri(u)  # type: ignore[operator]
+            return self.mean + self.sd * ndtri(u)
         if self.dist == "lognormal":
-            return self.median * np.exp(self.sigma * ndtri(u))  # type: ignore[operator]
+            return self.median * np.exp(self.sigma * ndtri(u))
         lo, mo, hi = float(self.low), self.mode, float(self.high)  # type: ignore[arg-type]
         if self.dist == "uniform":
             return lo + (hi - lo) * u

@@ -87,7 +87,7 @@ class ChunkSummary:
             if bins.min() < 0:
                 raise ValueError("levels below 0 cannot be binned")
             self.bins[i] = bins
-        else:
+        elif self.counts is not None:
             bins += N_BINS * np.arange(k)
             self.counts[i] += np.bincount(bins.ravel(), minlength=k * N_BINS).reshape(k, N_BINS)
         fixed = y * FIXED_POINT
@@ -107,7 +107,7 @@ class ChunkSummary:
 @dataclass
 class _ChunkOutput:
     ids: np.ndarray
-    counts: np.ndarray
+    counts: np.ndarray | None
     sums: np.ndarray
     metrics: np.ndarray
     log: list[SharedRow]
@@ -234,15 +234,15 @@ class _Merge:
         self.monthly = MonthlySums()
 
     def add(self, out: _ChunkOutput) -> None:
-        if self.bins is not None:
+        if self.bins is not None and out.bins is not None:
             self.bins[:, out.ids] = out.bins
-        else:
+        elif self.counts is not None and out.counts is not None:
             self.counts += out.counts
         self.sums += out.sums
         self.metrics[out.ids] = out.metrics
         if out.kept_ids.size:
             self.kept[out.kept_ids] = out.kept.transpose(1, 0, 2)
-        if self.paths is not None:
+        if self.paths is not None and out.paths is not None:
             self.paths[out.ids] = out.paths.transpose(1, 0, 2)
         self.logs.append((int(out.ids[0]), out.log, out.rows))
         if out.incidents is not None:
@@ -253,8 +253,10 @@ class _Merge:
         probs = (0.05, 0.25, 0.5, 0.75, 0.95)
         if self.bins is not None:
             q = bin_quantiles(self.bins, probs)
-        else:
+        elif self.counts is not None:
             q = histogram_quantiles(self.counts, probs)
+        else:  # pragma: no cover - one of the two is always kept
+            raise ValueError("no levels were recorded")
         quantiles = quantile_frame(self.dates, self.names, mean, q)
         summary = summarise(self.metrics, self.names)
         chunks = sorted(self.logs, key=lambda item: item[0])
@@ -332,6 +334,8 @@ class _ParquetWriter:
         self.writer = pq.ParquetWriter(self.path, schema)
 
     def write(self, out: _ChunkOutput) -> None:
+        if out.paths is None:
+            return
         n_t, n_r, k = out.paths.shape
         table = self.pa.table(
             {

@@ -13,6 +13,7 @@ the one helper that suggests what was meant.
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Iterable
 
 __all__ = ["ArgumentError", "ModelError", "ScenarioError", "SimulationError", "did_you_mean"]
@@ -25,13 +26,13 @@ class ModelError(Exception):
 class ScenarioError(ModelError):
     """Bad input: a scenario or data file that cannot be used as it is."""
 
-    def __init__(self, file: str, field: str, problem: str) -> None:
+    def __init__(self, file: str | os.PathLike[str], field: str, problem: str) -> None:
         self.file = str(file)
         self.field = field or "(file)"
         self.problem = problem
         super().__init__(f"{self.file}: {self.field}: {self.problem}")
 
-    def __reduce__(self):  # type: ignore[override]
+    def __reduce__(self) -> tuple:
         # rebuilt from its three parts, so it crosses process boundaries intact
         return type(self), (self.file, self.field, self.problem)
 
@@ -44,7 +45,7 @@ class ArgumentError(ModelError):
         self.problem = problem
         super().__init__(f"{argument}: {problem}")
 
-    def __reduce__(self):  # type: ignore[override]
+    def __reduce__(self) -> tuple:
         return type(self), (self.argument, self.problem)
 
 

@@ -155,7 +155,7 @@ class IncidentRows:
         """The rows as named tuples."""
         labels = self.labels
         return [
-            IncidentRow(r, d, *labels[c], v)
+            IncidentRow(r, d, labels[c][0], labels[c][1], labels[c][2], labels[c][3], v)
             for r, d, c, v in zip(
                 self.replicate.tolist(), self.day.tolist(), self.label.tolist(), self.value.tolist()
             )

@@ -59,13 +59,13 @@ class RunningMetrics:
         self.in_crisis = np.zeros((n_rows, k))
         self.d1 = np.zeros((n_rows, k))
         self.d2 = np.zeros((n_rows, k))
-        self.prev: np.ndarray | None = None
+        self.prev = np.full((n_rows, k), np.nan)  # the last record's levels
 
     def add(self, i: int, y: np.ndarray) -> None:
         """The levels ``y`` (rows x indices) of record ``i``."""
         self.total += y
         np.minimum(self.low, y, out=self.low)
-        if self.prev is not None:
+        if i > 0:
             np.add(
                 self.in_crisis, self.years[i - 1], out=self.in_crisis, where=self.prev < self.crisis
             )
@@ -198,6 +198,4 @@ def outcome_metrics(
 
 
 def _paths(result: Result) -> np.ndarray:
-    if result.paths is None:
-        raise ValueError("these metrics need every path: run with trajectories=True")
-    return result.paths
+    return result.all_paths()

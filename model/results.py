@@ -53,11 +53,16 @@ class Result:
     def dates(self) -> pd.DatetimeIndex:
         return pd.DatetimeIndex(self.quantiles["date"].unique())
 
-    def trajectories(self) -> pd.DataFrame:
-        """Every replicate's path, tidy: ``replicate, date, indicator, value``."""
+    def all_paths(self) -> np.ndarray:
+        """Every replicate's path ``(replicate, time, indicator)``; an error if none were kept."""
         if self.paths is None:
             raise ValueError("this result kept no trajectories: run with trajectories=True")
-        n_rep, n_t, n_k = self.paths.shape
+        return self.paths
+
+    def trajectories(self) -> pd.DataFrame:
+        """Every replicate's path, tidy: ``replicate, date, indicator, value``."""
+        paths = self.all_paths()
+        n_rep, n_t, n_k = paths.shape
         first = int(self.metadata.get("first_replicate", 0))
         return pd.DataFrame(
             {
@@ -66,7 +71,7 @@ class Result:
                 "indicator": pd.Categorical(
                     np.tile(self.indicators, n_rep * n_t), categories=self.indicators
                 ),
-                "value": self.paths.reshape(-1),
+                "value": paths.reshape(-1),
             }
         )
 

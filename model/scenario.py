@@ -255,7 +255,9 @@ class Scenario(BaseModel):
             else e
             for e in events
         ]
-        dated = sorted((e for e in events if e.date is not None), key=lambda e: e.date)
+        dated = sorted(
+            (e for e in events if e.date is not None), key=lambda e: e.date or dt.date.max
+        )
         return dated + [e for e in events if e.date is None]
 
 
@@ -496,7 +498,7 @@ def _check_semantics(sc: Scenario, data: dict, origins: dict, file: str) -> None
     catalog_ids = set(catalog)
     seen: set[str] = set()
     for i, ev in enumerate(sc.events.add):
-        loc = ("events", "add", i)
+        loc: tuple = ("events", "add", i)
         if ev.id in seen:
             fail(loc + ("id",), f"{ev.id!r} is added twice")
         seen.add(ev.id)

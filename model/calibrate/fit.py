@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from ..ensemble import simulate
 from ..errors import ArgumentError, ScenarioError
@@ -63,10 +64,11 @@ def parse_params(spec: str | Iterable[str] | None, scenario: Scenario) -> list[P
 
 
 def with_params(
-    scenario: Scenario, params: Sequence[Param], values: Sequence[float], **run: Any
+    scenario: Scenario, params: Sequence[Param], values: ArrayLike, **run: Any
 ) -> Scenario:
     """``scenario`` with the parameters set to ``values`` (and ``run`` settings changed)."""
-    return apply(scenario, {p.name: float(v) for p, v in zip(params, values)}, "fit", **run)
+    numbers = np.asarray(values, dtype=float).tolist()
+    return apply(scenario, {p.name: float(v) for p, v in zip(params, numbers)}, "fit", **run)
 
 
 # --------------------------------------------------------------------------- the fitting problem
@@ -118,27 +120,27 @@ class _Problem:
             [p.internal(min(max(p.value(self.base), p.lower), p.upper)) for p in self.params]
         )
 
-    def natural(self, phi: Sequence[float]) -> np.ndarray:
-        return np.array([p.natural(v) for p, v in zip(self.params, phi)])
+    def natural(self, phi: ArrayLike) -> np.ndarray:
+        return np.array([p.natural(v) for p, v in zip(self.params, np.asarray(phi, dtype=float))])
 
-    def scenario(self, phi: Sequence[float], **run: Any) -> Scenario:
+    def scenario(self, phi: ArrayLike, **run: Any) -> Scenario:
         return with_params(self.base, self.params, self.natural(phi), **{**self.run, **run})
 
-    def simulate(self, phi: Sequence[float]) -> Result:
+    def simulate(self, phi: ArrayLike) -> Result:
         self.runs += 1
         return simulate(self.scenario(phi), replicates=1, seed=0)
 
-    def x(self, phi: Sequence[float]) -> np.ndarray:
+    def x(self, phi: ArrayLike) -> np.ndarray:
         """The index (points) averaged over each observation's window."""
         key = tuple(np.round(np.asarray(phi, float), 14))
         if key not in self._cache:
-            path = self.simulate(phi).paths[0]
+            path = self.simulate(phi).all_paths()[0]
             self._cache[key] = np.einsum("it,ti->i", self.M, path[:, self.col])
             if len(self._cache) > 256:
                 self._cache.pop(next(iter(self._cache)))
         return self._cache[key]
 
-    def residuals(self, theta: Sequence[float]) -> np.ndarray:
+    def residuals(self, theta: ArrayLike) -> np.ndarray:
         try:
             x = self.x(theta)
         except ScenarioError:  # e.g. unstable spill-overs: far worse than any stable point

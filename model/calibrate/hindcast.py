@@ -101,7 +101,7 @@ def hindcast(
     ens = simulate(ens_sc, replicates=replicates, seed=seed)
     M = averaging_matrix(test, ens.dates)
     col = np.array([ens.indicators.index(k) for k in test["indicator"]], dtype=int)
-    x_ens = np.einsum("it,rti->ri", M, ens.paths[:, :, col])
+    x_ens = np.einsum("it,rti->ri", M, ens.all_paths()[:, :, col])
     meas = cal.model_fit
     eta_ens = np.vstack([meas.linear_predictor(cal.fit, test, xr) for xr in x_ens])
     rng = np.random.default_rng(0 if seed is None else seed)
@@ -109,9 +109,9 @@ def hindcast(
     # point predictions from the deterministic replays (calibrated and as given)
     M_det = averaging_matrix(test, cal.replay.dates)
     col_det = np.array([cal.replay.indicators.index(k) for k in test["indicator"]], dtype=int)
-    x_det = np.einsum("it,ti->i", M_det, cal.replay.paths[0][:, col_det])
+    x_det = np.einsum("it,ti->i", M_det, cal.replay.all_paths()[0][:, col_det])
     eta = meas.linear_predictor(cal.fit, test, x_det)
-    x_start = np.einsum("it,ti->i", M_det, start.replay.paths[0][:, col_det])
+    x_start = np.einsum("it,ti->i", M_det, start.replay.all_paths()[0][:, col_det])
     eta_start = start.model_fit.linear_predictor(start.fit, test, x_start)
     pred = test[
         [

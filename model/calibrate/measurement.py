@@ -301,7 +301,7 @@ class Measurement:
                 scale = np.sqrt(mu if fam == "count" else mu * (1.0 - mu))
             J[r, :p] = -(scale * self.sign[r] * fit.slopes[key])[:, None] * dx[r]
             D = self.design(key, x)
-            J[np.ix_(r, jcols)] = -scale[:, None] * D[:, cols]
+            J[np.ix_(r, np.asarray(jcols, dtype=np.int64))] = -scale[:, None] * D[:, cols]
             if fam not in GAUSSIAN:
                 sd = _prior_sd(len(self.groups[key]) + 1)
                 for c, jc in zip(cols, jcols):

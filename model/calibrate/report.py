@@ -60,7 +60,7 @@ def big_moves(
     years = annual_index(cal.replay)[indicator]
     f = cal.residuals[cal.residuals["key"] == key].copy()
     f["span"] = f["period"].astype(str).str.len()
-    rows = []
+    rows: list[tuple] = []
     for label, y1, y2 in moves:
         dx = float(years.get(y2, np.nan) - years.get(y1, np.nan))
         found = False

@@ -170,7 +170,7 @@ def _sweep(args: argparse.Namespace) -> int:
     if bool(args.grid) == bool(args.lhs):
         raise ArgumentError("grid", "give --grid (one or two) or --lhs N with --params")
     if args.grid:
-        grid = dict(parse_grid(g) for g in args.grid)
+        grid = {name: values.tolist() for name, values in map(parse_grid, args.grid)}
         res = sweep(
             sc,
             grid,

@@ -67,8 +67,8 @@ def _events(args: argparse.Namespace) -> int:
         rows.append(
             {
                 "id": e.id,
-                "date": e.date.isoformat(),
-                "precision": e.precision,  # type: ignore[union-attr]
+                "date": e.date.isoformat() if e.date else "",
+                "precision": e.precision,
                 "title": e.title,
                 "category": e.category,
                 "confidence": e.confidence,

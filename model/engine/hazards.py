@@ -104,13 +104,14 @@ class Hazards:
     #: Handle candidates in windows between other wake-ups (same results as the
     #: day-by-day pass, which tests compare it with).
     windowed = True
+    #: the hazards' arrays stacked, for the windowed rounds
+    _stacked: Stacked
 
     def __init__(self, run: Run) -> None:
         self.run = run
         #: incident rows of each round, with their sort keys (see :meth:`rows`)
         self.keyed: list[tuple] = []
         self._layers: list[list[int]] = []
-        self._stacked: Stacked | None = None
 
     def rows(self) -> IncidentRows:
         """The incidents' rows, in the order of a day-by-day pass."""
@@ -244,7 +245,8 @@ class Hazards:
             effects = [
                 (j, mine, i) for j, mine in hazards for i in layer if i < len(states[j].hz.effects)
             ]
-            jumps, shifts = [], []
+            jumps: list[tuple] = []
+            shifts: list[tuple] = []
             for (j, mine, i), amount in zip(effects, self._sizes(states, rows, effects)):
                 h = states[j]
                 fired = rows[mine]
@@ -287,8 +289,8 @@ class Hazards:
         the stream of that hazard and effect, counted by the hazard's
         candidates; the draws of all effects come from one call.
         """
-        out = []
-        drawn = []
+        out: list = []
+        drawn: list[tuple] = []
         for n, (j, mine, i) in enumerate(effects):
             h = states[j]
             eff = h.hz.effects[i]

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 import numpy as np
 import simpy
+from simpy.core import EventPriority
 
 from ..catalog import Effect, Event
 from ..conditions import holds
@@ -48,7 +49,7 @@ class _Wake(simpy.events.Event):
         super().__init__(env)
         self._ok = True
         self._value = None
-        env.schedule(self, rank, delay)
+        env.schedule(self, EventPriority(rank), delay)
 
 
 @dataclass

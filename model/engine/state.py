@@ -44,6 +44,9 @@ CACHE_BYTES = 512 * 2**20
 class State:
     """Latent state, baseline shifts and clocks of a chunk; exact transitions."""
 
+    #: per-row transitions through eigenvectors (only when drift or noise is drawn per replicate)
+    spectral: Spectral
+
     def __init__(self, scenario: Scenario, streams: Streams, noise: bool) -> None:
         names = scenario.indicators
         n = len(streams)
@@ -73,7 +76,8 @@ class State:
         self.a = a[0] if self.shared else a
         check_stable(self.a)
         self.a_inv = np.linalg.inv(self.a)
-        self.spectral = None if self.shared else Spectral(self.a, self.sigma)
+        if not self.shared:
+            self.spectral = Spectral(self.a, self.sigma)
         self.m0 = baseline_latent(self.base)
         self.rates, self.pull = equilibrium_parts(self.a, self.m0)
         self.target = self.m0.copy()
@@ -85,8 +89,8 @@ class State:
         self.noise = noise
         self.noise_streams = [f"noise:{name}" for name in names]
         self._cache: OrderedDict = OrderedDict()
-        self._f: np.ndarray | None = None
-        self._root: np.ndarray | None = None
+        # the slots of per-row matrices, allocated on first use (see _allocate)
+        self._f = self._root = np.empty((0, 0, 0, 0))
 
     def _matrices(self, h: int, sel) -> tuple[np.ndarray, np.ndarray]:
         """``(F, L)`` for a step of ``h`` days: shared, or one per row of ``sel``
@@ -169,7 +173,7 @@ class State:
 
     def _allocate(self) -> None:
         """The slot arrays (untouched pages cost no memory)."""
-        if self._f is None:
+        if not len(self._f):
             n, k = self.z.shape
             slots = max(CACHE_BYTES // (2 * n * k * k * 8), 4)
             self._f, self._root = np.empty((slots, n, k, k)), np.empty((slots, n, k, k))

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..engine import simulate_chunk
+from ..engine import KeepAll, simulate_chunk
 from ..errors import ArgumentError
 from ..metrics import step_years, years_in_crisis
 from ..parallel import one_blas_thread
@@ -117,8 +117,9 @@ def _paths(scenario: Scenario, replicates: int, seed: int) -> np.ndarray:
     The same engine call the ensemble runner makes for each chunk: replicate
     ``r`` has the same path here as in ``model.simulate``.
     """
-    out = simulate_chunk(scenario, np.arange(replicates), seed)
-    return out.recorder.values
+    recorder = KeepAll(len(scenario.record_dates()), replicates, len(scenario.indicators))
+    simulate_chunk(scenario, np.arange(replicates), seed, recorder)
+    return recorder.values
 
 
 def replicate_outcomes(

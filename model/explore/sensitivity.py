@@ -113,7 +113,7 @@ def sensitivity(
             "samples", f"Sobol sampling needs a power of 2 (got {samples}; try {up})"
         )
     chosen = select(outcomes, spec.names(sc.indicators), default_outcomes(sc, spec))
-    problem = {
+    problem: dict[str, Any] = {
         "num_vars": len(ranges),
         "names": list(ranges),
         "bounds": [list(map(float, b)) for b in ranges.values()],

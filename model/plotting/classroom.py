@@ -43,7 +43,7 @@ def _year_axis(ax: Any, first: float, last: float, step: int = 4) -> None:
     from matplotlib.ticker import FixedLocator, NullLocator
 
     ticks = np.arange(np.ceil(first / step) * step, last + 1e-9, step)
-    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.xaxis.set_major_locator(FixedLocator(ticks.tolist()))
     ax.xaxis.set_major_formatter(lambda x, _pos: f"{x:.0f}")
     ax.xaxis.set_minor_locator(NullLocator())
     ax.yaxis.set_major_locator(FixedLocator([0, 20, 40, 60, 80, 100]))
@@ -75,8 +75,8 @@ def fan_chart(
     x = _years(res.dates)
     first, last = x[0], x[-1]
     start = _years([PROJECTION_START])[0]
-    off_x = _years([catalog[e].date for e in s.off if e in catalog]) if s.off else []
-    moved_x = _years([d for _, d in s.moves]) if s.moves else []
+    off_x = _years([catalog[e].date for e in s.off if e in catalog]) if s.off else np.zeros(0)
+    moved_x = _years([d for _, d in s.moves]) if s.moves else np.zeros(0)
     ref_q = reference.result.quantiles if reference is not None and not s.is_reference else None
     for i, (ax, name) in enumerate(zip(axes, res.indicators)):
         part = q[q["indicator"] == name]

@@ -27,6 +27,7 @@ import pandas as pd
 
 from ..calibrate.measurement import CENTRE
 from ..calibrate.observations import decades
+from ..catalog import load_catalog
 from .style import FAMILY_COLORS, pyplot
 from .style import color as index_color
 
@@ -107,11 +108,9 @@ def _events(ax, dates: pd.DatetimeIndex, numbers: dict[str, int], catalog) -> No
 
 
 def _event_numbers(events: Sequence[str]) -> tuple[dict[str, int], dict]:
-    import model
-
-    catalog = model.load_catalog()
+    catalog = load_catalog()
     chosen = [e for e in events if e in catalog]
-    chosen.sort(key=lambda e: catalog[e].date)
+    chosen.sort(key=lambda e: str(catalog[e].date))
     return {e: i + 1 for i, e in enumerate(chosen)}, catalog
 
 
