@@ -1,7 +1,5 @@
 """``python -m model`` is the ``relsim`` command."""
 
-import sys
+from .cli import program
 
-from .cli import main
-
-sys.exit(main())
+program()

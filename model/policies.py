@@ -12,6 +12,7 @@ The engine runs both as SimPy processes; this module only decides *what*.
 
 from __future__ import annotations
 
+import importlib
 import tomllib
 from collections.abc import Callable
 from functools import lru_cache
@@ -29,9 +30,10 @@ __all__ = [
     "Action",
     "actions",
     "decide",
+    "is_python_policy",
     "policy_names",
+    "python_policy",
     "reactions",
-    "register",
 ]
 
 
@@ -77,24 +79,38 @@ DEFAULT_PARAMS: dict[str, dict[str, float]] = {
 BUILTIN = tuple(DEFAULT_PARAMS)
 
 Decision = Callable[[dict[str, np.ndarray], dict[str, np.ndarray]], np.ndarray]
-_REGISTRY: dict[str, Decision] = {}
-
-
-def register(name: str, decide_fn: Decision) -> None:
-    """Add a policy written as a function ``(levels, params) -> actions``.
-
-    ``levels`` maps index names to arrays (one level per replicate), ``params``
-    the policy's settings (arrays too); the function returns an array of action
-    names, ``""`` for no action. For runs with several worker processes, define
-    and register it in an importable module.
-    """
-    if name in BUILTIN:
-        raise ValueError(f"{name!r} is a built-in policy")
-    _REGISTRY[name] = decide_fn
 
 
 def policy_names() -> list[str]:
-    return list(BUILTIN) + sorted(_REGISTRY)
+    """The built-in policies (a policy written in Python is named by its import path)."""
+    return list(BUILTIN)
+
+
+def is_python_policy(name: str) -> bool:
+    """Whether ``name`` is a Python function's import path, ``"module:function"``."""
+    return ":" in name
+
+
+def python_policy(name: str) -> Decision:
+    """The function ``(levels, params) -> actions`` that ``"module:function"`` names.
+
+    ``levels`` maps index names to arrays (one level per replicate), ``params``
+    the policy's settings (arrays too); the function returns an array of action
+    names, ``""`` for no action. The module is imported by name, in every
+    worker process too, so nothing has to be registered beforehand. A name
+    that cannot be imported, or is not a function, is a ``ValueError`` saying
+    which.
+    """
+    module, _, attr = name.partition(":")
+    try:
+        fn = getattr(importlib.import_module(module), attr)
+    except ImportError as exc:
+        raise ValueError(f"cannot import module {module!r} of policy {name!r}: {exc}") from None
+    except AttributeError:
+        raise ValueError(f"module {module!r} has no function {attr!r}") from None
+    if not callable(fn):
+        raise TypeError(f"{name!r} is not a function")
+    return fn
 
 
 def decide(
@@ -110,8 +126,8 @@ def decide(
         return none
     if name == "rules":
         return _rules(levels, rules or [], none)
-    if name in _REGISTRY:
-        return np.asarray(_REGISTRY[name](levels, params), dtype=object)
+    if is_python_policy(name):
+        return np.asarray(python_policy(name)(levels, params), dtype=object)
     return _BUILTIN_RULES[name](levels, params, none)
 
 

@@ -100,15 +100,32 @@ def test_reactions_fire_only_where_their_condition_holds():
         assert day_before[res.indicators.index("security")] > 60
 
 
-def test_registered_function_policy():
-    def always_mediate(lv, p):
-        return np.where(lv["west"] > 0, "mediation", "")
+SCENARIO_NAME = "not a function"
 
-    policies.register("always-mediate", always_mediate)
-    res = model.simulate(scenario(name="always-mediate"), 5)
+
+def always_mediate(levels, params):
+    """A policy written in Python: mediate at every review."""
+    return np.where(levels["west"] > 0, "mediation", "")
+
+
+def test_a_policy_written_in_python_is_named_by_its_import_path():
+    res = model.simulate(scenario(name="tests.test_policies:always_mediate"), 5, workers=2)
     assert (res.events["event"] == "policy-mediation").sum() >= 5 * 9
-    with pytest.raises(ValueError):
-        policies.register("balancing", always_mediate)
+    assert policies.policy_names() == list(policies.BUILTIN)  # nothing registered anywhere
+
+
+@pytest.mark.parametrize(
+    "name, words",
+    [
+        ("tests.test_policies:never_written", "has no function 'never_written'"),
+        ("no_such_module:decide", "cannot import module 'no_such_module'"),
+        ("tests.test_policies:SCENARIO_NAME", "is not a function"),
+    ],
+)
+def test_a_python_policy_that_cannot_be_found_is_a_scenario_error(name, words):
+    with pytest.raises(model.ScenarioError, match=words) as err:
+        scenario(name=name)
+    assert err.value.field == "policy.name"
 
 
 @pytest.fixture(scope="module")

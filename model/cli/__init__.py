@@ -17,7 +17,7 @@ from ..errors import ArgumentError, ModelError
 from . import app, calibrate, explore, run, scenarios
 from .common import Parser
 
-__all__ = ["main"]
+__all__ = ["main", "program"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -67,3 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the last line of defence
         print(f"internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
+
+
+def program() -> None:
+    """``relsim`` as a program: :func:`main`, then exit with its status."""
+    sys.exit(main())

@@ -77,10 +77,10 @@ def command_line(argv: list[str] | None = None) -> str:
 
 
 def use_agg() -> None:
-    """matplotlib without a display."""
-    import matplotlib
+    """Figures without a display."""
+    from ..plotting import use_agg as agg
 
-    matplotlib.use("Agg")
+    agg()
 
 
 def figures_to(folder: Path, figures: dict[str, Any], dpi: int = 130) -> list[str]:

@@ -38,4 +38,12 @@ __all__ = [
     "plot_trajectories",
     "plot_waterfall",
     "save_figure",
+    "use_agg",
 ]
+
+
+def use_agg() -> None:
+    """Draw without a display (the command line's figures)."""
+    import matplotlib
+
+    matplotlib.use("Agg")

@@ -1,0 +1,278 @@
+"""Checks of a scenario as a whole, and errors that name the file, the field and the problem.
+
+:func:`check_semantics` runs the checks across fields, in a fixed order
+(catalog control, added events, hazards, spill-overs, indices, the policy,
+stability, levels), and the first problem becomes a
+:class:`~model.errors.ScenarioError` naming the file that set the value (from
+the origins recorded while loading) and the field (``events.add[id].date``).
+:func:`as_scenario_error` does the same for a field's own validation error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+import numpy as np
+from pydantic import ValidationError
+
+from ..catalog import Effect, Event, load_catalog
+from ..conditions import names as condition_names
+from ..distributions import Dist, centre
+from ..dynamics import check_stable, drift_matrix
+from ..errors import ScenarioError, SimulationError, did_you_mean
+from ..indices import STANDARD
+from ..policies import DEFAULT_PARAMS, actions, is_python_policy, policy_names, python_policy
+from .schema import EventsControl, Hazard, IndexSpec, RunSettings, Scenario
+
+__all__ = ["as_scenario_error", "check_semantics"]
+
+
+def _origin(origins: dict, loc: tuple, file: str) -> str:
+    for n in range(len(loc), 0, -1):
+        found = origins.get(tuple(loc[:n]))
+        if found:
+            return found
+    return file
+
+
+def _field_name(loc: tuple, data: dict) -> str:
+    """``('events', 'add', 1, 'date')`` -> ``events.add[grain-2027].date``."""
+    parts: list[str] = []
+    node: Any = data
+    for key in loc:
+        if isinstance(key, int):
+            ident = (
+                node[key].get("id")
+                if isinstance(node, list) and key < len(node) and isinstance(node[key], dict)
+                else None
+            )
+            parts[-1] += f"[{ident or key}]"
+        else:
+            parts.append(str(key))
+        try:
+            node = node[key]
+        except (KeyError, IndexError, TypeError):
+            node = None
+    return ".".join(parts)
+
+
+def _known_fields() -> set[str]:
+    names: set[str] = set()
+    for model in (Scenario, RunSettings, IndexSpec, Hazard, EventsControl, Event, Effect, Dist):
+        names |= set(model.model_fields)
+    return names
+
+
+_PYDANTIC_NOISE = ("Value error, ", "Assertion failed, ")
+
+
+def as_scenario_error(exc: ValidationError, data: dict, origins: dict, file: str) -> ScenarioError:
+    err = exc.errors()[0]
+    loc = tuple(
+        p for p in err["loc"] if p not in ("float", "Dist", "function-after[_check(), Dist]")
+    )
+    loc = tuple(
+        p for p in loc if not (isinstance(p, str) and p.startswith(("function-", "union[")))
+    )
+    msg = err["msg"]
+    for noise in _PYDANTIC_NOISE:
+        msg = msg.replace(noise, "")
+    if err["type"] == "extra_forbidden":
+        msg = f"unknown key {loc[-1]!r}{did_you_mean(loc[-1], _known_fields())}"
+    elif err["type"] == "missing":
+        msg = f"required key {loc[-1]!r} is missing"
+    elif "input" in err and not isinstance(err["input"], (dict, list)) and "(got" not in msg:
+        msg = f"{msg} (got {err['input']!r})"
+    return ScenarioError(_origin(origins, loc, file), _field_name(loc, data), msg)
+
+
+Fail = Callable[[tuple, str], None]
+
+
+def check_semantics(sc: Scenario, data: dict, origins: dict, file: str) -> None:
+    """Cross-field checks: ids, indicators, dates inside the run; the first problem is raised."""
+
+    def fail(loc: tuple, problem: str) -> None:
+        raise ScenarioError(_origin(origins, loc, file), _field_name(loc, data), problem)
+
+    names = set(sc.indicators)
+    _check_control(sc, fail)
+    _check_added(sc, names, fail)
+    _check_hazards(sc, names, fail)
+    _check_spillover(sc, names, fail)
+    used_by_catalog = set().union(*(e.indicators() for e in sc.timeline()))
+    _check_indicators(
+        used_by_catalog, names, lambda p: fail(("indices",), p + " (used by a catalog event)")
+    )
+    _check_policy(sc, names, fail)
+    _check_stability(sc, fail)
+    _check_levels(sc, fail)
+
+
+def _known_ids(sc: Scenario) -> set[str]:
+    return set(load_catalog()) | {e.id for e in sc.events.add}
+
+
+def _check_control(sc: Scenario, fail: Fail) -> None:
+    """``events.drop``, ``move``, ``scale`` and ``only`` name known events (or tags)."""
+    catalog = load_catalog()
+    known_ids = _known_ids(sc)
+    tags = {t for e in catalog.values() for t in e.tags} | {e.category for e in catalog.values()}
+    for key in ("drop", "move", "scale"):
+        for ident in getattr(sc.events, key):
+            if ident not in known_ids:
+                fail(("events", key), f"unknown event id {ident!r}{did_you_mean(ident, known_ids)}")
+    for ident in sc.events.only or ():
+        if ident not in known_ids and ident not in tags:
+            fail(
+                ("events", "only"),
+                f"{ident!r} is neither an event id, a tag nor a category"
+                f"{did_you_mean(ident, known_ids | tags)}",
+            )
+    for ident, when in sc.events.move.items():
+        if not sc.run.start <= when <= sc.run.end:
+            fail(
+                ("events", "move", ident),
+                f"new date {when} is outside the run {sc.run.start}..{sc.run.end}",
+            )
+
+
+def _check_added(sc: Scenario, names: set[str], fail: Fail) -> None:
+    """Added events: new ids, dates inside the run, known parents, known indices."""
+    catalog_ids = set(load_catalog())
+    known_ids = _known_ids(sc)
+    seen: set[str] = set()
+    for i, ev in enumerate(sc.events.add):
+        loc: tuple = ("events", "add", i)
+        if ev.id in seen:
+            fail(loc + ("id",), f"{ev.id!r} is added twice")
+        seen.add(ev.id)
+        if ev.id in catalog_ids:
+            fail(
+                loc + ("id",),
+                f"{ev.id!r} is already a catalog event: pick a new id, or use events.move/scale",
+            )
+        if ev.date is not None and not sc.run.start <= ev.date <= sc.run.end:
+            fail(loc + ("date",), f"{ev.date} is outside the run {sc.run.start}..{sc.run.end}")
+        if ev.after is not None and ev.after.event not in known_ids:
+            fail(
+                loc + ("after", "event"),
+                f"unknown event id {ev.after.event!r}{did_you_mean(ev.after.event, known_ids)}",
+            )
+        _check_indicators(ev.indicators(), names, partial(fail, loc))
+
+
+def _check_hazards(sc: Scenario, names: set[str], fail: Fail) -> None:
+    """Hazards: known indices, start and end inside the run."""
+    for i, hz in enumerate(sc.hazards):
+        loc = ("hazards", i)
+        used = {e.indicator for e in hz.effects} | {e.damped_by for e in hz.effects if e.damped_by}
+        used |= {hz.indicator} if hz.indicator else set()
+        _check_indicators(used, names, partial(fail, loc))
+        for key in ("start", "end"):
+            when = getattr(hz, key)
+            if when is not None and not sc.run.start <= when <= sc.run.end:
+                fail(loc + (key,), f"{when} is outside the run {sc.run.start}..{sc.run.end}")
+
+
+def _check_spillover(sc: Scenario, names: set[str], fail: Fail) -> None:
+    """Spill-overs: between two different known indices, never negative."""
+    for target, row in sc.spillover.items():
+        if target not in names:
+            fail(("spillover", target), f"unknown index {target!r}{did_you_mean(target, names)}")
+        for source, value in row.items():
+            if source not in names:
+                fail(
+                    ("spillover", target, source),
+                    f"unknown index {source!r}{did_you_mean(source, names)}",
+                )
+            if source == target:
+                fail(
+                    ("spillover", target, source),
+                    "an index cannot spill over onto itself (use half_life)",
+                )
+            if centre(value) < 0:
+                fail(
+                    ("spillover", target, source),
+                    f"spill-over rates must be >= 0 (got {value}): a negative one would let a "
+                    "crisis lift another index",
+                )
+
+
+def _check_levels(sc: Scenario, fail: Fail) -> None:
+    """Initial levels and baselines inside the scale."""
+    for name, spec in sc.indices.items():
+        for key in ("initial", "baseline"):
+            value = getattr(spec, key)
+            if isinstance(value, float) and not 0 < value < 100:
+                fail(("indices", name, key), f"must be between 0 and 100 (got {value})")
+
+
+def _check_policy(sc: Scenario, names: set[str], fail: Fail) -> None:
+    """The policy: a built-in or an importable function, its settings, its rules, its start."""
+    pol = sc.policy
+    known = policy_names()
+    if is_python_policy(pol.name):
+        try:
+            python_policy(pol.name)
+        except (ValueError, TypeError) as exc:
+            fail(("policy", "name"), str(exc))
+    elif pol.name not in known:
+        fail(
+            ("policy", "name"),
+            f"unknown policy {pol.name!r}{did_you_mean(pol.name, known)}; "
+            f"known: {', '.join(known)}, or a function written as 'module:function'",
+        )
+    allowed = DEFAULT_PARAMS.get(pol.name)
+    for key in pol.params:
+        if allowed is not None and key not in allowed:
+            fail(
+                ("policy", "params", key),
+                f"policy {pol.name!r} has no setting {key!r}{did_you_mean(key, allowed)}"
+                + (f"; its settings: {', '.join(allowed)}" if allowed else ""),
+            )
+    menu = actions()
+    for i, rule in enumerate(pol.rules):
+        if rule.action not in menu:
+            fail(
+                ("policy", "rules", i, "action"),
+                f"unknown action {rule.action!r}{did_you_mean(rule.action, menu)}; "
+                f"actions: {', '.join(menu)}",
+            )
+        _check_indicators(
+            condition_names(rule.when),
+            names,
+            partial(fail, ("policy", "rules", i, "when")),
+        )
+    if pol.rules and pol.name != "rules":
+        fail(("policy", "rules"), 'rules apply only with name = "rules"')
+    if (pol.name != "passive" or pol.reactions) and not sc.run.start <= pol.start <= sc.run.end:
+        fail(("policy", "start"), f"{pol.start} is outside the run {sc.run.start}..{sc.run.end}")
+    if pol.name != "passive" or pol.reactions:
+        missing = set(STANDARD) - names
+        if missing:
+            fail(("policy",), f"policies need the indices {', '.join(sorted(missing))}")
+
+
+def _check_stability(sc: Scenario, fail: Fail) -> None:
+    """The drift matrix at the parameters' central values must be stable."""
+    names = list(sc.indicators)
+
+    spill = np.zeros((len(names), len(names)))
+    for target, row in sc.spillover.items():
+        for source, value in row.items():
+            spill[names.index(target), names.index(source)] = centre(value)
+    half = np.array([centre(sc.indices[k].half_life) for k in names])
+    try:
+        check_stable(drift_matrix(half, spill))
+    except SimulationError as exc:
+        fail(("spillover",), str(exc))
+
+
+def _check_indicators(used: set[str], names: set[str], fail: Callable[[str], None]) -> None:
+    for name in sorted(used - names):
+        fail(
+            f"unknown index {name!r}{did_you_mean(name, names)}; known: {', '.join(sorted(names))}"
+        )

@@ -1,0 +1,173 @@
+"""Loading scenarios: files, ``extends`` chains, merging, defaults, the shipped scenarios.
+
+Loading reads the file and its ``extends`` chain, merges each child over its
+parent (tables by key, ``events.add`` and ``hazards`` by ``id``), lays the
+result over the packaged defaults (``model/data/defaults.toml``) and
+validates it into a frozen :class:`~.schema.Scenario`, recording which file
+set each value so that an error names the file that holds the bad value.
+The scenarios shipped with the package are found by name.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from ..errors import ScenarioError, did_you_mean
+from .checks import as_scenario_error, check_semantics
+from .schema import Scenario
+
+__all__ = [
+    "SHIPPED",
+    "find_scenario",
+    "load_scenario",
+    "read_shipped",
+    "scenario_from_dict",
+    "shipped_scenarios",
+]
+
+_MERGE_BY_ID = {("events", "add"), ("hazards",)}
+#: The folder of the scenarios shipped with the package.
+SHIPPED = resources.files("model") / "scenarios"
+
+
+def shipped_scenarios() -> dict[str, Path]:
+    """The shipped scenarios by name (the file's stem), in name order."""
+    return {
+        Path(f.name).stem: Path(str(f))
+        for f in sorted(SHIPPED.iterdir(), key=lambda f: f.name)
+        if f.name.endswith(".toml")
+    }
+
+
+def find_scenario(name_or_path: str | Path) -> Path:
+    """A scenario file: the path if it exists, else the shipped scenario of that name."""
+    path = Path(name_or_path)
+    if path.exists() or path.suffix == ".toml" or len(path.parts) > 1:
+        return path
+    shipped = shipped_scenarios()
+    if str(name_or_path) in shipped:
+        return shipped[str(name_or_path)]
+    raise ScenarioError(
+        path,
+        "(file)",
+        "no such file, and no shipped scenario of that name"
+        f"{did_you_mean(path.name, shipped)}; shipped: {', '.join(shipped)}",
+    )
+
+
+def read_shipped(name: str) -> dict[str, Any]:
+    """The plain data of a shipped scenario file (not resolved)."""
+    return _read_toml(shipped_scenarios()[name])
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read, resolve and validate a scenario file (a path, or the name of a shipped scenario)."""
+    path = find_scenario(path)
+    merged, origins = _resolve(path, ())
+    return scenario_from_dict(merged, origins, str(path))
+
+
+def scenario_from_dict(
+    data: dict[str, Any], origins: dict[tuple, str] | None = None, file: str = "<scenario>"
+) -> Scenario:
+    """Validate a scenario given as plain data (laid over the package defaults)."""
+    origins = dict(origins or {})
+    merged = _merge(_defaults(), data, None, file)
+    try:
+        scenario = Scenario.model_validate(merged)
+    except ValidationError as exc:
+        raise as_scenario_error(exc, merged, origins, file) from None
+    check_semantics(scenario, merged, origins, file)
+    return scenario
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(path, "(file)", "no such file") from None
+    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
+        raise ScenarioError(path, "(file)", f"cannot read: {exc}") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(path, "(syntax)", f"not valid TOML: {exc}") from None
+
+
+def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], dict[tuple, str]]:
+    """Load ``path`` and its ``extends`` chain into one dict plus leaf origins."""
+    here = path.resolve()
+    if here in chain:
+        loop = " -> ".join(p.name for p in chain + (here,))
+        raise ScenarioError(os.path.relpath(chain[-1]), "extends", f"cycle in 'extends': {loop}")
+    data = _read_toml(path)
+    parent = data.get("extends")
+    if parent is None:
+        origins: dict[tuple, str] = {}
+        return _merge({}, data, origins, str(path)), origins
+    if not isinstance(parent, str):
+        raise ScenarioError(path, "extends", f"must be a file name (got {parent!r})")
+    parent_path = path.parent / parent
+    if not parent_path.exists():
+        raise ScenarioError(
+            path, "extends", f"parent scenario {parent!r} not found next to the file"
+        )
+    merged, origins = _resolve(parent_path, chain + (here,))
+    merged.pop("description", None)
+    return _merge(merged, data, origins, str(path)), origins
+
+
+def _merge(base: Any, over: Any, origins: dict | None, file: str, path: tuple = ()) -> Any:
+    """Deep-merge ``over`` onto ``base``; record in ``origins`` which file set each leaf."""
+    if isinstance(base, dict) and isinstance(over, dict):
+        out = dict(base)
+        for key, value in over.items():
+            sub = path + (key,)
+            if key in out:
+                out[key] = _merge(out[key], value, origins, file, sub)
+            else:
+                out[key] = copy.deepcopy(value)
+                _mark(origins, sub, value, file)
+        return out
+    if path in _MERGE_BY_ID and isinstance(base, list) and isinstance(over, list):
+        return _merge_by_id(base, over, origins, file, path)
+    _mark(origins, path, over, file)
+    return copy.deepcopy(over)
+
+
+def _merge_by_id(base: list, over: list, origins: dict | None, file: str, path: tuple) -> list:
+    out = list(base)
+    where = {item.get("id"): i for i, item in enumerate(out) if isinstance(item, dict)}
+    for item in over:
+        key = item.get("id") if isinstance(item, dict) else None
+        if key is not None and key in where:
+            i = where[key]
+            out[i] = _merge(out[i], item, origins, file, path + (i,))
+        else:
+            out.append(copy.deepcopy(item))
+            _mark(origins, path + (len(out) - 1,), item, file)
+    return out
+
+
+def _mark(origins: dict | None, path: tuple, value: Any, file: str) -> None:
+    if origins is None:
+        return
+    origins[path] = file
+    if isinstance(value, dict):
+        for key, sub in value.items():
+            _mark(origins, path + (key,), sub, file)
+    elif isinstance(value, list):
+        for i, sub in enumerate(value):
+            _mark(origins, path + (i,), sub, file)
+
+
+def _defaults() -> dict[str, Any]:
+    text = (resources.files("model") / "data" / "defaults.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)

@@ -1,0 +1,254 @@
+"""The scenario schema: run settings, indices, hazards, the policy, catalog control.
+
+A :class:`Scenario` is a frozen, validated value: everything a run needs,
+after ``extends`` and the packaged defaults have been laid over each other
+(:mod:`.loading`). Fields validate themselves (ranges, distributions,
+durations, conditions); the checks across fields (known ids and indices,
+dates inside the run, stable dynamics) are :mod:`.checks`'.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from typing import Any, Literal
+
+import numpy as np
+import tomli_w
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from ..catalog import Effect, Event, load_catalog
+from ..conditions import parse_condition
+from ..distributions import Dist, Number, centre, check_positive_support, check_range
+from ..timeaxis import check_duration, record_dates
+
+__all__ = [
+    "EventsControl",
+    "Hazard",
+    "IndexSpec",
+    "PolicyRule",
+    "PolicySpec",
+    "RunSettings",
+    "Scenario",
+]
+
+_STRICT = ConfigDict(extra="forbid", frozen=True)
+
+
+class RunSettings(BaseModel):
+    """When to run, how often to record, how many replicates, which seed."""
+
+    model_config = _STRICT
+    start: dt.date = dt.date(2000, 1, 1)
+    end: dt.date = dt.date(2035, 12, 31)
+    record: Literal["monthly", "quarterly", "yearly"] = "monthly"
+    replicates: int = Field(default=100, ge=1, le=100_000_000)
+    seed: int = Field(default=0, ge=0)
+    noise: bool = True
+
+    @model_validator(mode="after")
+    def _order(self) -> RunSettings:
+        if self.end <= self.start:
+            raise ValueError(f"'end' ({self.end}) must be after 'start' ({self.start})")
+        return self
+
+
+class IndexSpec(BaseModel):
+    """One cooperation index: its start, baseline, persistence and noise."""
+
+    model_config = _STRICT
+    description: str = ""
+    initial: Number
+    baseline: Number
+    half_life: Number
+    sigma: Number = 0.0
+    crisis: float = Field(default=25.0, gt=0, lt=100)
+
+    @model_validator(mode="after")
+    def _ranges(self) -> IndexSpec:
+        check_range(self.initial, "initial", 0, 100)
+        check_range(self.half_life, "half_life", 0, None)
+        for key in ("half_life", "sigma"):
+            value = getattr(self, key)
+            if isinstance(value, Dist):
+                check_positive_support(value, key)
+        if isinstance(self.sigma, float) and self.sigma < 0:
+            raise ValueError(f"'sigma' must be >= 0 (got {self.sigma})")
+        return self
+
+
+class Hazard(BaseModel):
+    """A stochastic incident: a Poisson process whose rate depends on an index.
+
+    rate(y) = rate * exp(-elasticity * (y - reference)), y the level of
+    ``indicator``: with a positive elasticity an incident is likelier when the
+    index is low.
+    """
+
+    model_config = _STRICT
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    title: str
+    rate: Number
+    indicator: str | None = None
+    reference: float = Field(default=50.0, ge=0, le=100)
+    elasticity: float = 0.0
+    start: dt.date | None = None
+    end: dt.date | None = None
+    effects: tuple[Effect, ...] = Field(min_length=1)
+    category: str = "incident"
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _rate(self) -> Hazard:
+        rate = centre(self.rate)
+        if rate < 0:
+            raise ValueError(f"'rate' must be >= 0 (got {rate})")
+        if isinstance(self.rate, Dist):
+            check_positive_support(self.rate, "rate")
+        if self.start is not None and self.end is not None and self.end <= self.start:
+            raise ValueError(f"'end' ({self.end}) must be after 'start' ({self.start})")
+        if self.elasticity != 0 and self.indicator is None:
+            raise ValueError("an 'elasticity' needs the 'indicator' it depends on")
+        reach = abs(self.elasticity) * max(self.reference, 100.0 - self.reference)
+        if reach > np.log(1e4):
+            raise ValueError(
+                f"'elasticity' {self.elasticity} makes the rate vary more than 10,000-fold "
+                "over the "
+                "scale: keep |elasticity| x max(reference, 100 - reference) below 9.2"
+            )
+        for effect in self.effects:
+            if effect.duration is not None and effect.shift is None:
+                raise ValueError("'duration' applies only to a 'shift'")
+        return self
+
+
+class PolicyRule(BaseModel):
+    """One rule of a user-written policy: take ``action`` where ``when`` holds."""
+
+    model_config = _STRICT
+    when: str
+    action: str
+
+    @field_validator("when")
+    @classmethod
+    def _when(cls, v: str) -> str:
+        parse_condition(v)
+        return v
+
+
+class PolicySpec(BaseModel):
+    """Which strategy Türkiye follows from ``start``, how often it reviews, its settings."""
+
+    model_config = _STRICT
+    name: str = "passive"
+    start: dt.date = dt.date(2026, 1, 1)
+    every: str = "3m"
+    reactions: bool = False
+    params: dict[str, Number] = {}
+    rules: tuple[PolicyRule, ...] = ()
+
+    @field_validator("every")
+    @classmethod
+    def _every(cls, v: str) -> str:
+        return check_duration(v, "'every'")
+
+
+class EventsControl(BaseModel):
+    """Which catalog events to keep, re-time or scale, and which to add."""
+
+    model_config = _STRICT
+    drop: tuple[str, ...] = ()
+    only: tuple[str, ...] | None = None
+    move: dict[str, dt.date] = {}
+    scale: dict[str, Number] = {}
+    add: tuple[Event, ...] = ()
+
+
+class Scenario(BaseModel):
+    """A fully resolved, validated scenario (after ``extends`` and defaults)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    description: str = ""
+    extends: str | None = None
+    run: RunSettings = RunSettings()
+    events: EventsControl = EventsControl()
+    indices: dict[str, IndexSpec]
+    spillover: dict[str, dict[str, Number]] = {}
+    damping: Number = 0.6
+    hazards: tuple[Hazard, ...] = ()
+    policy: PolicySpec = PolicySpec()
+
+    @field_validator("damping")
+    @classmethod
+    def _damping(cls, v: Number) -> Number:
+        x = centre(v)
+        if not 0.0 <= x <= 1.0:
+            raise ValueError(f"'damping' must be between 0 and 1 (got {x})")
+        return v
+
+    @field_validator("indices")
+    @classmethod
+    def _names(cls, v: dict[str, IndexSpec]) -> dict[str, IndexSpec]:
+        for name in v:
+            if not name.isidentifier():
+                raise ValueError(f"index name {name!r} must be a simple identifier")
+        return v
+
+    @property
+    def indicators(self) -> tuple[str, ...]:
+        return tuple(self.indices)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (JSON/TOML-ready), omitting unset optional values.
+
+        ``extends`` is left out: the resolved scenario is complete on its own,
+        so it can be loaded back from an output folder.
+        """
+        return _drop_none(self.model_dump(mode="json", exclude={"extends"}))
+
+    def to_toml(self) -> str:
+        return tomli_w.dumps(self.to_dict())
+
+    def digest(self) -> str:
+        """SHA-256 of the resolved scenario's canonical JSON."""
+        text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def record_dates(self) -> list[dt.date]:
+        """Record dates of the run: its start, then the first day of each period."""
+        return record_dates(self.run.start, self.run.end, self.run.record)
+
+    def timeline(self) -> list[Event]:
+        """The events of this run: catalog (kept, moved) plus added, in date order.
+
+        Scaling is left to the engine (a scale may be uncertain). Follow-ups
+        (events with ``after``) come last.
+        """
+        catalog = load_catalog()
+        keep = list(catalog.values())
+        if self.events.only is not None:
+            wanted = set(self.events.only)
+            keep = [
+                e for e in keep if e.id in wanted or wanted & set(e.tags) or e.category in wanted
+            ]
+        events = [e for e in keep + list(self.events.add) if e.id not in set(self.events.drop)]
+        events = [
+            e.model_copy(update={"date": self.events.move[e.id], "after": None})
+            if e.id in self.events.move
+            else e
+            for e in events
+        ]
+        dated = sorted(
+            (e for e in events if e.date is not None), key=lambda e: e.date or dt.date.max
+        )
+        return dated + [e for e in events if e.date is None]
+
+
+def _drop_none(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _drop_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_drop_none(v) for v in value]
+    return value
