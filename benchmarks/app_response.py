@@ -1,6 +1,6 @@
 """Time the classroom page's work per change, without the browser.
 
-For each change: the simulation (``model.app.compute``) and the chart and
+For each change: the simulation (``model.classroom.compute``) and the chart and
 outcome table (``fan_chart``, ``outcome_table``), in seconds of wall time, best
 of ``--repeat`` runs with the cache cleared. Run by hand::
 
@@ -14,7 +14,8 @@ import dataclasses
 import os
 import time
 
-from model import app
+from model import classroom as app
+from model.plotting.classroom import fan_chart
 
 CASES = [
     ("switch the Su-24 downing off", {"off": ("su24-downing-2015",)}),
@@ -43,7 +44,7 @@ def main() -> None:
             t0 = time.perf_counter()
             view = app.compute(settings)
             t1 = time.perf_counter()
-            app.fan_chart(view, reference)
+            fan_chart(view, reference)
             app.outcome_table(view, reference)
             t2 = time.perf_counter()
             if best is None or t2 - t0 < best[2]:

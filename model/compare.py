@@ -114,12 +114,12 @@ def compare_policies(
     ``period`` (first and last year, default: the policy's start year to the
     run's end) is where the outcome metrics are measured.
     """
-    from .policies import BUILTIN, policy_names
+    from .policies import BUILTIN, is_python_policy, policy_names
 
     known = [p for p in policy_names() if p != "rules" or scenario.policy.rules]
     names = list(names or [p for p in BUILTIN if p != "rules"])
     for name in names:
-        if name not in known:
+        if name not in known and not is_python_policy(name):
             raise ArgumentError(
                 "names",
                 f"unknown policy {name!r}{did_you_mean(name, known)}; known: " + ", ".join(known),
