@@ -3,10 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import ValidationError
 
-from model.catalog import Dist, add_duration, load_catalog, parse_condition
+from model.catalog import (
+    Dist,
+    Event,
+    add_duration,
+    check_requires,
+    clusters,
+    consequences,
+    load_catalog,
+    parse_condition,
+)
 
 CATALOG = load_catalog()
 FIXED = {
@@ -84,3 +97,144 @@ def test_durations_and_conditions_parse():
 def test_impossible_distributions_are_refused(spec):
     with pytest.raises(ValueError):
         Dist.model_validate(spec)
+
+
+# --------------------------------------------------------------------------- requires
+
+
+def _event(ident, when=dt.date(2020, 1, 1), requires=(), after=None):
+    """A small event: dated ``when``, or a follow-up ``after = (parent, days)``."""
+    timing = {"after": {"event": after[0], "days": after[1]}} if after else {"date": when}
+    return Event.model_validate({"id": ident, "title": ident, "requires": requires,
+                                 "effects": [{"indicator": "trade", "jump": 1.0}], **timing})
+
+
+def _chain(*ids):
+    """Events dated a day apart, each requiring the one before."""
+    day = dt.date(2020, 1, 1)
+    return [_event(b, day + dt.timedelta(days=i), [a] if a else [])
+            for i, (a, b) in enumerate(zip((None, *ids), ids))]
+
+
+def test_requires_reads_a_table_of_reasons_or_a_plain_list():
+    table = _event("b", requires={"a": "a caused b", "c": "c enabled b"})
+    assert table.requires == {"a": "a caused b", "c": "c enabled b"}
+    assert _event("b", requires=["a", "c"]).requires == {"a": "", "c": ""}
+    assert _event("b").requires == {}
+
+
+@pytest.mark.parametrize("requires, message", [
+    (["a", "a"], "'requires' lists 'a' more than once"),
+    (["Not An Id"], "'requires' names 'Not An Id', which is not an event id"),
+    ({"a": "two\nlines"}, "the reason for requiring 'a' must be one line"),
+    ([3], "'requires' lists event ids as strings (got 3)"),
+    (["b"], "event 'b' requires itself"),
+])
+def test_bad_requires_are_refused_with_field_and_value(requires, message):
+    with pytest.raises(ValidationError) as info:
+        _event("b", requires=requires)
+    assert message in str(info.value)
+
+
+def test_an_event_without_links_dumps_as_before_and_every_event_hashes():
+    plain = _event("a")
+    assert "requires" not in plain.model_dump() and "requires" not in plain.model_dump(mode="json")
+    linked = _event("b", requires={"a": "x", "c": "y"})
+    assert linked.model_dump()["requires"] == {"a": "x", "c": "y"}
+    assert hash(linked) == hash(_event("b", requires={"c": "y", "a": "x"}))
+    assert hash(plain) != hash(linked)
+
+
+def test_an_unknown_required_event_is_refused_with_the_closest_ids():
+    events = [_event("su24-downing-2015"), _event("sanctions", requires=["su24-downing-2016"])]
+    expected = ("event 'sanctions' requires unknown event 'su24-downing-2016' "
+                "(did you mean 'su24-downing-2015'?)")
+    with pytest.raises(ValueError, match=re.escape(expected)):
+        check_requires(events)
+
+
+@pytest.mark.parametrize("links, cycle", [
+    ({"a": ["b"], "b": ["a"]}, "a -> b -> a"),
+    ({"a": ["b"], "b": ["c"], "c": ["a"]}, "a -> b -> c -> a"),
+    ({"x": [], "a": ["x", "b"], "b": ["c"], "c": ["b"]}, "b -> c -> b"),
+])
+def test_a_cycle_is_refused_and_named_in_order(links, cycle):
+    events = [_event(ident, requires=causes) for ident, causes in links.items()]
+    with pytest.raises(ValueError, match=f"^requires form a cycle: {cycle}$"):
+        check_requires(events)
+
+
+def test_a_cause_dated_after_its_consequence_is_refused():
+    effect = _event("effect", dt.date(2016, 6, 29), ["cause"])
+    events = [_event("cause", dt.date(2016, 6, 30)), effect]
+    with pytest.raises(ValueError, match=r"event 'effect' \(2016-06-29\) requires 'cause', "
+                                         r"which comes later \(2016-06-30\)"):
+        check_requires(events)
+    check_requires([_event("cause", dt.date(2016, 6, 29)), effect])  # the same day is allowed
+
+
+def test_a_follow_up_counts_at_its_parents_date_plus_its_days():
+    parent = _event("parent", dt.date(2020, 1, 1))
+    check_requires([parent, _event("cause", dt.date(2020, 1, 11)),
+                    _event("later", requires=["cause"], after=("parent", 30))])
+    with pytest.raises(ValueError, match="event 'later' .2020-01-31. requires 'cause'"):
+        check_requires([parent, _event("cause", dt.date(2020, 2, 10)),
+                        _event("later", requires=["cause"], after=("parent", 30))])
+    with pytest.raises(ValueError, match="event 'early' .2020-01-11. requires 'echo'"):
+        check_requires([parent, _event("echo", after=("parent", 30)),
+                        _event("early", dt.date(2020, 1, 11), ["echo"])])
+
+
+def test_consequences_follow_links_through_several_levels():
+    events = [*_chain("a", "b", "c", "d"), _event("e", dt.date(2020, 2, 1), ["b"]), _event("f")]
+    assert consequences(events, {"a"}) == {"b", "c", "d", "e"}
+    assert consequences(events, "c") == {"d"}
+    assert consequences(events, ["d", "f", "unknown"]) == set()
+    assert consequences(events, ["a", "c"]) == {"b", "c", "d", "e"}
+    assert consequences({e.id: e for e in events}, "b") == {"c", "d", "e"}
+
+
+def test_clusters_are_the_linked_groups_of_two_or_more_in_order():
+    events = [_event("lone"), *_chain("a", "b"), _event("x"), _event("y", requires=["x"]),
+              _event("c", dt.date(2020, 3, 1), ["b"])]
+    assert clusters(events) == [frozenset({"a", "b", "c"}), frozenset({"x", "y"})]
+    assert clusters([_event("lone")]) == []
+
+
+@st.composite
+def linked_events(draw):
+    """Up to nine events a day apart, each requiring some of the earlier ones (never a cycle)."""
+    n = draw(st.integers(1, 9))
+    causes = [draw(st.sets(st.integers(0, i - 1), max_size=3)) if i else set() for i in range(n)]
+    day = dt.date(2020, 1, 1)
+    return [_event(f"e{i}", day + dt.timedelta(days=i), [f"e{j}" for j in sorted(c)])
+            for i, c in enumerate(causes)]
+
+
+@given(linked_events(), st.data())
+def test_consequences_are_closed_under_requires_and_transitive(events, data):
+    check_requires(events)
+    some_ids = st.sets(st.sampled_from([e.id for e in events]))
+    ids, more = data.draw(some_ids), data.draw(some_ids)
+    found = consequences(events, ids)
+    for e in events:  # exactly what requires something dropped is dropped
+        assert (e.id in found) == bool(e.requires.keys() & (found | ids)), e.id
+    assert consequences(events, found) <= found  # transitive
+    assert consequences(events, ids | more) == found | consequences(events, more)
+
+
+@given(linked_events())
+def test_clusters_partition_the_linked_events_and_keep_every_link_inside(events):
+    groups = clusters(events)
+    assert sum(len(g) for g in groups) == len(set().union(*groups))
+    linked = {e.id for e in events if e.requires} | {c for e in events for c in e.requires}
+    assert set().union(*groups) == linked
+    for e in events:
+        for cause in e.requires:
+            assert sum(e.id in g and cause in g for g in groups) == 1
+    for g in groups:  # connected: links read both ways reach all of a group from one member
+        reached = {min(g)}
+        for _ in g:
+            reached |= {c for e in events if e.id in reached for c in e.requires}
+            reached |= {e.id for e in events if e.requires.keys() & reached}
+        assert reached == g
