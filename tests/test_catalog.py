@@ -1,9 +1,11 @@
-"""The historical catalog: integrity, sources, the fixed ids and the brief's dates."""
+"""The historical catalog: integrity, sources, the fixed ids, the brief's dates and the links."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+import tomllib
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -238,3 +240,76 @@ def test_clusters_partition_the_linked_events_and_keep_every_link_inside(events)
             reached |= {c for e in events if e.id in reached for c in e.requires}
             reached |= {e.id for e in events if e.requires.keys() & reached}
         assert reached == g
+
+
+# --------------------------------------------------------------------------- the catalog's links
+
+SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+
+
+def _causes(ident):
+    """Every event ``ident`` requires, directly or not."""
+    return {other for other in CATALOG if ident in consequences(CATALOG, other)}
+
+
+def test_the_shipped_catalog_passes_and_every_link_gives_a_reason():
+    check_requires(CATALOG)
+    links = [(e.id, cause, why) for e in CATALOG.values() for cause, why in e.requires.items()]
+    assert len(links) >= 30
+    assert [x for x in links if len(x[2].split()) < 4] == []
+
+
+def test_on_a_shared_date_a_cause_comes_first_in_the_catalog():
+    order = list(CATALOG)
+    for e in CATALOG.values():
+        for cause in e.requires:
+            assert order.index(cause) < order.index(e.id), (cause, e.id)
+
+
+@pytest.mark.parametrize("consequence, cause", [
+    ("russian-sanctions-2015", "su24-downing-2015"),
+    ("sanctions-in-force-2016", "russian-sanctions-2015"),
+    *[(lifted, "russian-sanctions-2015") for lifted in (
+        "sanctions-tourism-lifted-2016", "sanctions-charters-lifted-2016",
+        "sanctions-food-partly-lifted-2016", "sanctions-works-lifted-2017",
+        "sanctions-food-lifted-2017", "sanctions-tomatoes-lifted-2017")],
+    *[(thaw, "su24-downing-2015") for thaw in (
+        "russia-day-messages-2016", "erdogan-letter-2016", "putin-erdogan-call-2016")],
+    ("turkstream-suspended-2015", "su24-downing-2015"),
+    ("turkstream-suspended-2015", "turkstream-announced-2014"),
+    ("turkstream-inauguration-2020", "turkstream-agreement-2016"),
+    ("s400-delivery-2019", "s400-contract-2017"),
+    ("caatsa-sanctions-2020", "s400-delivery-2019"),
+    ("f35-removal-2019", "s400-delivery-2019"),
+    ("blue-stream-deliveries-2003", "blue-stream-agreement-1997"),
+    ("blue-stream-inauguration-2005", "blue-stream-agreement-1997"),
+    ("akkuyu-groundbreaking-2018", "akkuyu-agreement-2010"),
+    ("grain-deal-withdrawal-2023", "black-sea-grain-initiative-2022"),
+    ("joint-monitoring-centre-opening-2021", "joint-monitoring-memorandum-2020"),
+    ("monitoring-centre-closure-2024", "joint-monitoring-memorandum-2020"),
+    ("karabakh-ceasefire-2020", "karabakh-war-2020"),
+    ("joint-monitoring-memorandum-2020", "karabakh-war-2020"),
+    ("moscow-idlib-protocol-2020", "sochi-idlib-memorandum-2018"),
+    ("moscow-idlib-protocol-2020", "balyun-strike-2020"),
+])
+def test_the_catalog_holds_the_links_the_record_makes(consequence, cause):
+    assert cause in _causes(consequence)
+
+
+@pytest.mark.parametrize("consequence, not_a_cause", [
+    ("st-petersburg-summit-2016", "su24-downing-2015"),   # the post-coup turn, not the thaw
+    ("turkstream-agreement-2016", "su24-downing-2015"),   # the crisis delayed it, no more
+    ("su24-downing-2015", "russian-syria-intervention-2015"),  # the setting, not a cause
+    ("s400-contract-2017", "coup-attempt-2016"),
+])
+def test_the_catalog_leaves_out_what_the_record_does_not_support(consequence, not_a_cause):
+    assert not_a_cause not in _causes(consequence)
+
+
+@pytest.mark.parametrize("scenario, root", [
+    ("no-su24-downing.toml", "su24-downing-2015"),
+    ("no-s400.toml", "s400-contract-2017"),
+])
+def test_a_cause_drops_what_the_shipped_counterfactual_drops_by_hand(scenario, root):
+    dropped = set(tomllib.loads((SCENARIOS / scenario).read_text())["events"]["drop"])
+    assert {root} | consequences(CATALOG, root) == dropped
