@@ -9,7 +9,8 @@ once per replicate. The catalog lives in ``model/data/events.toml``.
 An event may ``require`` earlier events (``{id: reason}``): it happens at its
 date only if every one of them happened. The links are checked when the
 catalog loads (:func:`check_requires`); :func:`consequences` follows them
-forward and :func:`clusters` groups the linked events.
+forward and :func:`clusters` groups the linked events, whose names live in
+``model/data/clusters.toml`` (:func:`load_clusters`).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from pydantic import (
 from .rng import Streams
 
 __all__ = [
+    "Cluster",
     "Dist",
     "Effect",
     "Event",
@@ -45,10 +47,12 @@ __all__ = [
     "Number",
     "Requires",
     "add_duration",
+    "check_clusters",
     "check_requires",
     "clusters",
     "consequences",
     "load_catalog",
+    "load_clusters",
     "parse_condition",
     "sample",
 ]
@@ -471,3 +475,76 @@ def clusters(events: Events) -> list[frozenset[str]]:
         groups.append(frozenset(group))
     return groups
 
+
+# --------------------------------------------------------------------------- named clusters
+
+
+def _distinct(value: Any) -> Any:
+    """Refuse a member listed twice (a set would hide it)."""
+    if not isinstance(value, list | tuple):
+        return value
+    if twice := sorted({v for v in value if value.count(v) > 1}):
+        raise ValueError(f"'members' lists {twice[0]!r} more than once")
+    return value
+
+
+class Cluster(BaseModel):
+    """A named causal cluster: a group of events joined by ``requires``, read as one factor."""
+
+    model_config = _STRICT
+    id: Annotated[str, Field(pattern=_ID.pattern)]
+    title: str = Field(min_length=1)
+    members: Annotated[frozenset[str], BeforeValidator(_distinct), Field(min_length=2)]
+
+
+def check_clusters(named: Iterable[Cluster], events: Events) -> None:
+    """Each named cluster is exactly one group of :func:`clusters`, and every group is named.
+
+    Raises ``ValueError`` with a one-line message saying what to change.
+    """
+    named = list(named)
+    groups = clusters(events)
+    known = {e.id for e in _listed(events)}
+    seen: dict[frozenset[str], str] = {}
+    for c in named:
+        if c.members in seen or c.id in seen.values():
+            twin = c.id if c.id in seen.values() else seen[c.members]
+            raise ValueError(f"cluster {c.id!r} is named twice (see {twin!r})")
+        if c.members not in groups:
+            raise ValueError(_mismatch(c, groups, known))
+        seen[c.members] = c.id
+    for group in groups:
+        if group not in seen:
+            raise ValueError(
+                f"the events {', '.join(sorted(group))} are joined by 'requires' but no cluster "
+                "names them: add a [[clusters]] entry with these members"
+            )
+
+
+def _mismatch(cluster: Cluster, groups: list[frozenset[str]], known: set[str]) -> str:
+    """Why ``cluster`` is not one of ``groups``, measured against the group it overlaps most."""
+    where = f"cluster {cluster.id!r}"
+    if unknown := sorted(cluster.members - known):
+        return f"{where} names unknown event {unknown[0]!r}{_suggest(unknown[0], known)}"
+    best = max(groups, key=lambda g: len(g & cluster.members), default=frozenset())
+    if not best & cluster.members:
+        return f"{where}: none of its members is linked by 'requires' to another event"
+    missing, extra = sorted(best - cluster.members), sorted(cluster.members - best)
+    text = [f"lacks {', '.join(missing)}"] if missing else []
+    text += [f"has {', '.join(extra)}, not joined to the others by 'requires'"] if extra else []
+    return f"{where} must list exactly the events joined by 'requires': it {' and '.join(text)}"
+
+
+@lru_cache(maxsize=1)
+def _clusters() -> tuple[Cluster, ...]:
+    named = tuple(Cluster.model_validate(item) for item in _data("clusters.toml")["clusters"])
+    try:
+        check_clusters(named, _catalog())
+    except ValueError as exc:
+        raise ValueError(f"model/data/clusters.toml: {exc}") from None
+    return named
+
+
+def load_clusters() -> dict[str, Cluster]:
+    """The named causal clusters of the catalog, ``{id: Cluster}`` in file order (cached)."""
+    return {c.id: c for c in _clusters()}

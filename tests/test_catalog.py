@@ -12,14 +12,18 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from model import catalog
 from model.catalog import (
+    Cluster,
     Dist,
     Event,
     add_duration,
+    check_clusters,
     check_requires,
     clusters,
     consequences,
     load_catalog,
+    load_clusters,
     parse_condition,
 )
 
@@ -313,3 +317,70 @@ def test_the_catalog_leaves_out_what_the_record_does_not_support(consequence, no
 def test_a_cause_drops_what_the_shipped_counterfactual_drops_by_hand(scenario, root):
     dropped = set(tomllib.loads((SCENARIOS / scenario).read_text())["events"]["drop"])
     assert {root} | consequences(CATALOG, root) == dropped
+
+
+def test_the_named_clusters_are_the_computed_ones():
+    named = load_clusters()
+    assert [c.members for c in named.values()] == clusters(CATALOG)
+    assert named["aviation-crisis-and-turkstream"].members >= {"su24-downing-2015",
+                                                               "sanctions-tomatoes-lifted-2017"}
+    assert named["s400-affair"].members == {"s400-contract-2017", "s400-delivery-2019",
+                                            "f35-removal-2019", "caatsa-sanctions-2020"}
+
+
+def _named(ident, *members):
+    return Cluster(id=ident, title=ident, members=members)
+
+
+@pytest.mark.parametrize("named, message", [
+    ([_named("ab", "a", "b")],
+     "cluster 'ab' must list exactly the events joined by 'requires': it lacks c"),
+    ([_named("abcx", "a", "b", "c", "x")],
+     "it has x, not joined to the others by 'requires'"),
+    ([_named("abcd", "a", "b", "c", "d")], "cluster 'abcd' names unknown event 'd'"),
+    ([_named("xy", "x", "y")], "cluster 'xy': none of its members is linked"),
+    ([], "the events a, b, c are joined by 'requires' but no cluster names them"),
+    ([_named("abc", "a", "b", "c"), _named("abc", "c", "b", "a")], "cluster 'abc' is named twice"),
+])
+def test_named_clusters_must_match_the_links_exactly(named, message):
+    events = [*_chain("a", "b", "c"), _event("x"), _event("y")]
+    check_clusters([_named("abc", "c", "a", "b")], events)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        check_clusters(named, events)
+
+
+def test_a_cluster_member_listed_twice_is_refused():
+    with pytest.raises(ValidationError, match="'members' lists 'a' more than once"):
+        _named("aa", "a", "a", "b")
+
+
+def _forget():
+    catalog._catalog.cache_clear()
+    catalog._clusters.cache_clear()
+
+
+@pytest.fixture
+def shipped_data(monkeypatch):
+    """Lets a test replace a data file, emptying the loaders' caches each time and after."""
+    def replace(name, data):
+        _forget()
+        read = catalog._data
+        monkeypatch.setattr(catalog, "_data", lambda n: data if n == name else read(n))
+
+    yield replace
+    monkeypatch.undo()
+    _forget()
+
+
+def test_the_loaders_name_the_file_of_a_broken_link_or_cluster(shipped_data):
+    named = tomllib.loads((Path(catalog.__file__).parent / "data" / "clusters.toml").read_text())
+    named["clusters"][-1]["members"].remove("grain-deal-withdrawal-2023")
+    shipped_data("clusters.toml", named)
+    with pytest.raises(ValueError, match="^model/data/clusters.toml: cluster 'ukraine-war' must "
+                                         "list exactly .* it lacks grain-deal-withdrawal-2023$"):
+        load_clusters()
+    late = _event("b", dt.date(2020, 2, 1))
+    events = {"events": [_event("a", requires=["b"]).model_dump(), late.model_dump()]}
+    shipped_data("events.toml", events)
+    with pytest.raises(ValueError, match="^model/data/events.toml: event 'a' .* requires 'b'"):
+        load_catalog()
