@@ -507,9 +507,10 @@ def check_clusters(named: Iterable[Cluster], events: Events) -> None:
     known = {e.id for e in _listed(events)}
     seen: dict[frozenset[str], str] = {}
     for c in named:
-        if c.members in seen or c.id in seen.values():
-            twin = c.id if c.id in seen.values() else seen[c.members]
-            raise ValueError(f"cluster {c.id!r} is named twice (see {twin!r})")
+        if c.id in seen.values():
+            raise ValueError(f"cluster id {c.id!r} is used twice")
+        if c.members in seen:
+            raise ValueError(f"cluster {c.id!r} lists the same events as {seen[c.members]!r}")
         if c.members not in groups:
             raise ValueError(_mismatch(c, groups, known))
         seen[c.members] = c.id

@@ -340,7 +340,10 @@ def _named(ident, *members):
     ([_named("abcd", "a", "b", "c", "d")], "cluster 'abcd' names unknown event 'd'"),
     ([_named("xy", "x", "y")], "cluster 'xy': none of its members is linked"),
     ([], "the events a, b, c are joined by 'requires' but no cluster names them"),
-    ([_named("abc", "a", "b", "c"), _named("abc", "c", "b", "a")], "cluster 'abc' is named twice"),
+    ([_named("abc", "a", "b", "c"), _named("abc", "c", "b", "a")],
+     "cluster id 'abc' is used twice"),
+    ([_named("abc", "a", "b", "c"), _named("cba", "c", "b", "a")],
+     "cluster 'cba' lists the same events as 'abc'"),
 ])
 def test_named_clusters_must_match_the_links_exactly(named, message):
     events = [*_chain("a", "b", "c"), _event("x"), _event("y")]
