@@ -4,7 +4,9 @@ An event has an id, a date, a title, its source (the brief's section and an
 outside reference), tags, and effects on indices: a ``jump`` (immediate change
 in index points) or a ``shift`` (a change of the baseline, permanent or for a
 ``duration``). Any effect size may be a distribution (:class:`Dist`), drawn
-once per replicate. The catalog lives in ``model/data/events.toml``.
+once per replicate. The catalog lives in ``model/data/events.toml``. An
+event's ``scope`` says whether the source brief discusses it (``"brief"``, the
+default) or it comes from the outside record (``"context"``).
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    SerializerFunctionWrapHandler,
     ValidationError,
     field_validator,
+    model_serializer,
     model_validator,
 )
 
@@ -243,6 +247,15 @@ class Event(BaseModel):
     goldstein: float | None = Field(default=None, ge=-10, le=10)
     note: str = ""
     condition: str | None = None
+    scope: Literal["brief", "context"] = "brief"  # "context": from outside the brief
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict:
+        # the default scope is left out, so scenarios dump (and hash) as before
+        data = handler(self)
+        if self.scope == "brief":
+            data.pop("scope", None)
+        return data
 
     @field_validator("condition")
     @classmethod
@@ -276,3 +289,4 @@ def _catalog() -> tuple[Event, ...]:
 def load_catalog() -> dict[str, Event]:
     """The historical catalog, ``{id: Event}`` in date order (read once, then cached)."""
     return {e.id: e for e in _catalog()}
+

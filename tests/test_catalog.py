@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from model.catalog import Dist, add_duration, load_catalog, parse_condition
+from model.catalog import Dist, Event, add_duration, load_catalog, parse_condition
 
 CATALOG = load_catalog()
 FIXED = {
@@ -84,3 +84,12 @@ def test_durations_and_conditions_parse():
 def test_impossible_distributions_are_refused(spec):
     with pytest.raises(ValueError):
         Dist.model_validate(spec)
+
+
+def test_the_scope_is_left_out_of_dumps_where_it_is_the_default():
+    brief = Event(id="a", date=dt.date(2020, 1, 1), title="a",
+                  effects=[{"indicator": "trade", "jump": 1.0}])
+    assert "scope" not in brief.model_dump()
+    context = brief.model_copy(update={"scope": "context"})
+    assert context.model_dump(mode="json")["scope"] == "context"
+    assert Event.model_validate(context.model_dump()).scope == "context"
