@@ -4,9 +4,10 @@ An event has an id, a date, a title, its source (the brief's section and an
 outside reference), tags, and effects on indices: a ``jump`` (immediate change
 in index points) or a ``shift`` (a change of the baseline, permanent or for a
 ``duration``). Any effect size may be a distribution (:class:`Dist`), drawn
-once per replicate. The catalog lives in ``model/data/events.toml``. An
-event's ``scope`` says whether the source brief discusses it (``"brief"``, the
-default) or it comes from the outside record (``"context"``).
+once per replicate. The catalog lives in ``model/data/events.toml``. Events
+from outside the source brief, admitted when sourced and dated (``scope =
+"context"``), live apart in ``model/data/context_events.toml`` and are not
+part of the catalog.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from pydantic import (
     model_validator,
 )
 
+from .errors import ScenarioError
 from .rng import Streams
 
 __all__ = [
@@ -41,6 +43,7 @@ __all__ = [
     "Number",
     "add_duration",
     "load_catalog",
+    "load_context_events",
     "parse_condition",
     "sample",
 ]
@@ -290,3 +293,35 @@ def load_catalog() -> dict[str, Event]:
     """The historical catalog, ``{id: Event}`` in date order (read once, then cached)."""
     return {e.id: e for e in _catalog()}
 
+
+_CONTEXT_FILE = "context_events.toml"
+
+
+def _context_events(text: str, file: str = f"model/data/{_CONTEXT_FILE}") -> tuple[Event, ...]:
+    """A context file's events, in date order; each must say ``scope = "context"``."""
+    events = [Event.model_validate(item) for item in tomllib.loads(text)["events"]]
+    seen: set[str] = set()
+    for e in events:
+        if e.id in seen:
+            raise ScenarioError(file, f"events.{e.id}", "id used twice: give each event its own")
+        seen.add(e.id)
+        if e.scope != "context":
+            raise ScenarioError(file, f"events.{e.id}.scope",
+                                f"must be 'context' (got {e.scope!r}): add scope = \"context\"")
+    return tuple(sorted(events, key=lambda e: e.date))
+
+
+@lru_cache(maxsize=1)
+def _context() -> tuple[Event, ...]:
+    path = resources.files("model") / "data" / _CONTEXT_FILE
+    return _context_events(path.read_text(encoding="utf-8"))
+
+
+def load_context_events() -> dict[str, Event]:
+    """Events outside the brief, ``{id: Event}`` in date order (read once, then cached).
+
+    Sourced, dated events the brief does not discuss (macro shocks, the Iraq
+    war), each with ``scope = "context"``. They are kept apart from
+    :func:`load_catalog`: no run uses them unless a scenario adds them.
+    """
+    return {e.id: e for e in _context()}
