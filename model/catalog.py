@@ -4,7 +4,10 @@ An event has an id, a date, a title, its source (the brief's section and an
 outside reference), tags, and effects on indices: a ``jump`` (immediate change
 in index points) or a ``shift`` (a change of the baseline, permanent or for a
 ``duration``). Any effect size may be a distribution (:class:`Dist`), drawn
-once per replicate. The catalog lives in ``model/data/events.toml``.
+once per replicate. The catalog lives in ``model/data/events.toml``. Events
+from outside the source brief, admitted when sourced and dated (``scope =
+"context"``), live apart in ``model/data/context_events.toml``
+(:func:`load_context_events`).
 
 An event may ``require`` earlier events (``{id: reason}``): it happens at its
 date only if every one of them happened. The links are checked when the
@@ -28,6 +31,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    SerializerFunctionWrapHandler,
     field_validator,
     model_serializer,
     model_validator,
@@ -35,7 +39,7 @@ from pydantic import (
 
 from .conditions import names, parse_condition
 from .distributions import Dist, Number
-from .errors import did_you_mean
+from .errors import ScenarioError, did_you_mean
 from .timeaxis import check_duration
 
 __all__ = [
@@ -50,6 +54,7 @@ __all__ = [
     "consequences",
     "load_catalog",
     "load_clusters",
+    "load_context_events",
 ]
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
@@ -140,6 +145,7 @@ class Event(BaseModel):
     note: str = ""
     condition: str | None = None
     requires: Requires = Field(default_factory=dict)
+    scope: Literal["brief", "context"] = "brief"  # "context": from outside the brief
 
     @field_validator("requires")
     @classmethod
@@ -172,11 +178,14 @@ class Event(BaseModel):
         return self
 
     @model_serializer(mode="wrap")
-    def _dump(self, handler) -> dict[str, Any]:
-        """Leave an empty ``requires`` out, so events without links dump as before."""
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Leave an empty ``requires`` and the default scope out, so events without them dump
+        (and scenarios hash) as before."""
         data = handler(self)
         if not self.requires:
             data.pop("requires", None)
+        if self.scope == "brief":
+            data.pop("scope", None)
         return data
 
     def __hash__(self) -> int:
@@ -215,6 +224,41 @@ def _date(event: Event) -> dt.date:
 def load_catalog() -> dict[str, Event]:
     """The historical catalog, ``{id: Event}`` in date order (read once, then cached)."""
     return {e.id: e for e in _catalog()}
+
+
+_CONTEXT_FILE = "context_events.toml"
+
+
+def _context_events(text: str, file: str = f"model/data/{_CONTEXT_FILE}") -> tuple[Event, ...]:
+    """A context file's events, in date order; each must say ``scope = "context"``."""
+    events = [Event.model_validate(item) for item in tomllib.loads(text)["events"]]
+    seen: set[str] = set()
+    for e in events:
+        if e.id in seen:
+            raise ScenarioError(file, f"events.{e.id}", "id used twice: give each event its own")
+        seen.add(e.id)
+        if e.scope != "context":
+            raise ScenarioError(
+                file, f"events.{e.id}.scope", f"must be 'context' (got {e.scope!r})"
+            )
+    return tuple(sorted(events, key=_date))
+
+
+@lru_cache(maxsize=1)
+def _context() -> tuple[Event, ...]:
+    return _context_events(
+        (resources.files("model") / "data" / _CONTEXT_FILE).read_text(encoding="utf-8")
+    )
+
+
+def load_context_events() -> dict[str, Event]:
+    """Events outside the brief, ``{id: Event}`` in date order (read once, then cached).
+
+    Sourced, dated events the brief does not discuss (macro shocks, the Iraq
+    war), each with ``scope = "context"``. They are kept apart from
+    :func:`load_catalog`: no run uses them unless a scenario adds them.
+    """
+    return {e.id: e for e in _context()}
 
 
 # --------------------------------------------------------------------------- requires

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import tomllib
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -16,18 +17,22 @@ from model import catalog
 from model.catalog import (
     Cluster,
     Event,
+    _context_events,
     check_clusters,
     check_requires,
     clusters,
     consequences,
     load_catalog,
     load_clusters,
+    load_context_events,
 )
 from model.conditions import parse_condition
 from model.distributions import Dist
+from model.errors import ScenarioError
 from model.timeaxis import add_duration
 
 CATALOG = load_catalog()
+CONTEXT = load_context_events()
 FIXED = {
     "su24-downing-2015": dt.date(2015, 11, 24),
     "russian-sanctions-2015": dt.date(2015, 11, 28),
@@ -487,3 +492,74 @@ def test_the_loaders_name_the_file_of_a_broken_link_or_cluster(shipped_data):
     shipped_data("events.toml", events)
     with pytest.raises(ValueError, match="^model/data/events.toml: event 'a' .* requires 'b'"):
         load_catalog()
+
+
+# --- context events (outside the brief, not in the catalog) ------------------
+
+
+def test_context_events_load_and_stay_out_of_the_catalog():
+    assert len(CONTEXT) >= 5
+    assert all(e.scope == "context" for e in CONTEXT.values())
+    assert all(e.scope == "brief" for e in CATALOG.values())
+    assert not set(CONTEXT) & set(CATALOG)
+
+
+def test_context_ids_are_unique_across_both_files():
+    def ids(name):
+        text = (resources.files("model") / "data" / name).read_text(encoding="utf-8")
+        return [item["id"] for item in tomllib.loads(text)["events"]]
+
+    both = ids("events.toml") + ids("context_events.toml")
+    assert len(both) == len(set(both))
+    assert set(ids("context_events.toml")) == set(CONTEXT)
+
+
+def test_every_context_event_is_sourced_dated_and_in_range():
+    indices = {"trade", "energy", "security", "west"}
+    for e in CONTEXT.values():
+        assert e.date is not None and e.after is None, e.id
+        assert dt.date(2000, 1, 1) <= e.date <= dt.date(2024, 12, 31), e.id
+        assert e.reference.strip() not in ("", "none", "hypothetical"), e.id
+        assert "http" in e.reference, e.id
+        assert e.brief == "not in brief", e.id
+        assert e.effect_confidence != "high", e.id
+        assert e.note.strip(), e.id
+        assert e.indicators() <= indices, e.id
+
+
+def test_the_catalog_candidates_are_not_duplicated():
+    # the troops vote and the EU accession steps are catalog events already
+    for ident in (
+        "march-1-memorandum-2003",
+        "eu-accession-talks-opened-2005",
+        "eu-chapters-frozen-2006",
+    ):
+        assert ident in CATALOG
+        assert not any(e.date == CATALOG[ident].date for e in CONTEXT.values())
+
+
+def test_a_context_file_entry_without_the_context_scope_is_refused():
+    text = """
+[[events]]
+id = "some-shock-2020"
+date = 2020-03-01
+title = "A shock"
+reference = "https://example.org"
+effects = [{ indicator = "trade", jump = -1.0 }]
+"""
+    with pytest.raises(ScenarioError, match=r"events\.some-shock-2020\.scope"):
+        _context_events(text)
+    good = text.replace("[[events]]", '[[events]]\nscope = "context"')
+    assert _context_events(good)
+    with pytest.raises(ScenarioError, match="id used twice"):
+        _context_events(good + good)
+
+
+def test_the_scope_is_left_out_of_dumps_where_it_is_the_default():
+    brief = Event(
+        id="a", date=dt.date(2020, 1, 1), title="a", effects=[{"indicator": "trade", "jump": 1.0}]
+    )
+    assert "scope" not in brief.model_dump()
+    context = brief.model_copy(update={"scope": "context"})
+    assert context.model_dump(mode="json")["scope"] == "context"
+    assert Event.model_validate(context.model_dump()).scope == "context"

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import csv
 import importlib.resources
+import math
+import re
+from collections import Counter
 
 import pandas as pd
 import pytest
@@ -321,3 +324,59 @@ def test_series_catalog_matches_rows(obs):
         assert {row.basis} == set(sub["basis"])
         assert {row.indicator} == set(sub["indicator"])
         assert {row.sign} == set(sub["sign"])
+
+
+# --- packaged copies the loader does not read yet ----------------------------
+
+PACKAGED_ONLY = ("drivers_annual.csv", "observed_additions.csv", "unga_annual.csv")
+ANNUAL_COLUMNS = ["year", "series", "value", "unit", "source_title", "source_url_or_ref", "note"]
+# where two sources state a value for the same year and series, each keeps its own row
+TWO_SOURCES = {"observed_additions.csv": {(2012, "gazprom_avg_export_price_usd_tcm")}}
+
+
+@pytest.mark.parametrize("name", PACKAGED_ONLY)
+def test_packaged_only_files_are_well_formed(name):
+    path = importlib.resources.files("model") / "data" / "observed" / name
+    with path.open("r", encoding="utf-8", newline="") as fh:
+        header, *rows = list(csv.reader(fh))
+    assert header == ANNUAL_COLUMNS
+    assert rows and all(len(r) == len(header) for r in rows)
+    records = _raw_rows(name)
+    for r in records:
+        where = f"{name} {r['year']} {r['series']}"
+        assert 2000 <= int(r["year"]) <= 2024, where
+        assert r["series"].strip() and r["unit"].strip(), where
+        assert r["source_title"].strip() and r["source_url_or_ref"].strip(), where
+        if r["value"].strip():
+            assert math.isfinite(float(r["value"])), where
+    keys = Counter((int(r["year"]), r["series"]) for r in records)
+    assert {k for k, n in keys.items() if n > 1} == TWO_SOURCES.get(name, set())
+    sourced = Counter((int(r["year"]), r["series"], r["source_url_or_ref"]) for r in records)
+    assert max(sourced.values()) == 1
+
+
+def test_drivers_are_complete_2000_to_2024():
+    rows = _raw_rows("drivers_annual.csv")
+    for series in ("brent_usd_bbl", "us_cpi_u_annual_avg"):
+        values = {int(r["year"]): float(r["value"]) for r in rows if r["series"] == series}
+        assert sorted(values) == list(range(2000, 2025)), series
+        assert all(v > 0 for v in values.values()), series
+    assert {r["series"] for r in rows} == {"brent_usd_bbl", "us_cpi_u_annual_avg"}
+
+
+def test_additions_state_their_confidence():
+    for r in _raw_rows("observed_additions.csv"):
+        assert re.match(r"confidence (high|medium|low)\b", r["note"]), r["series"]
+
+
+def test_unga_2023_ideal_points_are_flagged_unreliable():
+    unga = _raw_rows("unga_annual.csv")
+    rows = [r for r in unga if r["series"].endswith("__bsv")]
+    votes = {
+        int(r["year"]): float(r["value"]) for r in rows if r["series"] == "unga_votes_tur__bsv"
+    }
+    assert votes[2023] == 2 and min(v for y, v in votes.items() if y < 2023) >= 20
+    for r in rows:
+        assert ("UNRELIABLE" in r["note"]) == (r["year"] == "2023"), r["series"]
+    rollcall = {int(r["year"]) for r in unga if r["series"].endswith("__rollcall")}
+    assert rollcall == set(range(2000, 2020))
