@@ -8,7 +8,7 @@ dollar values or volumes, logit of survey shares) and gives, for the horizons
 :class:`Forecast`.
 
 ``persistence``
-    No change from the last observed value, spread by the past changes of
+    No change from the last observed value, spread like the past changes of
     the series at the same lead (see :func:`persistence`). Needs at least
     ``MIN_OBS["persistence"]`` observations whose changes are not all equal.
 ``rw_drift``
@@ -208,14 +208,16 @@ def persistence(
     origin: int,
     horizons: int | Sequence[int],
     draws: int = DRAWS,
-    centred: bool = False,
+    centred: bool = True,
 ) -> Forecast | None:
-    """No-change forecast with the empirical distribution of past changes.
+    """No-change forecast with the empirical spread of past changes.
 
     The predictive for year ``origin + h`` is the last observed value plus
     the past changes of the series over the same lead ``k`` (``k = h`` when
-    the origin year is observed; ``origin + h - last year`` otherwise), i.e.
-    the past errors of this same forecast. Rule for the changes:
+    the origin year is observed; ``origin + h - last year`` otherwise),
+    centred so that the median of the draws is the last value itself (a
+    trend is the business of ``rw_drift``). Rule for the
+    changes:
 
     - at least ``MIN_LEAD_CHANGES`` pairs of observed years ``k`` apart: their
       changes ``y[t + k] - y[t]`` as they are;
@@ -226,9 +228,10 @@ def persistence(
 
     The draws are the quantiles of those changes at the probabilities
     ``(i + 1/2) / draws`` (linear interpolation): no resampling, so no seed.
-    ``centred=True`` removes the median change, so the median of the
-    predictive is the last value itself. ``None`` with fewer than
-    ``MIN_OBS["persistence"]`` observations or when all changes are equal.
+    ``centred=False`` keeps the median change, making the predictive the
+    last value plus the past errors of this same forecast. ``None`` with
+    fewer than ``MIN_OBS["persistence"]`` observations or when all changes
+    are equal.
     """
     hs = _horizons(horizons)
     y = _history(history, origin)
@@ -241,7 +244,8 @@ def persistence(
         d = _lead_changes(y, origin + h - last_year)
         if d is None or np.ptp(d) == 0:
             return None
-        cols.append(np.quantile(d - np.median(d) if centred else d, probs))
+        q = np.quantile(d, probs)
+        cols.append(q - np.median(q) if centred else q)
     return Forecast("persistence", origin, hs, last + np.column_stack(cols))
 
 

@@ -24,6 +24,7 @@ from .baselines import METHODS, Forecast
 from .scores import abs_error_median, coverage, crps_ensemble, diebold_mariano, direction_ok, skill
 
 __all__ = [
+    "DIRECTION_TOL",
     "SCORE_COLUMNS",
     "SKILL_COLUMNS",
     "Prediction",
@@ -41,6 +42,8 @@ SCORE_COLUMNS: Final[tuple[str, ...]] = (
 SKILL_COLUMNS: Final[tuple[str, ...]] = (
     "index", "series", "horizon", "mode", "baseline", "skill", "dm_stat", "dm_pvalue", "n",
 )
+#: Predicted or observed changes no larger than this count as no change in ``direction_ok``.
+DIRECTION_TOL: Final[float] = 1e-9
 _CELL: Final[list[str]] = ["index", "series", "origin", "horizon", "mode", "method"]
 _GROUP: Final[list[str]] = ["index", "series", "horizon", "mode"]
 
@@ -112,7 +115,7 @@ def _score_block(block: list[Prediction]) -> dict[str, np.ndarray]:
         "abs_error": abs_error_median(obs, samples),
         "covered50": coverage(obs, samples, 0.5),
         "covered90": coverage(obs, samples, 0.9),
-        "direction_ok": direction_ok(obs, last, np.median(samples, axis=0)),
+        "direction_ok": direction_ok(obs, last, np.median(samples, axis=0), DIRECTION_TOL),
     }
 
 
@@ -122,7 +125,9 @@ def scores_table(predictions: Iterable[Prediction]) -> pd.DataFrame:
     ``crps`` is the exact CRPS of the draws, ``abs_error`` the absolute error
     of their median, ``covered50``/``covered90`` whether the observation is in
     the central 50 % / 90 % interval, ``direction_ok`` whether the median
-    moves from ``last`` the way the observation did. Sorted by the cell keys;
+    moves from ``last`` the way the observation did (changes within
+    :data:`DIRECTION_TOL` count as none, so a no-change forecast is right
+    only when nothing changed). Sorted by the cell keys;
     a cell given twice is an error.
     """
     preds = list(predictions)

@@ -90,9 +90,9 @@ def test_history_must_be_indexed_by_distinct_integer_years():
 # --------------------------------------------------------------------------- persistence
 
 
-def test_persistence_is_the_last_value_plus_past_changes_at_the_lead():
+def test_uncentred_persistence_is_the_last_value_plus_past_changes_at_the_lead():
     y = walk(1, drift=0.1)
-    f = persistence(y, ORIGIN, 3, draws=2000)
+    f = persistence(y, ORIGIN, 3, draws=2000, centred=False)
     hist = y.loc[:ORIGIN]
     last = hist.iloc[-1]
     for h in (1, 2, 3):
@@ -106,22 +106,26 @@ def test_persistence_is_the_last_value_plus_past_changes_at_the_lead():
 def test_persistence_rescales_one_year_changes_when_the_lead_has_too_few():
     y = walk(2).loc[2012:ORIGIN]  # 8 years: 3 changes 5 years apart (< 5), 7 one year apart
     d1 = y.diff().dropna().to_numpy()
-    f = persistence(y, ORIGIN, 5, draws=4000)
+    f = persistence(y, ORIGIN, 5, draws=4000, centred=False)
     q = np.quantile(f.draws_at(5) - y.iloc[-1], [0.25, 0.5, 0.75])
     q1 = np.quantile(d1, [0.25, 0.5, 0.75])
     assert q[1] == pytest.approx(5 * q1[1], abs=1e-3)
     assert q[2] - q[0] == pytest.approx(np.sqrt(5) * (q1[2] - q1[0]), rel=1e-2)
 
 
-def test_centred_persistence_has_the_last_value_as_median():
+def test_persistence_has_the_last_value_as_median_and_the_spread_of_past_changes():
     y = walk(3, drift=0.3)
-    f = persistence(y, ORIGIN, 5, draws=1001, centred=True)
+    f = persistence(y, ORIGIN, 5, draws=1001)
     np.testing.assert_allclose(f.median, y.loc[ORIGIN], atol=1e-12)
+    np.testing.assert_allclose(f.samples - f.median,
+                               persistence(y, ORIGIN, 5, draws=1001, centred=False).samples
+                               - persistence(y, ORIGIN, 5, draws=1001, centred=False).median,
+                               atol=1e-12)
 
 
 def test_persistence_measures_the_lead_from_the_last_observation():
     y = walk(4).loc[:ORIGIN].drop([ORIGIN - 1, ORIGIN])  # last observed two years before
-    f = persistence(y, ORIGIN, 1, draws=2000)
+    f = persistence(y, ORIGIN, 1, draws=2000, centred=False)
     three = (y.reindex(y.index + 3).to_numpy() - y.to_numpy())
     three = three[np.isfinite(three)]
     assert np.median(f.draws_at(1)) == pytest.approx(y.iloc[-1] + np.median(three), abs=2e-3)

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model.baselines import Forecast
+from model.baselines import Forecast, persistence
 from model.evaluation_table import (
     SCORE_COLUMNS,
     SKILL_COLUMNS,
@@ -103,3 +103,14 @@ def test_skill_table_needs_the_model_and_unique_cells():
         skill_table(pd.concat([scores, scores.iloc[:1]]))
     with pytest.raises(ValueError, match="columns"):
         skill_table(scores.drop(columns="crps"))
+
+
+def test_a_no_change_forecast_gets_the_direction_right_only_when_nothing_changed():
+    y = pd.Series(np.cumsum(np.random.default_rng(1).normal(0, 0.2, 20)), index=range(2000, 2020))
+    f = persistence(y, 2014, 2, draws=1000)
+    moved = scores_table(forecast_predictions(f, y, index="trade", series="s", mode="known"))
+    assert not moved["direction_ok"].any()
+    still = y.copy()
+    still.loc[2015:] = y.loc[2014]
+    stayed = scores_table(forecast_predictions(f, still, index="trade", series="s", mode="known"))
+    assert stayed["direction_ok"].all()
