@@ -139,7 +139,13 @@ def _read_only(a: np.ndarray) -> np.ndarray:
 
 def _horizons(horizons: int | Sequence[int]) -> tuple[int, ...]:
     """``H`` -> ``(1, ..., H)``; a sequence of positive integers -> itself, sorted."""
-    hs = tuple(range(1, int(horizons) + 1)) if np.isscalar(horizons) else tuple(horizons)
+    if isinstance(horizons, int | np.integer):
+        hs: tuple[int, ...] = tuple(range(1, int(horizons) + 1))
+    elif isinstance(horizons, Sequence):
+        hs = tuple(horizons)
+    else:
+        raise TypeError(f"'horizons' must be an integer H or a sequence of horizons "
+                        f"(got {horizons!r})")
     if not hs or any(int(h) != h or h < 1 for h in hs) or len(set(hs)) != len(hs):
         raise ValueError(f"'horizons' must be distinct positive integers (got {horizons!r})")
     return tuple(sorted(int(h) for h in hs))
