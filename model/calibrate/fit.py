@@ -1,11 +1,12 @@
 """Calibration: model parameters and the measurement model fitted to the observed data.
 
+This module owns :func:`calibrate` and its outcome, :class:`Calibration`.
 :func:`calibrate` fits chosen model parameters (half-lives, baselines, initial
 levels, spill-overs, event scales, damping; named as in :mod:`model.params`)
 together with the measurement parameters of :mod:`.measurement` to the
 observed series. The model runs once per evaluation without noise (one
-deterministic replay, ``run.noise = false``); the measurement parameters are
-solved for given that replay, so the optimiser
+deterministic replay, ``run.noise = false``; the problem is :mod:`.problem`);
+the measurement parameters are solved for given that replay, so the optimiser
 (``scipy.optimize.least_squares`` with bounds) only moves the model
 parameters. Standard errors come from the Jacobian of all parameters together
 (Gauss–Newton / Fisher information). ``docs/VALIDATION.md`` describes the
@@ -21,15 +22,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from numpy.typing import ArrayLike
 
 from ..ensemble import simulate
-from ..errors import ArgumentError, ScenarioError
-from ..params import Param, apply, resolve_all
+from ..errors import ArgumentError
+from ..params import Param, resolve_all
 from ..results import Result
 from ..scenario import Scenario
-from .measurement import GAUSSIAN, Fit, Measurement
-from .observations import Observations, averaging_matrix, prepare
+from .measurement import Fit, Measurement
+from .observations import Observations, prepare
+from .problem import DATA_END, _Problem, with_params
 from .scores import point_prediction
 
 __all__ = ["DATA_END", "DEFAULT_FIT", "Calibration", "calibrate", "parse_params", "with_params"]
@@ -42,8 +43,6 @@ DEFAULT_FIT: tuple[str, ...] = (
     "events.scale.russian-sanctions-2015",
     "events.scale.ukraine-war-trade-2022",
 )
-#: Last day of the observed data the fits use.
-DATA_END = "2024-12-31"
 
 
 def parse_params(spec: str | Iterable[str] | None, scenario: Scenario) -> list[Param]:
@@ -61,111 +60,6 @@ def parse_params(spec: str | Iterable[str] | None, scenario: Scenario) -> list[P
     if isinstance(spec, str) and spec.strip() in ("none", "-"):
         return []
     return resolve_all(spec, scenario, "fit", calibrated=True)
-
-
-def with_params(
-    scenario: Scenario, params: Sequence[Param], values: ArrayLike, **run: Any
-) -> Scenario:
-    """``scenario`` with the parameters set to ``values`` (and ``run`` settings changed)."""
-    numbers = np.asarray(values, dtype=float).tolist()
-    return apply(scenario, {p.name: float(v) for p, v in zip(params, numbers)}, "fit", **run)
-
-
-# --------------------------------------------------------------------------- the fitting problem
-
-
-class _Problem:
-    """Model parameters -> index values at the observations -> measurement residuals."""
-
-    def __init__(
-        self,
-        scenario: Scenario,
-        params: Sequence[Param],
-        obs: Observations,
-        trend: Sequence[str] | None,
-    ) -> None:
-        self.base = scenario
-        self.params = list(params)
-        self.run = {"noise": False, "record": "monthly", "replicates": 1}
-        end = max(
-            pd.Timestamp(DATA_END), obs.frame["end"].max() if len(obs) else pd.Timestamp(DATA_END)
-        )
-        end = end + pd.offsets.MonthBegin(1)
-        # a shorter run is faster; it must still hold every dated setting of the scenario
-        # (a policy start)
-        for candidate in (
-            end,
-            max(end, pd.Timestamp(scenario.policy.start) + pd.Timedelta(days=1)),
-        ):
-            if candidate.date() >= scenario.run.end:
-                break
-            try:
-                with_params(scenario, [], [], end=str(candidate.date()), **self.run)
-            except ScenarioError:
-                continue
-            self.run["end"] = str(candidate.date())
-            break
-        self.obs = obs
-        self.meas = Measurement(obs, trend=tuple(trend) if trend is not None else None)
-        self._cache: dict[tuple, np.ndarray] = {}
-        self.runs = 0
-        first = self.simulate(self.start())
-        self.dates = first.dates
-        self.M = averaging_matrix(obs.frame, self.dates)
-        self.col = np.array([first.indicators.index(k) for k in obs.frame["indicator"]], dtype=int)
-
-    def start(self) -> np.ndarray:
-        """The scenario's values, on the search scale."""
-        return np.array(
-            [p.internal(min(max(p.value(self.base), p.lower), p.upper)) for p in self.params]
-        )
-
-    def natural(self, phi: ArrayLike) -> np.ndarray:
-        return np.array([p.natural(v) for p, v in zip(self.params, np.asarray(phi, dtype=float))])
-
-    def scenario(self, phi: ArrayLike, **run: Any) -> Scenario:
-        return with_params(self.base, self.params, self.natural(phi), **{**self.run, **run})
-
-    def simulate(self, phi: ArrayLike) -> Result:
-        self.runs += 1
-        return simulate(self.scenario(phi), replicates=1, seed=0)
-
-    def x(self, phi: ArrayLike) -> np.ndarray:
-        """The index (points) averaged over each observation's window."""
-        key = tuple(np.round(np.asarray(phi, float), 14))
-        if key not in self._cache:
-            path = self.simulate(phi).all_paths()[0]
-            self._cache[key] = np.einsum("it,ti->i", self.M, path[:, self.col])
-            if len(self._cache) > 256:
-                self._cache.pop(next(iter(self._cache)))
-        return self._cache[key]
-
-    def residuals(self, theta: ArrayLike) -> np.ndarray:
-        try:
-            x = self.x(theta)
-        except ScenarioError:  # e.g. unstable spill-overs: far worse than any stable point
-            return np.full(self.meas.n + self._n_prior(), 1e3)
-        return self.meas.solve(x).vector()
-
-    def _n_prior(self) -> int:
-        return sum(
-            len(self.meas.groups[k]) + 1
-            for k in self.meas.keys
-            if self.meas.family[k] not in GAUSSIAN
-        )
-
-    def dx(self, phi: np.ndarray) -> np.ndarray:
-        """Central differences of the window means in each parameter (search scale)."""
-        out = np.zeros((self.meas.n, len(phi)))
-        for j, p in enumerate(self.params):
-            lo, hi = p.bounds
-            h = 1e-3 * max(abs(phi[j]), 0.1)
-            up = phi.copy()
-            dn = phi.copy()
-            up[j] = min(phi[j] + h, hi)
-            dn[j] = max(phi[j] - h, lo)
-            out[:, j] = (self.x(up) - self.x(dn)) / (up[j] - dn[j])
-        return out
 
 
 # --------------------------------------------------------------------------- results
