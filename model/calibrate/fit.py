@@ -221,9 +221,16 @@ def calibrate(
     measurement keys that get a linear time trend (default none;
     :data:`~model.measurement.TREND_KEYS` for trade values and gas volumes).
     """
-    from scipy.optimize import least_squares
-
     params = parse_params(fit, scenario)
+    obs = _observations_until(observed, scenario, until)
+    params, held = _split_held(params, obs, scenario)
+    prob = _Problem(scenario, params, obs, trend)
+    phi, info = _optimise(prob, max_evaluations)
+    return _outcome(prob, phi, held, info, until)
+
+
+def _observations_until(observed, scenario: Scenario, until: int | None) -> Observations:
+    """The observations of the scenario's indices up to ``until``; none is an error of ``until``."""
     obs = _observations(observed, scenario)
     obs = obs.until(until)
     if len(obs) == 0:
@@ -232,7 +239,16 @@ def calibrate(
             f"no observations up to {until}: the data start in "
             f"{int(_observations(observed, scenario).frame['year'].min())}",
         )
-    # an event after the last observation leaves no trace in the data: its scale stays as set
+    return obs
+
+
+def _split_held(
+    params: list[Param], obs: Observations, scenario: Scenario
+) -> tuple[list[Param], list[Param]]:
+    """The parameters to fit, and those held because their event comes after the data.
+
+    An event after the last observation leaves no trace in the data: its scale stays as set.
+    """
     last = obs.frame["end"].max()
     dates = {e.id: e.date for e in scenario.timeline() if e.date is not None}
     held = [
@@ -242,67 +258,112 @@ def calibrate(
         and p.path[2] in dates
         and pd.Timestamp(dates[p.path[2]]) > last
     ]
-    params = [p for p in params if p not in held]
-    prob = _Problem(scenario, params, obs, trend)
+    return [p for p in params if p not in held], held
+
+
+def _optimise(prob: _Problem, max_evaluations: int) -> tuple[np.ndarray, dict[str, Any]]:
+    """The model parameters (search scale) that fit best, and the optimiser's report.
+
+    The measurement noise is settled at the scenario's values and again at
+    the optimum; the fit is repeated once if the noise moved.
+    """
+    from scipy.optimize import least_squares
+
     phi = prob.start()
     meas = prob.meas
     meas.settle(prob.x(phi))
-    info: dict[str, Any] = {"message": "measurement only", "success": True}
-    if params:
-        lower = np.array([p.bounds[0] for p in params])
-        upper = np.array([p.bounds[1] for p in params])
-        for _ in range(2):  # refit once with the noise re-estimated at the optimum
-            res = least_squares(
-                prob.residuals,
-                phi,
-                bounds=(lower, upper),
-                diff_step=1e-4,
-                method="trf",
-                max_nfev=max_evaluations,
-                xtol=1e-4,
-                ftol=1e-6,
-            )
-            moved = np.max(np.abs(res.x - phi))
-            phi = res.x
-            before = dict(meas.sigma)
-            meas.settle(prob.x(phi))
-            if moved < 1e-3 or all(
-                abs(meas.sigma[b] - before[b]) < 0.02 * before[b] for b in meas.blocks
-            ):
-                break
-        info = {"message": res.message, "success": bool(res.success)}
+    if not prob.params:
+        return phi, {"message": "measurement only", "success": True}
+    lower = np.array([p.bounds[0] for p in prob.params])
+    upper = np.array([p.bounds[1] for p in prob.params])
+    for _ in range(2):  # refit once with the noise re-estimated at the optimum
+        res = least_squares(
+            prob.residuals,
+            phi,
+            bounds=(lower, upper),
+            diff_step=1e-4,
+            method="trf",
+            max_nfev=max_evaluations,
+            xtol=1e-4,
+            ftol=1e-6,
+        )
+        moved = np.max(np.abs(res.x - phi))
+        phi = res.x
+        before = dict(meas.sigma)
+        meas.settle(prob.x(phi))
+        if moved < 1e-3 or all(
+            abs(meas.sigma[b] - before[b]) < 0.02 * before[b] for b in meas.blocks
+        ):
+            break
+    return phi, {"message": res.message, "success": bool(res.success)}
+
+
+def _outcome(
+    prob: _Problem, phi: np.ndarray, held: list[Param], info: dict[str, Any], until: int | None
+) -> Calibration:
+    """The calibration at ``phi``: estimates with their uncertainty, tables and the replay."""
+    meas, params, scenario = prob.meas, prob.params, prob.base
     x = prob.x(phi)
     fitted = meas.solve(x)
-    dx = prob.dx(phi) if params else np.zeros((meas.n, 0))
-    J, names = meas.jacobian(fitted, x, dx)
-    cov, phi_disp = _covariance(J, fitted.vector())
-    info["dispersion"] = phi_disp
+    cov, dispersion, names = _uncertainty(prob, phi, x, fitted)
+    info["dispersion"] = dispersion
     info["loglik"] = meas.loglik(fitted)
     info["evaluations"] = prob.runs
     p = len(params)
-    theta = prob.natural(phi)
-    start = prob.natural(prob.start())
     se_int = np.sqrt(np.clip(np.diag(cov), 0, None))
-    # natural scale: delta method for the s.e., the interval mapped from the search scale
+    estimates = _estimates(prob, phi, se_int[:p])
+    if held:
+        info["held"] = [q.name for q in held]
+        estimates = pd.concat([estimates, _held_rows(held, scenario)], ignore_index=True)
+    return Calibration(
+        scenario=with_params(scenario, params, prob.natural(phi)),
+        base=scenario,
+        params=params,
+        estimates=estimates,
+        measurement=_measurement_table(fitted, names, se_int[p:], meas),
+        noise=_noise_table(fitted, meas),
+        residuals=_residual_frame(prob.obs, x, fitted),
+        correlation=_correlation(cov, se_int, params),
+        fit=fitted,
+        model_fit=meas,
+        obs=prob.obs,
+        until=until,
+        x=x,
+        replay=prob.simulate(phi),
+        info=info,
+    )
+
+
+def _uncertainty(
+    prob: _Problem, phi: np.ndarray, x: np.ndarray, fitted: Fit
+) -> tuple[np.ndarray, float, list[str]]:
+    """The covariance of all parameters, the dispersion and the measurement parameters' names.
+
+    The model parameters come first (on the search scale), then the measurement parameters.
+    """
+    meas = prob.meas
+    dx = prob.dx(phi) if prob.params else np.zeros((meas.n, 0))
+    J, names = meas.jacobian(fitted, x, dx)
+    cov, dispersion = _covariance(J, fitted.vector())
+    return cov, dispersion, names
+
+
+def _estimates(prob: _Problem, phi: np.ndarray, se_int: np.ndarray) -> pd.DataFrame:
+    """One row per fitted model parameter: its estimate, standard error, interval and flags.
+
+    ``se_int``: the standard errors on the search scale. On the natural scale
+    the delta method gives the s.e.; the interval is mapped from the search scale.
+    """
+    params = prob.params
+    theta = prob.natural(phi)
     grad = np.array([q.natural(v) if q.log else 1.0 for q, v in zip(params, phi)])
-    se = se_int[:p] * grad
-    lo_int = (
-        np.maximum(phi - 1.96 * se_int[:p], [q.bounds[0] for q in params]) if p else np.zeros(0)
-    )
-    hi_int = (
-        np.minimum(phi + 1.96 * se_int[:p], [q.bounds[1] for q in params]) if p else np.zeros(0)
-    )
-    at_bound = np.array(
-        [
-            np.isclose(v, q.bounds[0], atol=1e-6) or np.isclose(v, q.bounds[1], atol=1e-6)
-            for v, q in zip(phi, params)
-        ],
-        dtype=bool,
-    )
+    se = se_int * grad
+    lo_int, hi_int = _interval(phi, se_int, params)
+    at_bound = _at_bound(phi, params)
     estimates = pd.DataFrame(
         {
             "parameter": [q.name for q in params],
-            "start": start,
+            "start": prob.natural(prob.start()),
             "estimate": theta,
             "se": se,
             "ci_low": prob.natural(lo_int),
@@ -315,57 +376,62 @@ def calibrate(
     rel = np.array(
         [se_int[j] if q.log else se[j] / max(abs(theta[j]), 1e-9) for j, q in enumerate(params)]
     )
-    estimates["weak"] = (rel >= 0.5) | at_bound if p else np.zeros(0, bool)
-    if held:
-        info["held"] = [q.name for q in held]
-        values = [q.value(scenario) for q in held]
-        estimates = pd.concat(
-            [
-                estimates,
-                pd.DataFrame(
-                    {
-                        "parameter": info["held"],
-                        "start": values,
-                        "estimate": values,
-                        "se": np.nan,
-                        "ci_low": np.nan,
-                        "ci_high": np.nan,
-                        "at_bound": False,
-                        "fitted": False,
-                        "weak": True,
-                    }
-                ),
-            ],
-            ignore_index=True,
-        )
-    corr = cov[:p, :p] / np.outer(se_int[:p], se_int[:p]) if p else np.zeros((0, 0))
-    correlation = pd.DataFrame(
-        corr, index=[q.name for q in params], columns=[q.name for q in params]
+    estimates["weak"] = (rel >= 0.5) | at_bound if params else np.zeros(0, bool)
+    return estimates
+
+
+def _interval(
+    phi: np.ndarray, se_int: np.ndarray, params: list[Param]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The 95 % interval on the search scale, kept inside the bounds."""
+    if not params:
+        return np.zeros(0), np.zeros(0)
+    lo_int = np.maximum(phi - 1.96 * se_int, [q.bounds[0] for q in params])
+    hi_int = np.minimum(phi + 1.96 * se_int, [q.bounds[1] for q in params])
+    return lo_int, hi_int
+
+
+def _at_bound(phi: np.ndarray, params: list[Param]) -> np.ndarray:
+    """Whether each estimate (search scale) lies on a bound of the search."""
+    return np.array(
+        [
+            np.isclose(v, q.bounds[0], atol=1e-6) or np.isclose(v, q.bounds[1], atol=1e-6)
+            for v, q in zip(phi, params)
+        ],
+        dtype=bool,
     )
-    measurement = _measurement_table(fitted, names, se_int[p:], meas)
-    noise = pd.DataFrame(
+
+
+def _held_rows(held: list[Param], scenario: Scenario) -> pd.DataFrame:
+    """Rows of the estimates for the held parameters: the scenario's values, not fitted."""
+    values = [q.value(scenario) for q in held]
+    return pd.DataFrame(
+        {
+            "parameter": [q.name for q in held],
+            "start": values,
+            "estimate": values,
+            "se": np.nan,
+            "ci_low": np.nan,
+            "ci_high": np.nan,
+            "at_bound": False,
+            "fitted": False,
+            "weak": True,
+        }
+    )
+
+
+def _correlation(cov: np.ndarray, se_int: np.ndarray, params: list[Param]) -> pd.DataFrame:
+    """Correlations of the model parameter estimates."""
+    p = len(params)
+    corr = cov[:p, :p] / np.outer(se_int[:p], se_int[:p]) if p else np.zeros((0, 0))
+    return pd.DataFrame(corr, index=[q.name for q in params], columns=[q.name for q in params])
+
+
+def _noise_table(fitted: Fit, meas: Measurement) -> pd.DataFrame:
+    """The noise s.d. of each Gaussian block and its number of observations."""
+    return pd.DataFrame(
         [(b, fitted.sigma[b], int((meas._block == b).sum())) for b in meas.blocks],
         columns=["block", "sigma", "n"],
-    )
-    calibrated = with_params(scenario, params, theta)
-    replay = prob.simulate(phi)
-    residuals = _residual_frame(obs, x, fitted)
-    return Calibration(
-        calibrated,
-        scenario,
-        params,
-        estimates,
-        measurement,
-        noise,
-        residuals,
-        correlation,
-        fitted,
-        meas,
-        obs,
-        until,
-        x,
-        replay,
-        info,
     )
 
 
