@@ -29,7 +29,7 @@ from ..params import Param, resolve_all
 from ..results import Result
 from ..scenario import Scenario
 from .measurement import Fit, Measurement
-from .observations import Observations, prepare
+from .observations import TABLE_COLUMNS, Observations, prepare
 from .problem import DATA_END, _Problem, with_params
 from .scores import point_prediction
 
@@ -480,26 +480,7 @@ def _measurement_table(
 
 def _residual_frame(obs: Observations, x: np.ndarray, fit: Fit) -> pd.DataFrame:
     f = obs.frame
-    out = f[
-        [
-            "date",
-            "year",
-            "period",
-            "series",
-            "group",
-            "key",
-            "block",
-            "indicator",
-            "family",
-            "basis",
-            "frequency",
-            "value",
-            "unit",
-            "y",
-            "exposure",
-            "sign",
-        ]
-    ].copy()
+    out = f[list(TABLE_COLUMNS)].copy()
     out["x"] = x
     out["fitted"] = point_prediction(f, fit.eta)
     out["residual"] = fit.residuals

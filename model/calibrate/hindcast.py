@@ -20,7 +20,7 @@ from ..indices import STANDARD
 from ..results import Result
 from ..scenario import Scenario
 from .fit import Calibration, _observations, calibrate, with_params
-from .observations import FAMILIES, Observations, averaging_matrix
+from .observations import FAMILIES, TABLE_COLUMNS, Observations, averaging_matrix
 from .scores import crps_sample, point_prediction, predictive_draws
 
 __all__ = ["Hindcast", "hindcast"]
@@ -113,26 +113,7 @@ def hindcast(
     eta = meas.linear_predictor(cal.fit, test, x_det)
     x_start = np.einsum("it,ti->i", M_det, start.replay.all_paths()[0][:, col_det])
     eta_start = start.model_fit.linear_predictor(start.fit, test, x_start)
-    pred = test[
-        [
-            "date",
-            "year",
-            "period",
-            "series",
-            "group",
-            "key",
-            "block",
-            "indicator",
-            "family",
-            "basis",
-            "frequency",
-            "value",
-            "unit",
-            "y",
-            "exposure",
-            "sign",
-        ]
-    ].copy()
+    pred = test[list(TABLE_COLUMNS)].copy()
     pred["x"] = x_det
     pred["predicted"] = point_prediction(test, eta)
     pred["start"] = point_prediction(test, eta_start)

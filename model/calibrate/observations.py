@@ -26,6 +26,7 @@ __all__ = [
     "COLUMNS",
     "FAMILIES",
     "GAUSSIAN",
+    "TABLE_COLUMNS",
     "TREND_CENTRE",
     "Observations",
     "averaging_matrix",
@@ -72,6 +73,25 @@ COLUMNS: Final[tuple[str, ...]] = (
     "sign",
     "unit",
     "source",
+)
+#: The columns of an observation that the tables of fitted and predicted values carry.
+TABLE_COLUMNS: Final[tuple[str, ...]] = (
+    "date",
+    "year",
+    "period",
+    "series",
+    "group",
+    "key",
+    "block",
+    "indicator",
+    "family",
+    "basis",
+    "frequency",
+    "value",
+    "unit",
+    "y",
+    "exposure",
+    "sign",
 )
 
 
