@@ -29,7 +29,7 @@ from ..params import Param, resolve_all
 from ..results import Result
 from ..scenario import Scenario
 from .measurement import Fit, Measurement
-from .observations import TABLE_COLUMNS, Observations, prepare
+from .observations import TABLE_COLUMNS, Observations, for_scenario
 from .problem import DATA_END, _Problem, with_params
 from .scores import point_prediction
 
@@ -231,13 +231,13 @@ def calibrate(
 
 def _observations_until(observed, scenario: Scenario, until: int | None) -> Observations:
     """The observations of the scenario's indices up to ``until``; none is an error of ``until``."""
-    obs = _observations(observed, scenario)
+    obs = for_scenario(observed, scenario)
     obs = obs.until(until)
     if len(obs) == 0:
         raise ArgumentError(
             "until",
             f"no observations up to {until}: the data start in "
-            f"{int(_observations(observed, scenario).frame['year'].min())}",
+            f"{int(for_scenario(observed, scenario).frame['year'].min())}",
         )
     return obs
 
@@ -433,17 +433,6 @@ def _noise_table(fitted: Fit, meas: Measurement) -> pd.DataFrame:
         [(b, fitted.sigma[b], int((meas._block == b).sum())) for b in meas.blocks],
         columns=["block", "sigma", "n"],
     )
-
-
-def _observations(observed, scenario: Scenario) -> Observations:
-    if isinstance(observed, Observations):
-        obs = observed
-        frame = obs.frame[obs.frame["indicator"].isin(scenario.indicators)]
-        return Observations(
-            frame[frame["start"] >= pd.Timestamp(scenario.run.start)].reset_index(drop=True),
-            obs.excluded,
-        )
-    return prepare(observed, indicators=scenario.indicators, start=scenario.run.start)
 
 
 def _covariance(J: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, float]:

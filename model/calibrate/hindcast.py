@@ -19,8 +19,8 @@ from ..errors import ArgumentError
 from ..indices import STANDARD
 from ..results import Result
 from ..scenario import Scenario
-from .fit import Calibration, _observations, calibrate
-from .observations import FAMILIES, TABLE_COLUMNS, Observations, averaging_matrix
+from .fit import Calibration, calibrate
+from .observations import FAMILIES, TABLE_COLUMNS, Observations, averaging_matrix, for_scenario
 from .scores import crps_sample, point_prediction, predictive_draws
 
 __all__ = ["Hindcast", "hindcast"]
@@ -68,7 +68,7 @@ def hindcast(
     fitted (``rmse_start``), and carrying each series' last observed value forward
     (``rmse_persistence``) are the benchmarks.
     """
-    obs = _observations(observed, scenario)
+    obs = for_scenario(observed, scenario)
     later = _later(obs, until)
     cal = calibrate(scenario, fit, observed=obs, until=until, trend=trend)
     start = (

@@ -7,7 +7,8 @@ family (``log`` for values and volumes, ``logit`` for survey shares,
 (a quantity on one statistical basis, so bases are never spliced), and the
 modelled quantity ``y`` (the log of the annualised value, the logit of a
 share, the count, or 0/1). Series that measure no index, growth rates and
-stocks are left out, with the reason. :func:`averaging_matrix` averages the
+stocks are left out, with the reason. :func:`for_scenario` keeps those of a
+scenario's indices inside its run; :func:`averaging_matrix` averages the
 recorded index over each observation's window.
 """
 
@@ -15,12 +16,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 import pandas as pd
 
 from ..indices import STANDARD
+
+if TYPE_CHECKING:
+    from ..scenario import Scenario
 
 __all__ = [
     "COLUMNS",
@@ -31,6 +35,7 @@ __all__ = [
     "Observations",
     "averaging_matrix",
     "decades",
+    "for_scenario",
     "prepare",
 ]
 
@@ -222,6 +227,22 @@ def prepare(
             excluded.append(_excluded(series, part, dropped, why))
     excl = pd.DataFrame(excluded, columns=["series", "indicator", "basis", "unit", "n", "reason"])
     return Observations(_frame(rows, start, end), excl)
+
+
+def for_scenario(observed: pd.DataFrame | Observations | None, scenario: Scenario) -> Observations:
+    """The observations of the scenario's indices whose window starts inside its run.
+
+    ``observed``: a tidy observed frame (:func:`prepare`'s; the packaged data by
+    default) or :class:`Observations` already prepared.
+    """
+    if isinstance(observed, Observations):
+        obs = observed
+        frame = obs.frame[obs.frame["indicator"].isin(scenario.indicators)]
+        return Observations(
+            frame[frame["start"] >= pd.Timestamp(scenario.run.start)].reset_index(drop=True),
+            obs.excluded,
+        )
+    return prepare(observed, indicators=scenario.indicators, start=scenario.run.start)
 
 
 def _checked(observed: pd.DataFrame | None) -> pd.DataFrame:
