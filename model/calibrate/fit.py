@@ -116,9 +116,18 @@ class Calibration:
         The file holds only the fitted model parameters, each with its standard
         error and the parent scenario's value it replaces in a comment; everything else
         comes from the parent. (The measurement parameters are not scenario
-        settings: see :meth:`measurement_table`.)
+        settings: see ``measurement``.)
         """
         name = name or f"{self.base.name}-calibrated"
+        lines = self._toml_header(command) + [
+            f"name = {_toml_str(name)}",
+            f"description = {_toml_str(self._description())}",
+            f"extends = {_toml_str(extends)}",
+        ]
+        return "\n".join(lines + self._toml_settings()) + "\n"
+
+    def _toml_header(self, command: str | None) -> list[str]:
+        """The comments that open the file: the data fitted, the command, how to read it."""
         years = self.residuals["year"]
         lines = [
             (
@@ -131,34 +140,28 @@ class Calibration:
         ]
         if command:
             lines.append(f"# Written by: {command}")
-        lines += [
+        return lines + [
             "# Each value carries its standard error and the parent scenario's value it replaces.",
             "# Every parameter not set here keeps the parent scenario's value.",
-            f"name = {_toml_str(name)}",
-            f"description = {_toml_str(self._description())}",
-            f"extends = {_toml_str(extends)}",
         ]
+
+    def _toml_settings(self) -> list[str]:
+        """The estimates as settings: the top-level ones, then one table per section."""
         tables: dict[str, list[str]] = {}
         top: list[str] = []
         for row, p in zip(
             self.estimates[self.estimates["fitted"]].itertuples(index=False), self.params
         ):
-            note = (
-                f"  # s.e. {_fmt(row.se)}, 95% interval {_fmt(row.ci_low)}-{_fmt(row.ci_high)}; "
-                f"parent {_fmt(row.start)}"
-                + ("; at a bound of the search" if row.at_bound else "")
-                + ("; weakly identified" if row.weak and not row.at_bound else "")
-            )
             if len(p.path) == 1:
-                top.append(f"{p.path[0]} = {_fmt(row.estimate)}{note}")
+                top.append(f"{p.path[0]} = {_fmt(row.estimate)}{_toml_note(row)}")
                 continue
             table = ".".join(p.path[:-1])
             key = p.path[-1] if p.path[-1].isidentifier() else _toml_str(p.path[-1])
-            tables.setdefault(table, []).append(f"{key} = {_fmt(row.estimate)}{note}")
-        lines += top
+            tables.setdefault(table, []).append(f"{key} = {_fmt(row.estimate)}{_toml_note(row)}")
+        lines = top
         for table, rows in tables.items():
             lines += ["", f"[{table}]"] + rows
-        return "\n".join(lines) + "\n"
+        return lines
 
     def _description(self) -> str:
         fitted = ", ".join(p.name for p in self.params) or "no model parameter"
@@ -195,6 +198,16 @@ def _fmt(v: float) -> str:
         return "0"
     digits = max(0, 3 - math.floor(math.log10(abs(v))))
     return f"{round(v, digits):.{digits}f}"
+
+
+def _toml_note(row: Any) -> str:
+    """The comment after an estimate: its standard error, interval, parent value and flags."""
+    return (
+        f"  # s.e. {_fmt(row.se)}, 95% interval {_fmt(row.ci_low)}-{_fmt(row.ci_high)}; "
+        f"parent {_fmt(row.start)}"
+        + ("; at a bound of the search" if row.at_bound else "")
+        + ("; weakly identified" if row.weak and not row.at_bound else "")
+    )
 
 
 def _toml_str(text: str) -> str:
