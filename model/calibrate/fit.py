@@ -242,7 +242,9 @@ def calibrate(
     return _outcome(prob, phi, held, info, until)
 
 
-def _observations_until(observed, scenario: Scenario, until: int | None) -> Observations:
+def _observations_until(
+    observed: pd.DataFrame | Observations | None, scenario: Scenario, until: int | None
+) -> Observations:
     """The observations of the scenario's indices up to ``until``; none is an error of ``until``."""
     obs = for_scenario(observed, scenario)
     obs = obs.until(until)
