@@ -228,11 +228,11 @@ def calibrate(
 ) -> Calibration:
     """Fit ``fit`` (see :func:`parse_params`; default :data:`DEFAULT_FIT`) to the observations.
 
-    ``observed`` is a tidy frame like :func:`model.observed.load_observed`
+    ``observed`` is a tidy frame like :func:`.observed.load_observed`
     (default: the packaged data) or prepared :class:`Observations`; ``until``
     keeps only the observations of that year and before. ``trend`` names the
     measurement keys that get a linear time trend (default none;
-    :data:`~model.measurement.TREND_KEYS` for trade values and gas volumes).
+    :data:`~.measurement.TREND_KEYS` for trade values and gas volumes).
     """
     params = parse_params(fit, scenario)
     obs = _observations_until(observed, scenario, until)

@@ -203,7 +203,7 @@ def prepare(
     start: str | pd.Timestamp | None = None,
     end: str | pd.Timestamp | None = None,
 ) -> Observations:
-    """Turn a tidy observed frame (``model.observed.load_observed()`` by default) into measurements.
+    """Turn a tidy observed frame (:func:`.observed.load_observed` by default) into measurements.
 
     ``indicators`` keeps only series of those indices; ``start`` and ``end``
     keep only observations whose window lies inside the run.
