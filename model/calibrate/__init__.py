@@ -4,6 +4,7 @@
 - :mod:`.observations`: those series prepared for the measurement model;
 - :mod:`.measurement`: how the latent indices show up in observed data;
 - :mod:`.scores`: scores of predictive distributions against observations;
+- :mod:`.problem`: model parameters -> modelled index values -> measurement residuals;
 - :mod:`.fit`: :func:`calibrate`, model and measurement parameters fitted together;
 - :mod:`.hindcast`: :func:`hindcast`, fitted up to a year and scored after it;
 - :mod:`.report`: Markdown reports and checks against the record.
@@ -11,10 +12,11 @@
 ``docs/VALIDATION.md`` describes the method and reports the results.
 """
 
-from .fit import DATA_END, DEFAULT_FIT, Calibration, calibrate, parse_params, with_params
+from .fit import DEFAULT_FIT, Calibration, calibrate, parse_params
 from .hindcast import Hindcast, hindcast
 from .measurement import TREND_KEYS, Fit, Measurement
 from .observations import Observations, averaging_matrix, prepare
+from .problem import DATA_END, with_params
 from .report import (
     BIG_MOVES,
     big_moves,

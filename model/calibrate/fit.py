@@ -1,11 +1,12 @@
 """Calibration: model parameters and the measurement model fitted to the observed data.
 
+This module owns :func:`calibrate` and its outcome, :class:`Calibration`.
 :func:`calibrate` fits chosen model parameters (half-lives, baselines, initial
 levels, spill-overs, event scales, damping; named as in :mod:`model.params`)
 together with the measurement parameters of :mod:`.measurement` to the
 observed series. The model runs once per evaluation without noise (one
-deterministic replay, ``run.noise = false``); the measurement parameters are
-solved for given that replay, so the optimiser
+deterministic replay, ``run.noise = false``; the problem is :mod:`.problem`);
+the measurement parameters are solved for given that replay, so the optimiser
 (``scipy.optimize.least_squares`` with bounds) only moves the model
 parameters. Standard errors come from the Jacobian of all parameters together
 (Gauss–Newton / Fisher information). ``docs/VALIDATION.md`` describes the
@@ -21,15 +22,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from numpy.typing import ArrayLike
 
 from ..ensemble import simulate
-from ..errors import ArgumentError, ScenarioError
-from ..params import Param, apply, resolve_all
+from ..errors import ArgumentError
+from ..params import Param, resolve_all
 from ..results import Result
 from ..scenario import Scenario
-from .measurement import GAUSSIAN, Fit, Measurement
-from .observations import Observations, averaging_matrix, prepare
+from .measurement import Fit, Measurement
+from .observations import TABLE_COLUMNS, Observations, for_scenario
+from .problem import DATA_END, _Problem, with_params
 from .scores import point_prediction
 
 __all__ = ["DATA_END", "DEFAULT_FIT", "Calibration", "calibrate", "parse_params", "with_params"]
@@ -42,8 +43,6 @@ DEFAULT_FIT: tuple[str, ...] = (
     "events.scale.russian-sanctions-2015",
     "events.scale.ukraine-war-trade-2022",
 )
-#: Last day of the observed data the fits use.
-DATA_END = "2024-12-31"
 
 
 def parse_params(spec: str | Iterable[str] | None, scenario: Scenario) -> list[Param]:
@@ -61,111 +60,6 @@ def parse_params(spec: str | Iterable[str] | None, scenario: Scenario) -> list[P
     if isinstance(spec, str) and spec.strip() in ("none", "-"):
         return []
     return resolve_all(spec, scenario, "fit", calibrated=True)
-
-
-def with_params(
-    scenario: Scenario, params: Sequence[Param], values: ArrayLike, **run: Any
-) -> Scenario:
-    """``scenario`` with the parameters set to ``values`` (and ``run`` settings changed)."""
-    numbers = np.asarray(values, dtype=float).tolist()
-    return apply(scenario, {p.name: float(v) for p, v in zip(params, numbers)}, "fit", **run)
-
-
-# --------------------------------------------------------------------------- the fitting problem
-
-
-class _Problem:
-    """Model parameters -> index values at the observations -> measurement residuals."""
-
-    def __init__(
-        self,
-        scenario: Scenario,
-        params: Sequence[Param],
-        obs: Observations,
-        trend: Sequence[str] | None,
-    ) -> None:
-        self.base = scenario
-        self.params = list(params)
-        self.run = {"noise": False, "record": "monthly", "replicates": 1}
-        end = max(
-            pd.Timestamp(DATA_END), obs.frame["end"].max() if len(obs) else pd.Timestamp(DATA_END)
-        )
-        end = end + pd.offsets.MonthBegin(1)
-        # a shorter run is faster; it must still hold every dated setting of the scenario
-        # (a policy start)
-        for candidate in (
-            end,
-            max(end, pd.Timestamp(scenario.policy.start) + pd.Timedelta(days=1)),
-        ):
-            if candidate.date() >= scenario.run.end:
-                break
-            try:
-                with_params(scenario, [], [], end=str(candidate.date()), **self.run)
-            except ScenarioError:
-                continue
-            self.run["end"] = str(candidate.date())
-            break
-        self.obs = obs
-        self.meas = Measurement(obs, trend=tuple(trend) if trend is not None else None)
-        self._cache: dict[tuple, np.ndarray] = {}
-        self.runs = 0
-        first = self.simulate(self.start())
-        self.dates = first.dates
-        self.M = averaging_matrix(obs.frame, self.dates)
-        self.col = np.array([first.indicators.index(k) for k in obs.frame["indicator"]], dtype=int)
-
-    def start(self) -> np.ndarray:
-        """The scenario's values, on the search scale."""
-        return np.array(
-            [p.internal(min(max(p.value(self.base), p.lower), p.upper)) for p in self.params]
-        )
-
-    def natural(self, phi: ArrayLike) -> np.ndarray:
-        return np.array([p.natural(v) for p, v in zip(self.params, np.asarray(phi, dtype=float))])
-
-    def scenario(self, phi: ArrayLike, **run: Any) -> Scenario:
-        return with_params(self.base, self.params, self.natural(phi), **{**self.run, **run})
-
-    def simulate(self, phi: ArrayLike) -> Result:
-        self.runs += 1
-        return simulate(self.scenario(phi), replicates=1, seed=0)
-
-    def x(self, phi: ArrayLike) -> np.ndarray:
-        """The index (points) averaged over each observation's window."""
-        key = tuple(np.round(np.asarray(phi, float), 14))
-        if key not in self._cache:
-            path = self.simulate(phi).all_paths()[0]
-            self._cache[key] = np.einsum("it,ti->i", self.M, path[:, self.col])
-            if len(self._cache) > 256:
-                self._cache.pop(next(iter(self._cache)))
-        return self._cache[key]
-
-    def residuals(self, theta: ArrayLike) -> np.ndarray:
-        try:
-            x = self.x(theta)
-        except ScenarioError:  # e.g. unstable spill-overs: far worse than any stable point
-            return np.full(self.meas.n + self._n_prior(), 1e3)
-        return self.meas.solve(x).vector()
-
-    def _n_prior(self) -> int:
-        return sum(
-            len(self.meas.groups[k]) + 1
-            for k in self.meas.keys
-            if self.meas.family[k] not in GAUSSIAN
-        )
-
-    def dx(self, phi: np.ndarray) -> np.ndarray:
-        """Central differences of the window means in each parameter (search scale)."""
-        out = np.zeros((self.meas.n, len(phi)))
-        for j, p in enumerate(self.params):
-            lo, hi = p.bounds
-            h = 1e-3 * max(abs(phi[j]), 0.1)
-            up = phi.copy()
-            dn = phi.copy()
-            up[j] = min(phi[j] + h, hi)
-            dn[j] = max(phi[j] - h, lo)
-            out[:, j] = (self.x(up) - self.x(dn)) / (up[j] - dn[j])
-        return out
 
 
 # --------------------------------------------------------------------------- results
@@ -222,9 +116,18 @@ class Calibration:
         The file holds only the fitted model parameters, each with its standard
         error and the parent scenario's value it replaces in a comment; everything else
         comes from the parent. (The measurement parameters are not scenario
-        settings: see :meth:`measurement_table`.)
+        settings: see ``measurement``.)
         """
         name = name or f"{self.base.name}-calibrated"
+        lines = self._toml_header(command) + [
+            f"name = {_toml_str(name)}",
+            f"description = {_toml_str(self._description())}",
+            f"extends = {_toml_str(extends)}",
+        ]
+        return "\n".join(lines + self._toml_settings()) + "\n"
+
+    def _toml_header(self, command: str | None) -> list[str]:
+        """The comments that open the file: the data fitted, the command, how to read it."""
         years = self.residuals["year"]
         lines = [
             (
@@ -237,34 +140,28 @@ class Calibration:
         ]
         if command:
             lines.append(f"# Written by: {command}")
-        lines += [
+        return lines + [
             "# Each value carries its standard error and the parent scenario's value it replaces.",
             "# Every parameter not set here keeps the parent scenario's value.",
-            f"name = {_toml_str(name)}",
-            f"description = {_toml_str(self._description())}",
-            f"extends = {_toml_str(extends)}",
         ]
+
+    def _toml_settings(self) -> list[str]:
+        """The estimates as settings: the top-level ones, then one table per section."""
         tables: dict[str, list[str]] = {}
         top: list[str] = []
         for row, p in zip(
             self.estimates[self.estimates["fitted"]].itertuples(index=False), self.params
         ):
-            note = (
-                f"  # s.e. {_fmt(row.se)}, 95% interval {_fmt(row.ci_low)}-{_fmt(row.ci_high)}; "
-                f"parent {_fmt(row.start)}"
-                + ("; at a bound of the search" if row.at_bound else "")
-                + ("; weakly identified" if row.weak and not row.at_bound else "")
-            )
             if len(p.path) == 1:
-                top.append(f"{p.path[0]} = {_fmt(row.estimate)}{note}")
+                top.append(f"{p.path[0]} = {_fmt(row.estimate)}{_toml_note(row)}")
                 continue
             table = ".".join(p.path[:-1])
             key = p.path[-1] if p.path[-1].isidentifier() else _toml_str(p.path[-1])
-            tables.setdefault(table, []).append(f"{key} = {_fmt(row.estimate)}{note}")
-        lines += top
+            tables.setdefault(table, []).append(f"{key} = {_fmt(row.estimate)}{_toml_note(row)}")
+        lines = top
         for table, rows in tables.items():
             lines += ["", f"[{table}]"] + rows
-        return "\n".join(lines) + "\n"
+        return lines
 
     def _description(self) -> str:
         fitted = ", ".join(p.name for p in self.params) or "no model parameter"
@@ -303,6 +200,16 @@ def _fmt(v: float) -> str:
     return f"{round(v, digits):.{digits}f}"
 
 
+def _toml_note(row: Any) -> str:
+    """The comment after an estimate: its standard error, interval, parent value and flags."""
+    return (
+        f"  # s.e. {_fmt(row.se)}, 95% interval {_fmt(row.ci_low)}-{_fmt(row.ci_high)}; "
+        f"parent {_fmt(row.start)}"
+        + ("; at a bound of the search" if row.at_bound else "")
+        + ("; weakly identified" if row.weak and not row.at_bound else "")
+    )
+
+
 def _toml_str(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -321,24 +228,42 @@ def calibrate(
 ) -> Calibration:
     """Fit ``fit`` (see :func:`parse_params`; default :data:`DEFAULT_FIT`) to the observations.
 
-    ``observed`` is a tidy frame like :func:`model.observed.load_observed`
+    ``observed`` is a tidy frame like :func:`.observed.load_observed`
     (default: the packaged data) or prepared :class:`Observations`; ``until``
     keeps only the observations of that year and before. ``trend`` names the
     measurement keys that get a linear time trend (default none;
-    :data:`~model.measurement.TREND_KEYS` for trade values and gas volumes).
+    :data:`~.measurement.TREND_KEYS` for trade values and gas volumes).
     """
-    from scipy.optimize import least_squares
-
     params = parse_params(fit, scenario)
-    obs = _observations(observed, scenario)
+    obs = _observations_until(observed, scenario, until)
+    params, held = _split_held(params, obs, scenario)
+    prob = _Problem(scenario, params, obs, trend)
+    phi, info = _optimise(prob, max_evaluations)
+    return _outcome(prob, phi, held, info, until)
+
+
+def _observations_until(
+    observed: pd.DataFrame | Observations | None, scenario: Scenario, until: int | None
+) -> Observations:
+    """The observations of the scenario's indices up to ``until``; none is an error of ``until``."""
+    obs = for_scenario(observed, scenario)
     obs = obs.until(until)
     if len(obs) == 0:
         raise ArgumentError(
             "until",
             f"no observations up to {until}: the data start in "
-            f"{int(_observations(observed, scenario).frame['year'].min())}",
+            f"{int(for_scenario(observed, scenario).frame['year'].min())}",
         )
-    # an event after the last observation leaves no trace in the data: its scale stays as set
+    return obs
+
+
+def _split_held(
+    params: list[Param], obs: Observations, scenario: Scenario
+) -> tuple[list[Param], list[Param]]:
+    """The parameters to fit, and those held because their event comes after the data.
+
+    An event after the last observation leaves no trace in the data: its scale stays as set.
+    """
     last = obs.frame["end"].max()
     dates = {e.id: e.date for e in scenario.timeline() if e.date is not None}
     held = [
@@ -348,67 +273,112 @@ def calibrate(
         and p.path[2] in dates
         and pd.Timestamp(dates[p.path[2]]) > last
     ]
-    params = [p for p in params if p not in held]
-    prob = _Problem(scenario, params, obs, trend)
+    return [p for p in params if p not in held], held
+
+
+def _optimise(prob: _Problem, max_evaluations: int) -> tuple[np.ndarray, dict[str, Any]]:
+    """The model parameters (search scale) that fit best, and the optimiser's report.
+
+    The measurement noise is settled at the scenario's values and again at
+    the optimum; the fit is repeated once if the noise moved.
+    """
+    from scipy.optimize import least_squares
+
     phi = prob.start()
     meas = prob.meas
     meas.settle(prob.x(phi))
-    info: dict[str, Any] = {"message": "measurement only", "success": True}
-    if params:
-        lower = np.array([p.bounds[0] for p in params])
-        upper = np.array([p.bounds[1] for p in params])
-        for _ in range(2):  # refit once with the noise re-estimated at the optimum
-            res = least_squares(
-                prob.residuals,
-                phi,
-                bounds=(lower, upper),
-                diff_step=1e-4,
-                method="trf",
-                max_nfev=max_evaluations,
-                xtol=1e-4,
-                ftol=1e-6,
-            )
-            moved = np.max(np.abs(res.x - phi))
-            phi = res.x
-            before = dict(meas.sigma)
-            meas.settle(prob.x(phi))
-            if moved < 1e-3 or all(
-                abs(meas.sigma[b] - before[b]) < 0.02 * before[b] for b in meas.blocks
-            ):
-                break
-        info = {"message": res.message, "success": bool(res.success)}
+    if not prob.params:
+        return phi, {"message": "measurement only", "success": True}
+    lower = np.array([p.bounds[0] for p in prob.params])
+    upper = np.array([p.bounds[1] for p in prob.params])
+    for _ in range(2):  # refit once with the noise re-estimated at the optimum
+        res = least_squares(
+            prob.residuals,
+            phi,
+            bounds=(lower, upper),
+            diff_step=1e-4,
+            method="trf",
+            max_nfev=max_evaluations,
+            xtol=1e-4,
+            ftol=1e-6,
+        )
+        moved = np.max(np.abs(res.x - phi))
+        phi = res.x
+        before = dict(meas.sigma)
+        meas.settle(prob.x(phi))
+        if moved < 1e-3 or all(
+            abs(meas.sigma[b] - before[b]) < 0.02 * before[b] for b in meas.blocks
+        ):
+            break
+    return phi, {"message": res.message, "success": bool(res.success)}
+
+
+def _outcome(
+    prob: _Problem, phi: np.ndarray, held: list[Param], info: dict[str, Any], until: int | None
+) -> Calibration:
+    """The calibration at ``phi``: estimates with their uncertainty, tables and the replay."""
+    meas, params, scenario = prob.meas, prob.params, prob.base
     x = prob.x(phi)
     fitted = meas.solve(x)
-    dx = prob.dx(phi) if params else np.zeros((meas.n, 0))
-    J, names = meas.jacobian(fitted, x, dx)
-    cov, phi_disp = _covariance(J, fitted.vector())
-    info["dispersion"] = phi_disp
+    cov, dispersion, names = _uncertainty(prob, phi, x, fitted)
+    info["dispersion"] = dispersion
     info["loglik"] = meas.loglik(fitted)
     info["evaluations"] = prob.runs
     p = len(params)
-    theta = prob.natural(phi)
-    start = prob.natural(prob.start())
     se_int = np.sqrt(np.clip(np.diag(cov), 0, None))
-    # natural scale: delta method for the s.e., the interval mapped from the search scale
+    estimates = _estimates(prob, phi, se_int[:p])
+    if held:
+        info["held"] = [q.name for q in held]
+        estimates = pd.concat([estimates, _held_rows(held, scenario)], ignore_index=True)
+    return Calibration(
+        scenario=with_params(scenario, params, prob.natural(phi)),
+        base=scenario,
+        params=params,
+        estimates=estimates,
+        measurement=_measurement_table(fitted, names, se_int[p:], meas),
+        noise=_noise_table(fitted, meas),
+        residuals=_residual_frame(prob.obs, x, fitted),
+        correlation=_correlation(cov, se_int, params),
+        fit=fitted,
+        model_fit=meas,
+        obs=prob.obs,
+        until=until,
+        x=x,
+        replay=prob.simulate(phi),
+        info=info,
+    )
+
+
+def _uncertainty(
+    prob: _Problem, phi: np.ndarray, x: np.ndarray, fitted: Fit
+) -> tuple[np.ndarray, float, list[str]]:
+    """The covariance of all parameters, the dispersion and the measurement parameters' names.
+
+    The model parameters come first (on the search scale), then the measurement parameters.
+    """
+    meas = prob.meas
+    dx = prob.dx(phi) if prob.params else np.zeros((meas.n, 0))
+    J, names = meas.jacobian(fitted, x, dx)
+    cov, dispersion = _covariance(J, fitted.vector())
+    return cov, dispersion, names
+
+
+def _estimates(prob: _Problem, phi: np.ndarray, se_int: np.ndarray) -> pd.DataFrame:
+    """One row per fitted model parameter: its estimate, standard error, interval and flags.
+
+    ``se_int``: the standard errors on the search scale. On the natural scale
+    the delta method gives the s.e.; the interval is mapped from the search scale.
+    """
+    params = prob.params
+    theta = prob.natural(phi)
     grad = np.array([q.natural(v) if q.log else 1.0 for q, v in zip(params, phi)])
-    se = se_int[:p] * grad
-    lo_int = (
-        np.maximum(phi - 1.96 * se_int[:p], [q.bounds[0] for q in params]) if p else np.zeros(0)
-    )
-    hi_int = (
-        np.minimum(phi + 1.96 * se_int[:p], [q.bounds[1] for q in params]) if p else np.zeros(0)
-    )
-    at_bound = np.array(
-        [
-            np.isclose(v, q.bounds[0], atol=1e-6) or np.isclose(v, q.bounds[1], atol=1e-6)
-            for v, q in zip(phi, params)
-        ],
-        dtype=bool,
-    )
+    se = se_int * grad
+    lo_int, hi_int = _interval(phi, se_int, params)
+    at_bound = _at_bound(phi, params)
     estimates = pd.DataFrame(
         {
             "parameter": [q.name for q in params],
-            "start": start,
+            "start": prob.natural(prob.start()),
             "estimate": theta,
             "se": se,
             "ci_low": prob.natural(lo_int),
@@ -421,69 +391,63 @@ def calibrate(
     rel = np.array(
         [se_int[j] if q.log else se[j] / max(abs(theta[j]), 1e-9) for j, q in enumerate(params)]
     )
-    estimates["weak"] = (rel >= 0.5) | at_bound if p else np.zeros(0, bool)
-    if held:
-        info["held"] = [q.name for q in held]
-        values = [q.value(scenario) for q in held]
-        estimates = pd.concat(
-            [
-                estimates,
-                pd.DataFrame(
-                    {
-                        "parameter": info["held"],
-                        "start": values,
-                        "estimate": values,
-                        "se": np.nan,
-                        "ci_low": np.nan,
-                        "ci_high": np.nan,
-                        "at_bound": False,
-                        "fitted": False,
-                        "weak": True,
-                    }
-                ),
-            ],
-            ignore_index=True,
-        )
-    corr = cov[:p, :p] / np.outer(se_int[:p], se_int[:p]) if p else np.zeros((0, 0))
-    correlation = pd.DataFrame(
-        corr, index=[q.name for q in params], columns=[q.name for q in params]
+    estimates["weak"] = (rel >= 0.5) | at_bound if params else np.zeros(0, bool)
+    return estimates
+
+
+def _interval(
+    phi: np.ndarray, se_int: np.ndarray, params: list[Param]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The 95 % interval on the search scale, kept inside the bounds."""
+    if not params:
+        return np.zeros(0), np.zeros(0)
+    lo_int = np.maximum(phi - 1.96 * se_int, [q.bounds[0] for q in params])
+    hi_int = np.minimum(phi + 1.96 * se_int, [q.bounds[1] for q in params])
+    return lo_int, hi_int
+
+
+def _at_bound(phi: np.ndarray, params: list[Param]) -> np.ndarray:
+    """Whether each estimate (search scale) lies on a bound of the search."""
+    return np.array(
+        [
+            np.isclose(v, q.bounds[0], atol=1e-6) or np.isclose(v, q.bounds[1], atol=1e-6)
+            for v, q in zip(phi, params)
+        ],
+        dtype=bool,
     )
-    measurement = _measurement_table(fitted, names, se_int[p:], meas)
-    noise = pd.DataFrame(
+
+
+def _held_rows(held: list[Param], scenario: Scenario) -> pd.DataFrame:
+    """Rows of the estimates for the held parameters: the scenario's values, not fitted."""
+    values = [q.value(scenario) for q in held]
+    return pd.DataFrame(
+        {
+            "parameter": [q.name for q in held],
+            "start": values,
+            "estimate": values,
+            "se": np.nan,
+            "ci_low": np.nan,
+            "ci_high": np.nan,
+            "at_bound": False,
+            "fitted": False,
+            "weak": True,
+        }
+    )
+
+
+def _correlation(cov: np.ndarray, se_int: np.ndarray, params: list[Param]) -> pd.DataFrame:
+    """Correlations of the model parameter estimates."""
+    p = len(params)
+    corr = cov[:p, :p] / np.outer(se_int[:p], se_int[:p]) if p else np.zeros((0, 0))
+    return pd.DataFrame(corr, index=[q.name for q in params], columns=[q.name for q in params])
+
+
+def _noise_table(fitted: Fit, meas: Measurement) -> pd.DataFrame:
+    """The noise s.d. of each Gaussian block and its number of observations."""
+    return pd.DataFrame(
         [(b, fitted.sigma[b], int((meas._block == b).sum())) for b in meas.blocks],
         columns=["block", "sigma", "n"],
     )
-    calibrated = with_params(scenario, params, theta)
-    replay = prob.simulate(phi)
-    residuals = _residual_frame(obs, x, fitted)
-    return Calibration(
-        calibrated,
-        scenario,
-        params,
-        estimates,
-        measurement,
-        noise,
-        residuals,
-        correlation,
-        fitted,
-        meas,
-        obs,
-        until,
-        x,
-        replay,
-        info,
-    )
-
-
-def _observations(observed, scenario: Scenario) -> Observations:
-    if isinstance(observed, Observations):
-        obs = observed
-        frame = obs.frame[obs.frame["indicator"].isin(scenario.indicators)]
-        return Observations(
-            frame[frame["start"] >= pd.Timestamp(scenario.run.start)].reset_index(drop=True),
-            obs.excluded,
-        )
-    return prepare(observed, indicators=scenario.indicators, start=scenario.run.start)
 
 
 def _covariance(J: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, float]:
@@ -520,26 +484,7 @@ def _measurement_table(
 
 def _residual_frame(obs: Observations, x: np.ndarray, fit: Fit) -> pd.DataFrame:
     f = obs.frame
-    out = f[
-        [
-            "date",
-            "year",
-            "period",
-            "series",
-            "group",
-            "key",
-            "block",
-            "indicator",
-            "family",
-            "basis",
-            "frequency",
-            "value",
-            "unit",
-            "y",
-            "exposure",
-            "sign",
-        ]
-    ].copy()
+    out = f[list(TABLE_COLUMNS)].copy()
     out["x"] = x
     out["fitted"] = point_prediction(f, fit.eta)
     out["residual"] = fit.residuals

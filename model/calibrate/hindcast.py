@@ -10,17 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..ensemble import simulate
 from ..errors import ArgumentError
 from ..indices import STANDARD
 from ..results import Result
 from ..scenario import Scenario
-from .fit import Calibration, _observations, calibrate, with_params
-from .observations import FAMILIES, Observations, averaging_matrix
+from .fit import Calibration, calibrate
+from .observations import FAMILIES, TABLE_COLUMNS, Observations, averaging_matrix, for_scenario
 from .scores import crps_sample, point_prediction, predictive_draws
 
 __all__ = ["Hindcast", "hindcast"]
@@ -68,7 +68,23 @@ def hindcast(
     fitted (``rmse_start``), and carrying each series' last observed value forward
     (``rmse_persistence``) are the benchmarks.
     """
-    obs = _observations(observed, scenario)
+    obs = for_scenario(observed, scenario)
+    later = _later(obs, until)
+    cal = calibrate(scenario, fit, observed=obs, until=until, trend=trend)
+    start = (
+        calibrate(scenario, "none", observed=obs, until=until, trend=trend) if cal.params else cal
+    )
+    test, unscored = _scored(later, cal, until)
+    # the ensemble: the calibrated scenario with its noise, over the same record dates
+    ens = cal.ensemble(replicates, seed)
+    sample = _predictive_sample(ens, cal, test, seed, draws)
+    pred = _predictions(test, cal, start, sample)
+    scores = _scores(pred, cal)
+    return Hindcast(until, cal, start, ens, scores, pred, unscored)
+
+
+def _later(obs: Observations, until: int) -> Observations:
+    """The observations after ``until``; none is an error of ``until``."""
     later = obs.after(until)
     if len(later) == 0:
         raise ArgumentError(
@@ -76,10 +92,15 @@ def hindcast(
             f"no observations after {until} to score (the data end in "
             f"{int(obs.frame['year'].max())})",
         )
-    cal = calibrate(scenario, fit, observed=obs, until=until, trend=trend)
-    start = (
-        calibrate(scenario, "none", observed=obs, until=until, trend=trend) if cal.params else cal
-    )
+    return later
+
+
+def _scored(later: Observations, cal: Calibration, until: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The later observations that can be scored, and the count of those that cannot by series.
+
+    A later observation can be scored when its series (its group) was
+    observed up to the cut-off, so its offset was fitted.
+    """
     seen = set(cal.fit.offsets)
     test = later.frame[
         later.frame["group"].isin(seen) & later.frame["key"].isin(cal.fit.slopes)
@@ -94,45 +115,37 @@ def hindcast(
         raise ArgumentError(
             "until", f"none of the series observed after {until} was observed up to it"
         )
-    # the ensemble: the calibrated scenario with its noise, over the same record dates
-    ens_sc = with_params(
-        scenario, cal.params, cal.theta, record="monthly", end=str(cal.replay.metadata["end"])
-    )
-    ens = simulate(ens_sc, replicates=replicates, seed=seed)
+    return test, unscored
+
+
+def _predictive_sample(
+    ens: Result, cal: Calibration, test: pd.DataFrame, seed: int | None, draws: int
+) -> np.ndarray:
+    """Draws of the ``test`` observations from the ensemble through the fitted measurement model."""
     M = averaging_matrix(test, ens.dates)
     col = np.array([ens.indicators.index(k) for k in test["indicator"]], dtype=int)
     x_ens = np.einsum("it,rti->ri", M, ens.all_paths()[:, :, col])
     meas = cal.model_fit
     eta_ens = np.vstack([meas.linear_predictor(cal.fit, test, xr) for xr in x_ens])
     rng = np.random.default_rng(0 if seed is None else seed)
-    sample = predictive_draws(test, eta_ens, cal.fit.sigma, draws=draws, rng=rng)
-    # point predictions from the deterministic replays (calibrated and as given)
+    return predictive_draws(test, eta_ens, cal.fit.sigma, draws=draws, rng=rng)
+
+
+def _predictions(
+    test: pd.DataFrame, cal: Calibration, start: Calibration, sample: np.ndarray
+) -> pd.DataFrame:
+    """One row per scored observation: the point predictions, quantiles and CRPS.
+
+    The point predictions come from the deterministic replays (calibrated and
+    as given), the quantiles and the CRPS from the predictive ``sample``.
+    """
     M_det = averaging_matrix(test, cal.replay.dates)
     col_det = np.array([cal.replay.indicators.index(k) for k in test["indicator"]], dtype=int)
     x_det = np.einsum("it,ti->i", M_det, cal.replay.all_paths()[0][:, col_det])
-    eta = meas.linear_predictor(cal.fit, test, x_det)
+    eta = cal.model_fit.linear_predictor(cal.fit, test, x_det)
     x_start = np.einsum("it,ti->i", M_det, start.replay.all_paths()[0][:, col_det])
     eta_start = start.model_fit.linear_predictor(start.fit, test, x_start)
-    pred = test[
-        [
-            "date",
-            "year",
-            "period",
-            "series",
-            "group",
-            "key",
-            "block",
-            "indicator",
-            "family",
-            "basis",
-            "frequency",
-            "value",
-            "unit",
-            "y",
-            "exposure",
-            "sign",
-        ]
-    ].copy()
+    pred = test[list(TABLE_COLUMNS)].copy()
     pred["x"] = x_det
     pred["predicted"] = point_prediction(test, eta)
     pred["start"] = point_prediction(test, eta_start)
@@ -141,8 +154,7 @@ def hindcast(
     for name, q in zip(["q05", "q25", "q50", "q75", "q95"], qs):
         pred[name] = q
     pred["crps"] = crps_sample(sample, test["y"].to_numpy(float))
-    scores = _scores(pred, cal)
-    return Hindcast(until, cal, start, ens, scores, pred, unscored)
+    return pred
 
 
 def _persistence(cal: Calibration, test: pd.DataFrame) -> np.ndarray:
@@ -188,56 +200,61 @@ def _direction(pred: pd.DataFrame, cal: Calibration) -> np.ndarray:
 
 
 def _scores(pred: pd.DataFrame, cal: Calibration) -> pd.DataFrame:
+    """One row of scores per index and family (``level = "key"``) and per series in it."""
     pred = pred.reset_index(drop=True)
     pred = pred.assign(hit=_direction(pred, cal))
     rows = []
-
-    def score(level: str, name: str, key: str, g: pd.DataFrame) -> None:
-        y = g["y"].to_numpy(float)
-        p = g["predicted"].to_numpy(float)
-        within = g.groupby("group")["y"].transform("mean").to_numpy(float)
-        within_p = g.groupby("group")["predicted"].transform("mean").to_numpy(float)
-        dy, dp = y - within, p - within_p
-        corr = (
-            float(np.corrcoef(dy, dp)[0, 1])
-            if len(g) >= 3 and dy.std() > 0 and dp.std() > 0
-            else np.nan
-        )
-        pers = g["persistence"].to_numpy(float)
-        ok = np.isfinite(pers)
-        inside50 = (y >= g["q25"]) & (y <= g["q75"])
-        inside90 = (y >= g["q05"]) & (y <= g["q95"])
-        hit = g["hit"].dropna()
-        rows.append(
-            {
-                "level": level,
-                "name": name,
-                "key": key,
-                "n": len(g),
-                "rmse": float(np.sqrt(np.mean((y - p) ** 2))),
-                "rmse_start": float(np.sqrt(np.mean((y - g["start"].to_numpy(float)) ** 2))),
-                "rmse_persistence": float(np.sqrt(np.mean((y[ok] - pers[ok]) ** 2)))
-                if ok.any()
-                else np.nan,
-                "corr": corr,
-                "direction": float(hit.mean()) if len(hit) else np.nan,
-                "n_direction": len(hit),
-                "cover50": float(inside50.mean()),
-                "cover90": float(inside90.mean()),
-                "crps": float(g["crps"].mean()),
-            }
-        )
-
-    keys = sorted(
-        pred["key"].unique(),
-        key=lambda k: (
-            STANDARD.index(k.split(":")[0]) if k.split(":")[0] in STANDARD else 9,
-            FAMILIES.index(k.split(":")[1]),
-        ),
-    )
-    for key in keys:
+    for key in sorted(pred["key"].unique(), key=_key_order):
         g = pred[pred["key"] == key]
-        score("key", key, key, g)
+        rows.append(_score_row("key", key, key, g))
         for series, s in g.groupby("group", sort=True):
-            score("series", series, key, s)
+            rows.append(_score_row("series", series, key, s))
     return pd.DataFrame(rows)
+
+
+def _key_order(key: str) -> tuple[int, int]:
+    """Keys in the order of the indices, then of the families."""
+    return (
+        STANDARD.index(key.split(":")[0]) if key.split(":")[0] in STANDARD else 9,
+        FAMILIES.index(key.split(":")[1]),
+    )
+
+
+def _score_row(level: str, name: str, key: str, g: pd.DataFrame) -> dict[str, Any]:
+    """The scores of the predictions ``g`` (one series, or all series of a key)."""
+    y = g["y"].to_numpy(float)
+    p = g["predicted"].to_numpy(float)
+    pers = g["persistence"].to_numpy(float)
+    ok = np.isfinite(pers)
+    inside50 = (y >= g["q25"]) & (y <= g["q75"])
+    inside90 = (y >= g["q05"]) & (y <= g["q95"])
+    hit = g["hit"].dropna()
+    return {
+        "level": level,
+        "name": name,
+        "key": key,
+        "n": len(g),
+        "rmse": float(np.sqrt(np.mean((y - p) ** 2))),
+        "rmse_start": float(np.sqrt(np.mean((y - g["start"].to_numpy(float)) ** 2))),
+        "rmse_persistence": float(np.sqrt(np.mean((y[ok] - pers[ok]) ** 2)))
+        if ok.any()
+        else np.nan,
+        "corr": _within_corr(g, y, p),
+        "direction": float(hit.mean()) if len(hit) else np.nan,
+        "n_direction": len(hit),
+        "cover50": float(inside50.mean()),
+        "cover90": float(inside90.mean()),
+        "crps": float(g["crps"].mean()),
+    }
+
+
+def _within_corr(g: pd.DataFrame, y: np.ndarray, p: np.ndarray) -> float:
+    """Correlation of the observed and predicted values' deviations from their series' means."""
+    within = g.groupby("group")["y"].transform("mean").to_numpy(float)
+    within_p = g.groupby("group")["predicted"].transform("mean").to_numpy(float)
+    dy, dp = y - within, p - within_p
+    return (
+        float(np.corrcoef(dy, dp)[0, 1])
+        if len(g) >= 3 and dy.std() > 0 and dp.std() > 0
+        else np.nan
+    )

@@ -163,22 +163,11 @@ class Measurement:
             n_g = len(self.groups[key])
             if fam in GAUSSIAN:
                 w = 1.0 / sig[r]
-                beta, lev[r] = _weighted_lstsq(D * w[:, None], self.y[r] * w)
-                if beta[n_g] < 0:  # the slope is >= 0: refit without it
-                    keep = np.arange(D.shape[1]) != n_g
-                    sub, lev[r] = _weighted_lstsq(D[:, keep] * w[:, None], self.y[r] * w)
-                    beta = np.insert(sub, n_g, 0.0)
+                beta, lev[r] = _gaussian_fit(D, self.y[r], w, n_g)
                 eta[r] = D @ beta
                 resid[r] = (self.y[r] - eta[r]) * w
             else:
-                sd = _prior_sd(n_g + 1)
-                beta = _glm(D, self.y[r], self.log_exposure[r], fam, self._warm.get(key), sd, n_g)
-                if beta[n_g] < 0:
-                    beta = np.append(
-                        _glm(D[:, :n_g], self.y[r], self.log_exposure[r], fam, None, sd[:n_g], n_g),
-                        0.0,
-                    )
-                self._warm[key] = beta
+                beta = self._glm_fit(key, D)
                 eta[r] = D @ beta
                 resid[r] = _deviance_residuals(self.y[r], eta[r] + self.log_exposure[r], fam)
                 prior.append(beta / _prior_sd(len(beta)))
@@ -197,6 +186,21 @@ class Measurement:
             lev,
             trends,
         )
+
+    def _glm_fit(self, key: str, D: np.ndarray) -> np.ndarray:
+        """The parameters of a count or binary key (the slope >= 0), started at its last fit."""
+        r = self.rows[key]
+        fam = self.family[key]
+        n_g = len(self.groups[key])
+        sd = _prior_sd(n_g + 1)
+        beta = _glm(D, self.y[r], self.log_exposure[r], fam, self._warm.get(key), sd, n_g)
+        if beta[n_g] < 0:
+            beta = np.append(
+                _glm(D[:, :n_g], self.y[r], self.log_exposure[r], fam, None, sd[:n_g], n_g),
+                0.0,
+            )
+        self._warm[key] = beta
+        return beta
 
     def loglik(self, fit: Fit) -> float:
         """Log-likelihood of the observations under ``fit`` (no prior terms)."""
@@ -271,10 +275,35 @@ class Measurement:
         x = np.asarray(x, float)
         dx = np.asarray(dx, float).reshape(self.n, -1)
         p = dx.shape[1]
+        blocks, names = self._jacobian_columns(fit, p)
+        n_prior = sum(len(self.groups[k]) + 1 for k in self.keys if self.family[k] not in GAUSSIAN)
+        J = np.zeros((self.n + n_prior, p + len(names)))
+        sig = self.sigma_rows()
+        row_prior = self.n
+        for key, cols, jcols in blocks:
+            r = self.rows[key]
+            scale = self._pearson_scale(key, fit, sig)
+            J[r, :p] = -(scale * self.sign[r] * fit.slopes[key])[:, None] * dx[r]
+            D = self.design(key, x)
+            J[np.ix_(r, np.asarray(jcols, dtype=np.int64))] = -scale[:, None] * D[:, cols]
+            if self.family[key] not in GAUSSIAN:
+                sd = _prior_sd(len(self.groups[key]) + 1)
+                for c, jc in zip(cols, jcols):
+                    J[row_prior + c, jc] = 1.0 / sd[c]
+                row_prior += len(self.groups[key]) + 1
+        return J, names
+
+    def _jacobian_columns(
+        self, fit: Fit, p: int
+    ) -> tuple[list[tuple[str, list[int], list[int]]], list[str]]:
+        """The measurement parameters estimated: per key, its design columns and columns of J.
+
+        The columns of J start after the ``p`` model parameters. Returns
+        ``(key, design columns kept, their J columns)`` per key and the
+        parameters' names. A slope held at its bound 0 is left out.
+        """
         names: list[str] = []
-        blocks: list[
-            tuple[str, list[int], list[int]]
-        ] = []  # key, design columns kept, their J columns
+        blocks: list[tuple[str, list[int], list[int]]] = []
         for key in self.keys:
             n_g = len(self.groups[key])
             cols = list(range(n_g))
@@ -287,27 +316,16 @@ class Measurement:
                 labels.append(f"trend:{key}")
             blocks.append((key, cols, list(range(p + len(names), p + len(names) + len(cols)))))
             names += labels
-        n_prior = sum(len(self.groups[k]) + 1 for k in self.keys if self.family[k] not in GAUSSIAN)
-        J = np.zeros((self.n + n_prior, p + len(names)))
-        sig = self.sigma_rows()
-        row_prior = self.n
-        for key, cols, jcols in blocks:
-            r = self.rows[key]
-            fam = self.family[key]
-            if fam in GAUSSIAN:
-                scale = 1.0 / sig[r]
-            else:
-                mu = _mean(fit.eta[r] + self.log_exposure[r], fam)
-                scale = np.sqrt(mu if fam == "count" else mu * (1.0 - mu))
-            J[r, :p] = -(scale * self.sign[r] * fit.slopes[key])[:, None] * dx[r]
-            D = self.design(key, x)
-            J[np.ix_(r, np.asarray(jcols, dtype=np.int64))] = -scale[:, None] * D[:, cols]
-            if fam not in GAUSSIAN:
-                sd = _prior_sd(len(self.groups[key]) + 1)
-                for c, jc in zip(cols, jcols):
-                    J[row_prior + c, jc] = 1.0 / sd[c]
-                row_prior += len(self.groups[key]) + 1
-        return J, names
+        return blocks, names
+
+    def _pearson_scale(self, key: str, fit: Fit, sig: np.ndarray) -> np.ndarray:
+        """Per row of ``key``: the size of the change of its residual per unit of ``eta``."""
+        r = self.rows[key]
+        fam = self.family[key]
+        if fam in GAUSSIAN:
+            return 1.0 / sig[r]
+        mu = _mean(fit.eta[r] + self.log_exposure[r], fam)
+        return np.sqrt(mu if fam == "count" else mu * (1.0 - mu))
 
 
 def _prior_sd(n: int) -> np.ndarray:
@@ -315,6 +333,21 @@ def _prior_sd(n: int) -> np.ndarray:
     sd = np.full(n, PRIOR_SD_OFFSET)
     sd[-1] = PRIOR_SD_SLOPE
     return sd
+
+
+def _gaussian_fit(
+    D: np.ndarray, y: np.ndarray, w: np.ndarray, n_g: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted least squares of a Gaussian key with its slope (column ``n_g``) kept >= 0.
+
+    Returns the parameters and the leverages of the rows.
+    """
+    beta, lev = _weighted_lstsq(D * w[:, None], y * w)
+    if beta[n_g] < 0:  # the slope is >= 0: refit without it
+        keep = np.arange(D.shape[1]) != n_g
+        sub, lev = _weighted_lstsq(D[:, keep] * w[:, None], y * w)
+        beta = np.insert(sub, n_g, 0.0)
+    return beta, lev
 
 
 def _weighted_lstsq(A: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -7,7 +7,8 @@ family (``log`` for values and volumes, ``logit`` for survey shares,
 (a quantity on one statistical basis, so bases are never spliced), and the
 modelled quantity ``y`` (the log of the annualised value, the logit of a
 share, the count, or 0/1). Series that measure no index, growth rates and
-stocks are left out, with the reason. :func:`averaging_matrix` averages the
+stocks are left out, with the reason. :func:`for_scenario` keeps those of a
+scenario's indices inside its run; :func:`averaging_matrix` averages the
 recorded index over each observation's window.
 """
 
@@ -15,20 +16,26 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 import pandas as pd
 
 from ..indices import STANDARD
 
+if TYPE_CHECKING:
+    from ..scenario import Scenario
+
 __all__ = [
+    "COLUMNS",
     "FAMILIES",
     "GAUSSIAN",
+    "TABLE_COLUMNS",
     "TREND_CENTRE",
     "Observations",
     "averaging_matrix",
     "decades",
+    "for_scenario",
     "prepare",
 ]
 
@@ -50,6 +57,47 @@ _PERIOD = re.compile(
     r"^(?P<y0>\d{4})(?:-(?P<m0>\d{2})(?:\.\.(?P<y1>\d{4})-(?P<m1>\d{2})(?:-(?P<d1>\d{2}))?)?)?$"
 )
 DAYS_PER_MONTH: Final[float] = 365.25 / 12
+#: The columns of :attr:`Observations.frame`, in order.
+COLUMNS: Final[tuple[str, ...]] = (
+    "series",
+    "group",
+    "key",
+    "block",
+    "indicator",
+    "family",
+    "basis",
+    "frequency",
+    "period",
+    "year",
+    "date",
+    "start",
+    "end",
+    "value",
+    "y",
+    "exposure",
+    "sign",
+    "unit",
+    "source",
+)
+#: The columns of an observation that the tables of fitted and predicted values carry.
+TABLE_COLUMNS: Final[tuple[str, ...]] = (
+    "date",
+    "year",
+    "period",
+    "series",
+    "group",
+    "key",
+    "block",
+    "indicator",
+    "family",
+    "basis",
+    "frequency",
+    "value",
+    "unit",
+    "y",
+    "exposure",
+    "sign",
+)
 
 
 # --------------------------------------------------------------------------- preparing the data
@@ -155,11 +203,50 @@ def prepare(
     start: str | pd.Timestamp | None = None,
     end: str | pd.Timestamp | None = None,
 ) -> Observations:
-    """Turn a tidy observed frame (``model.observed.load_observed()`` by default) into measurements.
+    """Turn a tidy observed frame (:func:`.observed.load_observed` by default) into measurements.
 
     ``indicators`` keeps only series of those indices; ``start`` and ``end``
     keep only observations whose window lies inside the run.
     """
+    observed = _checked(observed)
+    rows: list[dict[str, Any]] = []
+    excluded: list[tuple] = []
+    for series, part in observed.groupby("series", sort=True):
+        first = part.iloc[0]
+        family, reason = _family(
+            str(series), str(first["unit"]), str(first["indicator"]), part["value"]
+        )
+        if family is None or (indicators is not None and first["indicator"] not in indicators):
+            why = reason if family is None else "index not in the scenario"
+            excluded.append(_excluded(series, part, len(part), why))
+            continue
+        kept, dropped = _series_rows(series, part, family)
+        rows += kept
+        if dropped:
+            why = "rows without a usable value or exposure (e.g. a partial-year count)"
+            excluded.append(_excluded(series, part, dropped, why))
+    excl = pd.DataFrame(excluded, columns=["series", "indicator", "basis", "unit", "n", "reason"])
+    return Observations(_frame(rows, start, end), excl)
+
+
+def for_scenario(observed: pd.DataFrame | Observations | None, scenario: Scenario) -> Observations:
+    """The observations of the scenario's indices whose window starts inside its run.
+
+    ``observed``: a tidy observed frame (:func:`prepare`'s; the packaged data by
+    default) or :class:`Observations` already prepared.
+    """
+    if isinstance(observed, Observations):
+        obs = observed
+        frame = obs.frame[obs.frame["indicator"].isin(scenario.indicators)]
+        return Observations(
+            frame[frame["start"] >= pd.Timestamp(scenario.run.start)].reset_index(drop=True),
+            obs.excluded,
+        )
+    return prepare(observed, indicators=scenario.indicators, start=scenario.run.start)
+
+
+def _checked(observed: pd.DataFrame | None) -> pd.DataFrame:
+    """The observed frame (the packaged data by default), with the columns ``prepare`` needs."""
     if observed is None:
         from .observed import load_observed
 
@@ -168,122 +255,117 @@ def prepare(
     missing = need - set(observed.columns)
     if missing:
         raise ValueError(f"observed data lack the columns {sorted(missing)}")
-    rows, excluded = [], []
-    for series, part in observed.groupby("series", sort=True):
-        first = part.iloc[0]
-        units = " | ".join(dict.fromkeys(part["unit"]))
-        family, reason = _family(
-            str(series), str(first["unit"]), str(first["indicator"]), part["value"]
-        )
-        if family is None or (indicators is not None and first["indicator"] not in indicators):
-            excluded.append(
-                (
-                    series,
-                    first["indicator"],
-                    first["basis"],
-                    units,
-                    len(part),
-                    reason if family is None else "index not in the scenario",
-                )
-            )
+    return observed
+
+
+def _excluded(series: Any, part: pd.DataFrame, n: int, reason: str) -> tuple:
+    """A row of the excluded table: ``n`` rows of ``series`` left out, and why."""
+    first = part.iloc[0]
+    units = " | ".join(dict.fromkeys(part["unit"]))
+    return (series, first["indicator"], first["basis"], units, n, reason)
+
+
+def _series_rows(series: Any, part: pd.DataFrame, family: str) -> tuple[list[dict[str, Any]], int]:
+    """The rows of one series as observations, and the number of rows without a usable value."""
+    rows, dropped = [], 0
+    for row in part.itertuples(index=False):
+        window = _window(row.period)
+        measured = _measure(family, row, window)
+        if measured is None:
+            dropped += 1
             continue
-        dropped = 0
-        for row in part.itertuples(index=False):
-            win_start, win_end = _window(row.period)
-            exposure = 1.0
-            value = float(row.value)
-            if family == "log":
-                if value <= 0:
-                    dropped += 1
-                    continue
-                months = ((win_end - win_start).days + 1) / DAYS_PER_MONTH
-                scale = 1e-3 if "usd mn" in row.unit.lower() else 1.0
-                y = np.log(value * scale * 12.0 / months)
-            elif family == "logit":
-                p = min(max(value / 100.0, 0.005), 0.995)
-                y = np.log(p / (1.0 - p))
-            elif family == "count":
-                exp_ = _exposure(row.unit, int(row.year))
-                if exp_ is None:
-                    dropped += 1
-                    continue
-                exposure, y = exp_, value
-            else:
-                y = float(value > 0)
-            key = f"{row.indicator}:{family}"
-            group = (
-                f"{_quantity(str(series), row.basis)}|{row.basis}"
-                if family == "log" and not str(series).startswith(("RU_", "WEST_"))
-                else str(series)
-            )
-            rows.append(
-                {
-                    "series": series,
-                    "group": group,
-                    "key": key,
-                    "block": f"{key}:{row.frequency}",
-                    "indicator": row.indicator,
-                    "family": family,
-                    "basis": row.basis,
-                    "frequency": row.frequency,
-                    "period": row.period,
-                    "year": int(row.year),
-                    "date": win_start + (win_end - win_start) / 2,
-                    "start": win_start,
-                    "end": win_end,
-                    "value": value,
-                    "y": float(y),
-                    "exposure": exposure,
-                    "sign": int(row.sign),
-                    "unit": row.unit,
-                    "source": getattr(row, "source", ""),
-                }
-            )
-        if dropped:
-            excluded.append(
-                (
-                    series,
-                    first["indicator"],
-                    first["basis"],
-                    units,
-                    dropped,
-                    "rows without a usable value or exposure (e.g. a partial-year count)",
-                )
-            )
+        rows.append(_record(series, row, family, window, *measured))
+    return rows, dropped
+
+
+def _measure(
+    family: str, row: Any, window: tuple[pd.Timestamp, pd.Timestamp]
+) -> tuple[float, float] | None:
+    """The modelled quantity ``y`` of a row and the share of the year it covers.
+
+    ``None`` for a row without a usable value (a value of 0 or less on the log
+    scale) or exposure (a partial-year count).
+    """
+    win_start, win_end = window
+    value = float(row.value)
+    if family == "log":
+        if value <= 0:
+            return None
+        months = ((win_end - win_start).days + 1) / DAYS_PER_MONTH
+        scale = 1e-3 if "usd mn" in row.unit.lower() else 1.0
+        return float(np.log(value * scale * 12.0 / months)), 1.0
+    if family == "logit":
+        p = min(max(value / 100.0, 0.005), 0.995)
+        return float(np.log(p / (1.0 - p))), 1.0
+    if family == "count":
+        exposure = _exposure(row.unit, int(row.year))
+        if exposure is None:
+            return None
+        return float(value), exposure
+    return float(value > 0), 1.0
+
+
+def _group(series: str, basis: str, family: str) -> str:
+    """The group of a series: a quantity on one statistical basis, so bases are never spliced.
+
+    Values and volumes share a group across series of the same quantity and
+    basis; every other series (and those of Russia and the West) is its own.
+    """
+    if family == "log" and not series.startswith(("RU_", "WEST_")):
+        return f"{_quantity(series, basis)}|{basis}"
+    return series
+
+
+def _record(
+    series: Any,
+    row: Any,
+    family: str,
+    window: tuple[pd.Timestamp, pd.Timestamp],
+    y: float,
+    exposure: float,
+) -> dict[str, Any]:
+    """One observation: a row of :attr:`Observations.frame`."""
+    win_start, win_end = window
+    key = f"{row.indicator}:{family}"
+    return {
+        "series": series,
+        "group": _group(str(series), row.basis, family),
+        "key": key,
+        "block": f"{key}:{row.frequency}",
+        "indicator": row.indicator,
+        "family": family,
+        "basis": row.basis,
+        "frequency": row.frequency,
+        "period": row.period,
+        "year": int(row.year),
+        "date": win_start + (win_end - win_start) / 2,
+        "start": win_start,
+        "end": win_end,
+        "value": float(row.value),
+        "y": y,
+        "exposure": exposure,
+        "sign": int(row.sign),
+        "unit": row.unit,
+        "source": getattr(row, "source", ""),
+    }
+
+
+def _frame(
+    rows: list[dict[str, Any]],
+    start: str | pd.Timestamp | None,
+    end: str | pd.Timestamp | None,
+) -> pd.DataFrame:
+    """The observations inside ``start`` and ``end``, sorted by index, family, group and date."""
     frame = pd.DataFrame(rows)
     if frame.empty:
-        frame = pd.DataFrame(
-            columns=[
-                "series",
-                "group",
-                "key",
-                "block",
-                "indicator",
-                "family",
-                "basis",
-                "frequency",
-                "period",
-                "year",
-                "date",
-                "start",
-                "end",
-                "value",
-                "y",
-                "exposure",
-                "sign",
-                "unit",
-                "source",
-            ]
-        )
+        frame = pd.DataFrame(columns=list(COLUMNS))
     if start is not None:
         frame = frame[frame["start"] >= pd.Timestamp(start)]
     if end is not None:
         frame = frame[frame["end"] <= pd.Timestamp(end)]
-    frame = frame.sort_values(["indicator", "family", "group", "date"], kind="stable").reset_index(
+    return frame.sort_values(["indicator", "family", "group", "date"], kind="stable").reset_index(
         drop=True
     )
-    excl = pd.DataFrame(excluded, columns=["series", "indicator", "basis", "unit", "n", "reason"])
-    return Observations(frame, excl)
 
 
 def decades(dates) -> np.ndarray:

@@ -63,47 +63,50 @@ def big_moves(
     rows: list[tuple] = []
     for label, y1, y2 in moves:
         dx = float(years.get(y2, np.nan) - years.get(y1, np.nan))
-        found = False
-        for group, g in f.groupby("group", sort=True):
-            pick = {}
-            for y in (y1, y2):
-                gy = g[g["year"] == y]
-                if len(gy):
-                    gy = gy.sort_values(
-                        ["frequency", "span"], ascending=[True, True]
-                    )  # annual first
-                    pick[y] = gy.iloc[0]
-            if len(pick) < 2:
-                continue
-            found = True
-            obs = float(pick[y2]["y"] - pick[y1]["y"])
-            rows.append(
-                (
-                    label,
-                    group,
-                    f"{pick[y1]['period']} -> {pick[y2]['period']}",
-                    obs,
-                    slope * dx,
-                    dx,
-                    bool(np.sign(obs) == np.sign(slope * dx)),
-                )
+        found = _move_rows(f, label, y1, y2, slope * dx, dx)
+        rows += found or [
+            (
+                label,
+                "(no series observed in both years)",
+                f"{y1} -> {y2}",
+                np.nan,
+                slope * dx,
+                dx,
+                np.nan,
             )
-        if not found:
-            rows.append(
-                (
-                    label,
-                    "(no series observed in both years)",
-                    f"{y1} -> {y2}",
-                    np.nan,
-                    slope * dx,
-                    dx,
-                    np.nan,
-                )
-            )
+        ]
     return pd.DataFrame(
         rows,
         columns=["move", "series", "periods", "observed", "modelled", "index_change", "same_sign"],
     )
+
+
+def _move_rows(
+    f: pd.DataFrame, label: str, y1: int, y2: int, modelled: float, dx: float
+) -> list[tuple]:
+    """One row per series of ``f`` observed in both years: its observed and modelled change."""
+    rows: list[tuple] = []
+    for group, g in f.groupby("group", sort=True):
+        pick = _pick(g, (y1, y2))
+        if len(pick) < 2:
+            continue
+        obs = float(pick[y2]["y"] - pick[y1]["y"])
+        periods = f"{pick[y1]['period']} -> {pick[y2]['period']}"
+        rows.append(
+            (label, group, periods, obs, modelled, dx, bool(np.sign(obs) == np.sign(modelled)))
+        )
+    return rows
+
+
+def _pick(g: pd.DataFrame, years: tuple[int, int]) -> dict[int, pd.Series]:
+    """The observation of a series that stands for each year it was observed in."""
+    pick = {}
+    for y in years:
+        gy = g[g["year"] == y]
+        if len(gy):
+            gy = gy.sort_values(["frequency", "span"], ascending=[True, True])  # annual first
+            pick[y] = gy.iloc[0]
+    return pick
 
 
 def proxies_by_year(
@@ -190,17 +193,16 @@ def _cell(v: float) -> str:
 
 def report_calibration(cal: Calibration, command: str = "") -> str:
     """Markdown tables of a calibration (the ones docs/VALIDATION.md shows)."""
-    slopes = cal.measurement[cal.measurement["parameter"].str.startswith(("slope:", "trend:"))]
-    res = cal.residuals.assign(r2=cal.residuals["residual"] ** 2)
-    by_series = res.groupby(["indicator", "family", "group"], as_index=False).agg(
-        n=("residual", "size"),
-        rms_residual=("r2", lambda v: float(np.sqrt(v.mean()))),
-        first=("year", "min"),
-        last=("year", "max"),
-    )
-    single = int((by_series["n"] == 1).sum())
-    by_series = by_series[by_series["n"] > 1]
-    big = res.reindex(res["residual"].abs().sort_values(ascending=False).index).head(12)
+    out = _calibration_header(cal, command)
+    out += _estimate_sections(cal)
+    out += _measurement_sections(cal)
+    out += _residual_sections(cal)
+    out += _record_sections(cal)
+    return "\n".join(out)
+
+
+def _calibration_header(cal: Calibration, command: str) -> list[str]:
+    """The title, the command, the fit in one line and the parameters held."""
     out = [f"# Calibration of `{cal.base.name}`", ""]
     if command:
         out += [f"`{command}`", ""]
@@ -220,17 +222,29 @@ def report_calibration(cal: Calibration, command: str = "") -> str:
             + ", ".join(f"`{h}`" for h in cal.info["held"]),
             "",
         ]
-    if len(cal.estimates):
-        out += ["## Model parameters", "", _markdown(cal.estimates), ""]
-        out += [
-            "## Correlation of the estimates",
-            "",
-            _markdown(
-                cal.correlation.round(2).reset_index().rename(columns={"index": "parameter"})
-            ),
-            "",
-        ]
-    out += [
+    return out
+
+
+def _estimate_sections(cal: Calibration) -> list[str]:
+    """The model parameters' estimates and their correlations (none if nothing was fitted)."""
+    if not len(cal.estimates):
+        return []
+    return [
+        "## Model parameters",
+        "",
+        _markdown(cal.estimates),
+        "",
+        "## Correlation of the estimates",
+        "",
+        _markdown(cal.correlation.round(2).reset_index().rename(columns={"index": "parameter"})),
+        "",
+    ]
+
+
+def _measurement_sections(cal: Calibration) -> list[str]:
+    """The measurement slopes and trends, and the noise."""
+    slopes = cal.measurement[cal.measurement["parameter"].str.startswith(("slope:", "trend:"))]
+    return [
         "## Measurement slopes and trends",
         "",
         _markdown(slopes.drop(columns="key")),
@@ -239,6 +253,22 @@ def report_calibration(cal: Calibration, command: str = "") -> str:
         "",
         _markdown(cal.noise),
         "",
+    ]
+
+
+def _residual_sections(cal: Calibration) -> list[str]:
+    """The residuals by series and the largest residuals."""
+    res = cal.residuals.assign(r2=cal.residuals["residual"] ** 2)
+    by_series = res.groupby(["indicator", "family", "group"], as_index=False).agg(
+        n=("residual", "size"),
+        rms_residual=("r2", lambda v: float(np.sqrt(v.mean()))),
+        first=("year", "min"),
+        last=("year", "max"),
+    )
+    single = int((by_series["n"] == 1).sum())
+    by_series = by_series[by_series["n"] > 1]
+    big = res.reindex(res["residual"].abs().sort_values(ascending=False).index).head(12)
+    return [
         "## Residuals by series (standardised or deviance)",
         "",
         (
@@ -254,6 +284,11 @@ def report_calibration(cal: Calibration, command: str = "") -> str:
         _markdown(big[["period", "group", "value", "unit", "x", "fitted", "residual"]]),
         "",
     ]
+
+
+def _record_sections(cal: Calibration) -> list[str]:
+    """The checks against the record: big moves of trade, the proxies of security and west."""
+    out: list[str] = []
     if "trade:log" in cal.fit.slopes:
         out += ["## Big moves of trade (log changes)", "", _markdown(big_moves(cal)), ""]
     if "security" in cal.scenario.indicators:
@@ -272,7 +307,7 @@ def report_calibration(cal: Calibration, command: str = "") -> str:
             _markdown(_short(west).reset_index()),
             "",
         ]
-    return "\n".join(out)
+    return out
 
 
 _SECURITY_PROXIES = (
