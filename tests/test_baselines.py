@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats
 
-from model.baselines import (
+from model.calibrate.baselines import (
     METHODS,
     MIN_OBS,
     Forecast,
@@ -24,7 +24,7 @@ from model.baselines import (
     persistence,
     rw_drift,
 )
-from model.scores import crps_ensemble
+from model.calibrate.scores import crps_ensemble
 
 YEARS = np.arange(2000, 2025)
 ORIGIN = 2019
@@ -117,24 +117,27 @@ def test_persistence_has_the_last_value_as_median_and_the_spread_of_past_changes
     y = walk(3, drift=0.3)
     f = persistence(y, ORIGIN, 5, draws=1001)
     np.testing.assert_allclose(f.median, y.loc[ORIGIN], atol=1e-12)
-    np.testing.assert_allclose(f.samples - f.median,
-                               persistence(y, ORIGIN, 5, draws=1001, centred=False).samples
-                               - persistence(y, ORIGIN, 5, draws=1001, centred=False).median,
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        f.samples - f.median,
+        persistence(y, ORIGIN, 5, draws=1001, centred=False).samples
+        - persistence(y, ORIGIN, 5, draws=1001, centred=False).median,
+        atol=1e-12,
+    )
 
 
 def test_persistence_measures_the_lead_from_the_last_observation():
     y = walk(4).loc[:ORIGIN].drop([ORIGIN - 1, ORIGIN])  # last observed two years before
     f = persistence(y, ORIGIN, 1, draws=2000, centred=False)
-    three = (y.reindex(y.index + 3).to_numpy() - y.to_numpy())
+    three = y.reindex(y.index + 3).to_numpy() - y.to_numpy()
     three = three[np.isfinite(three)]
     assert np.median(f.draws_at(1)) == pytest.approx(y.iloc[-1] + np.median(three), abs=2e-3)
 
 
 def test_persistence_is_deterministic_and_needs_no_seed():
     y = walk(5)
-    np.testing.assert_array_equal(persistence(y, ORIGIN, 4).samples,
-                                  persistence(y, ORIGIN, 4).samples)
+    np.testing.assert_array_equal(
+        persistence(y, ORIGIN, 4).samples, persistence(y, ORIGIN, 4).samples
+    )
 
 
 # --------------------------------------------------------------------------- the fitted models
@@ -198,8 +201,9 @@ def test_oil_regression_uses_no_oil_or_history_after_the_origin():
     y, oil = oil_world(11)
     later = oil.index > ORIGIN
     f = oil_regression(y, ORIGIN, 2, oil, frozen_oil_path(oil, ORIGIN, 2))
-    g = oil_regression(y.mask(later, 99.0), ORIGIN, 2, oil.mask(later, 500.0),
-                       frozen_oil_path(oil, ORIGIN, 2))
+    g = oil_regression(
+        y.mask(later, 99.0), ORIGIN, 2, oil.mask(later, 500.0), frozen_oil_path(oil, ORIGIN, 2)
+    )
     np.testing.assert_array_equal(f.samples, g.samples)
 
 
@@ -234,8 +238,10 @@ def test_no_variation_gives_none():
     flat = pd.Series(1.5, index=YEARS)
     assert all(f is None for f in fit_baselines(flat, ORIGIN, 3, oil=flat + 60).values())
     y, _ = oil_world(14)
-    assert oil_regression(y, ORIGIN, 1, pd.Series(60.0, index=YEARS),
-                          pd.Series(60.0, index=YEARS)) is None
+    assert (
+        oil_regression(y, ORIGIN, 1, pd.Series(60.0, index=YEARS), pd.Series(60.0, index=YEARS))
+        is None
+    )
 
 
 def test_a_survey_every_other_year_still_gets_a_persistence_forecast():
@@ -248,16 +254,18 @@ def test_a_survey_every_other_year_still_gets_a_persistence_forecast():
 def test_persistence_ignores_everything_after_the_origin(seed, origin):
     y = walk(seed)
     junk = y.mask(y.index > origin, 1e6)
-    np.testing.assert_array_equal(persistence(y, origin, 3, draws=50).samples,
-                                  persistence(junk, origin, 3, draws=50).samples)
+    np.testing.assert_array_equal(
+        persistence(y, origin, 3, draws=50).samples, persistence(junk, origin, 3, draws=50).samples
+    )
 
 
 @pytest.mark.parametrize("fit", [rw_drift, ar1])
 def test_fitted_models_ignore_everything_after_the_origin(fit):
     y = walk(17)
     junk = y.mask(y.index > 2012, 1e6)
-    np.testing.assert_array_equal(fit(y, 2012, 2, draws=50).samples,
-                                  fit(junk, 2012, 2, draws=50).samples)
+    np.testing.assert_array_equal(
+        fit(y, 2012, 2, draws=50).samples, fit(junk, 2012, 2, draws=50).samples
+    )
 
 
 def test_fit_baselines_is_deterministic_and_each_method_has_its_own_stream():
@@ -301,8 +309,9 @@ def test_when_oil_drives_the_series_oil_regression_wins():
     scores: dict[str, list[float]] = {m: [] for m in METHODS}
     for seed in range(8):
         y, oil = oil_world(300 + seed)
-        out = fit_baselines(y, ORIGIN, 5, oil=oil, oil_future=known_oil_path(oil, ORIGIN, 5),
-                            seed=seed)
+        out = fit_baselines(
+            y, ORIGIN, 5, oil=oil, oil_future=known_oil_path(oil, ORIGIN, 5), seed=seed
+        )
         for method in METHODS:
             scores[method].append(mean_crps(out[method], y))
     means = {m: np.mean(v) for m, v in scores.items()}

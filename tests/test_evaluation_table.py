@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model.baselines import Forecast, persistence
-from model.evaluation_table import (
+from model.calibrate.baselines import Forecast, persistence
+from model.calibrate.evaluation_table import (
     SCORE_COLUMNS,
     SKILL_COLUMNS,
     Prediction,
@@ -15,19 +15,30 @@ from model.evaluation_table import (
     scores_table,
     skill_table,
 )
-from model.scores import crps_ensemble, diebold_mariano
+from model.calibrate.scores import crps_ensemble, diebold_mariano
 
 
-def prediction(origin: int, method: str, centre: float, obs: float = 0.0, *, horizon: int = 1,
-               draws: int = 200, series: str = "s", mode: str = "frozen") -> Prediction:
+def prediction(
+    origin: int,
+    method: str,
+    centre: float,
+    obs: float = 0.0,
+    *,
+    horizon: int = 1,
+    draws: int = 200,
+    series: str = "s",
+    mode: str = "frozen",
+) -> Prediction:
     """Draws spread evenly around ``centre`` with sd about 1."""
     grid = np.linspace(-1.7, 1.7, draws)
     return Prediction("trade", series, origin, horizon, mode, method, centre + grid, obs, 0.5)
 
 
 def test_scores_table_has_its_columns_and_the_scores_of_each_prediction():
-    preds = [prediction(2005, "model", 0.2, 0.1), prediction(2005, "persistence", 1.0, 0.1,
-                                                             draws=51)]
+    preds = [
+        prediction(2005, "model", 0.2, 0.1),
+        prediction(2005, "persistence", 1.0, 0.1, draws=51),
+    ]
     table = scores_table(preds)
     assert tuple(table.columns) == SCORE_COLUMNS
     assert list(table["method"]) == ["model", "persistence"]
@@ -89,7 +100,8 @@ def test_skill_table_pairs_the_model_with_each_baseline_on_common_origins():
     assert rw["skill"] == pytest.approx(1 - mine.mean() / base.mean())
     dm = diebold_mariano(mine.sort_index(), base.sort_index(), 2)
     assert rw["dm_stat"] == pytest.approx(dm.statistic) and rw["dm_pvalue"] == pytest.approx(
-        dm.pvalue)
+        dm.pvalue
+    )
     assert rw["skill"] > 0 and rw["dm_stat"] < 0  # the model is closer, and the test says so
     ar = table.iloc[1]
     assert ar["n"] == 2 and np.isnan(ar["dm_stat"]) and ar["skill"] < 0

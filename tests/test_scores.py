@@ -9,19 +9,21 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from scipy import stats
 
-from model.measurement import crps_sample
-from model.scores import (
+from model.calibrate.scores import (
     abs_error_median,
     coverage,
     crps_ensemble,
     crps_normal,
+    crps_sample,
     diebold_mariano,
     direction_ok,
     skill,
 )
 
 values = st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False)
-draws_by_cases = hnp.arrays(float, st.tuples(st.integers(1, 30), st.integers(1, 6)), elements=values)
+draws_by_cases = hnp.arrays(
+    float, st.tuples(st.integers(1, 30), st.integers(1, 6)), elements=values
+)
 
 
 def normal_crps_by_hand(y, mu, sigma):
@@ -36,14 +38,16 @@ def normal_crps_by_hand(y, mu, sigma):
 @given(draws_by_cases, st.data())
 def test_crps_ensemble_is_the_exact_sample_crps(samples, data):
     obs = data.draw(hnp.arrays(float, samples.shape[1], elements=values))
-    np.testing.assert_allclose(crps_ensemble(obs, samples), crps_sample(samples, obs),
-                               rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(
+        crps_ensemble(obs, samples), crps_sample(samples, obs), rtol=1e-9, atol=1e-9
+    )
 
 
 def test_crps_ensemble_on_a_small_case_by_hand():
     # draws 0, 1, 3 and y = 2: E|X - y| = 4/3; E|X - X'| = (2 * (1 + 3 + 2)) / 9 = 4/3
     assert crps_ensemble(np.array([2.0]), np.array([[0.0], [1.0], [3.0]]))[0] == pytest.approx(
-        4 / 3 - 2 / 3)
+        4 / 3 - 2 / 3
+    )
 
 
 @given(values, values, st.integers(1, 20))
@@ -63,8 +67,9 @@ def test_crps_is_non_negative_and_at_most_the_mean_absolute_error(samples, data)
 def test_crps_normal_matches_the_closed_form():
     assert crps_normal(0.0, 0.0, 1.0) == pytest.approx((np.sqrt(2) - 1) / np.sqrt(np.pi))
     y, mu, sigma = np.array([-2.0, 0.3, 1.2, 5.0]), np.array([0.0, 0.3, -1.0, 4.0]), 1.7
-    np.testing.assert_allclose(crps_normal(y, mu, sigma), normal_crps_by_hand(y, mu, sigma),
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        crps_normal(y, mu, sigma), normal_crps_by_hand(y, mu, sigma), rtol=1e-12
+    )
     with pytest.raises(ValueError, match="sigma"):
         crps_normal(0.0, 0.0, 0.0)
 
@@ -73,8 +78,9 @@ def test_crps_of_a_large_normal_ensemble_tends_to_the_closed_form():
     y, mu, sigma = np.array([-1.0, 0.5, 2.5]), np.array([0.0, 0.0, 1.0]), np.array([1.0, 2.0, 0.5])
     probs = (np.arange(20_000) + 0.5) / 20_000
     samples = mu + sigma * stats.norm.ppf(probs)[:, None]
-    np.testing.assert_allclose(crps_ensemble(y, samples), normal_crps_by_hand(y, mu, sigma),
-                               rtol=1e-3)
+    np.testing.assert_allclose(
+        crps_ensemble(y, samples), normal_crps_by_hand(y, mu, sigma), rtol=1e-3
+    )
 
 
 def test_shapes_follow_the_axis_convention():
@@ -111,8 +117,9 @@ def test_direction_compares_signs_of_change_with_ties_as_no_change():
     last = 1.0
     obs = np.array([2.0, 0.0, 2.0, 1.0, 1.0, 2.0, 1.05, np.nan])
     med = np.array([3.0, 0.5, 0.0, 1.0, 2.0, 1.0, 1.0, 2.0])
-    np.testing.assert_array_equal(direction_ok(obs, last, med),
-                                  [True, True, False, True, False, False, False, False])
+    np.testing.assert_array_equal(
+        direction_ok(obs, last, med), [True, True, False, True, False, False, False, False]
+    )
     # a tolerance turns small changes into no change
     assert direction_ok(np.array([1.05]), last, np.array([1.0]), tol=0.1)[0]
 
@@ -127,22 +134,27 @@ LOSS_B = np.array([2.0, 2.5, 1.0, 1.0, 4.0])
 #        -> -0.5 * sqrt(0.8 / 0.06) = -1.8257418583505538; p = 2 P(t_4 > 1.8257) = 0.1419274
 # h = 2: V = 0.3 - 2 * 0.1 = 0.1; factor (5 + 1 - 4 + 2 / 5) / 5 = 0.48
 #        -> -0.5 / sqrt(0.02) * sqrt(0.48) = -sqrt(6) = -2.449489742783178; p = 0.0704840
-# h = 2, Bartlett weights (1 - 1/2): V = 0.3 - 0.1 = 0.2 -> -0.5 / sqrt(0.04) * sqrt(0.48) = -sqrt(3)
+# h = 2, Bartlett weights (1 - 1/2): V = 0.3 - 0.1 = 0.2
+#        -> -0.5 / sqrt(0.04) * sqrt(0.48) = -sqrt(3)
 
 
-@pytest.mark.parametrize(("h", "kernel", "stat", "pvalue"), [
-    (1, "rectangular", -1.8257418583505538, 0.14192744777405542),
-    (2, "rectangular", -2.449489742783178, 0.07048399691021992),
-    (2, "bartlett", -1.7320508075688772, 0.15830242337545788),
-])
+@pytest.mark.parametrize(
+    ("h", "kernel", "stat", "pvalue"),
+    [
+        (1, "rectangular", -1.8257418583505538, 0.14192744777405542),
+        (2, "rectangular", -2.449489742783178, 0.07048399691021992),
+        (2, "bartlett", -1.7320508075688772, 0.15830242337545788),
+    ],
+)
 def test_diebold_mariano_matches_the_hand_computation(h, kernel, stat, pvalue):
     got = diebold_mariano(LOSS_A, LOSS_B, h, kernel)
     assert got.statistic == pytest.approx(stat, rel=1e-12)
     assert got.pvalue == pytest.approx(pvalue, rel=1e-9)
 
 
-@pytest.mark.parametrize(("h", "kernel"), [(1, "rectangular"), (1, "bartlett"), (2, "bartlett"),
-                                           (3, "bartlett")])
+@pytest.mark.parametrize(
+    ("h", "kernel"), [(1, "rectangular"), (1, "bartlett"), (2, "bartlett"), (3, "bartlett")]
+)
 def test_diebold_mariano_agrees_with_statsmodels(h, kernel):
     stattools = pytest.importorskip("statsmodels.tsa.stattools")
     if not hasattr(stattools, "diebold_mariano_test"):
@@ -150,15 +162,17 @@ def test_diebold_mariano_agrees_with_statsmodels(h, kernel):
     rng = np.random.default_rng(h)
     a, b = rng.gamma(2.0, size=14), rng.gamma(2.5, size=14)
     # with y = 0 and forecasts sqrt(loss), the squared error is the loss itself
-    ref = stattools.diebold_mariano_test(np.zeros(14), np.sqrt(a), np.sqrt(b), lags=h - 1,
-                                         harvey_adj=True, horizon=h)
+    ref = stattools.diebold_mariano_test(
+        np.zeros(14), np.sqrt(a), np.sqrt(b), lags=h - 1, harvey_adj=True, horizon=h
+    )
     got = diebold_mariano(a, b, h, kernel)
     assert got.statistic == pytest.approx(ref.statistic, rel=1e-9)
     assert got.pvalue == pytest.approx(ref.pvalue, rel=1e-9)
 
 
-@given(hnp.arrays(float, st.integers(3, 20), elements=st.floats(0, 10)), st.data(),
-       st.integers(1, 3))
+@given(
+    hnp.arrays(float, st.integers(3, 20), elements=st.floats(0, 10)), st.data(), st.integers(1, 3)
+)
 def test_diebold_mariano_is_antisymmetric(a, data, h):
     b = data.draw(hnp.arrays(float, a.size, elements=st.floats(0, 10)))
     ab, ba = diebold_mariano(a, b, h), diebold_mariano(b, a, h)

@@ -94,8 +94,9 @@ class Forecast:
         hs = _horizons(self.horizons)
         samples = np.array(self.samples, dtype=float)
         if samples.ndim != 2 or samples.shape[1] != len(hs) or samples.shape[0] < 1:
-            raise ValueError(f"'samples' must have shape (n_draws, {len(hs)}) "
-                             f"(got {samples.shape})")
+            raise ValueError(
+                f"'samples' must have shape (n_draws, {len(hs)}) (got {samples.shape})"
+            )
         if not np.isfinite(samples).all():
             raise ValueError("'samples' must be finite")
         object.__setattr__(self, "horizons", hs)
@@ -105,8 +106,10 @@ class Forecast:
         if self.mean is not None:
             mean, sd = np.array(self.mean, float), np.array(self.sd, float)
             if mean.shape != (len(hs),) or sd.shape != (len(hs),):
-                raise ValueError(f"'mean' and 'sd' must have shape ({len(hs)},) "
-                                 f"(got {mean.shape} and {sd.shape})")
+                raise ValueError(
+                    f"'mean' and 'sd' must have shape ({len(hs)},) "
+                    f"(got {mean.shape} and {sd.shape})"
+                )
             if not (np.isfinite(mean).all() and np.isfinite(sd).all() and (sd > 0).all()):
                 raise ValueError(f"'mean' must be finite and 'sd' finite and > 0 (got sd={sd})")
             object.__setattr__(self, "mean", _read_only(mean))
@@ -144,8 +147,9 @@ def _horizons(horizons: int | Sequence[int]) -> tuple[int, ...]:
     elif isinstance(horizons, Sequence):
         hs = tuple(horizons)
     else:
-        raise TypeError(f"'horizons' must be an integer H or a sequence of horizons "
-                        f"(got {horizons!r})")
+        raise TypeError(
+            f"'horizons' must be an integer H or a sequence of horizons (got {horizons!r})"
+        )
     if not hs or any(int(h) != h or h < 1 for h in hs) or len(set(hs)) != len(hs):
         raise ValueError(f"'horizons' must be distinct positive integers (got {horizons!r})")
     return tuple(sorted(int(h) for h in hs))
@@ -154,8 +158,9 @@ def _horizons(horizons: int | Sequence[int]) -> tuple[int, ...]:
 def _yearly(series: pd.Series, name: str) -> pd.Series:
     """A series indexed by distinct integer years, as floats, sorted."""
     if not isinstance(series, pd.Series):
-        raise TypeError(f"{name!r} must be a pandas Series indexed by year "
-                         f"(got {type(series).__name__})")
+        raise TypeError(
+            f"{name!r} must be a pandas Series indexed by year (got {type(series).__name__})"
+        )
     if len(series) and not pd.api.types.is_integer_dtype(series.index):
         raise ValueError(f"{name!r} must be indexed by integer years (got {series.index.dtype})")
     if series.index.has_duplicates:
@@ -340,8 +345,7 @@ def rw_drift(
 ) -> Forecast | None:
     """Random walk with drift (:func:`fit_rw_drift`): mean and variance from ``get_forecast``."""
     hs = _horizons(horizons)
-    return _state_space_forecast(fit_rw_drift(history, origin), "rw_drift", origin, hs, draws,
-                                 seed)
+    return _state_space_forecast(fit_rw_drift(history, origin), "rw_drift", origin, hs, draws, seed)
 
 
 def ar1(
@@ -413,8 +417,7 @@ def oil_regression(
         raise ValueError(f"'oil_future' has no price for the target years {missing}")
     pred = results.get_prediction(sm.add_constant(x.to_numpy(), has_constant="add"))
     sd = np.sqrt(np.asarray(pred.var_pred_mean) + results.scale)
-    return _gaussian("oil_regression", origin, hs, np.asarray(pred.predicted_mean), sd, draws,
-                     seed)
+    return _gaussian("oil_regression", origin, hs, np.asarray(pred.predicted_mean), sd, draws, seed)
 
 
 def frozen_oil_path(oil: pd.Series, origin: int, horizons: int | Sequence[int]) -> pd.Series:

@@ -35,12 +35,29 @@ __all__ = [
 
 #: The columns of :func:`scores_table`, in order.
 SCORE_COLUMNS: Final[tuple[str, ...]] = (
-    "index", "series", "origin", "horizon", "mode", "method",
-    "crps", "abs_error", "covered50", "covered90", "direction_ok",
+    "index",
+    "series",
+    "origin",
+    "horizon",
+    "mode",
+    "method",
+    "crps",
+    "abs_error",
+    "covered50",
+    "covered90",
+    "direction_ok",
 )
 #: The columns of :func:`skill_table`, in order.
 SKILL_COLUMNS: Final[tuple[str, ...]] = (
-    "index", "series", "horizon", "mode", "baseline", "skill", "dm_stat", "dm_pvalue", "n",
+    "index",
+    "series",
+    "horizon",
+    "mode",
+    "baseline",
+    "skill",
+    "dm_stat",
+    "dm_pvalue",
+    "n",
 )
 #: Predicted or observed changes no larger than this count as no change in ``direction_ok``.
 DIRECTION_TOL: Final[float] = 1e-9
@@ -71,12 +88,16 @@ class Prediction:
     def __post_init__(self) -> None:
         samples = np.array(self.samples, dtype=float)
         if samples.ndim != 1 or samples.size == 0 or not np.isfinite(samples).all():
-            raise ValueError(f"'samples' must be a non-empty 1-D array of finite draws "
-                             f"(got shape {samples.shape}) for {self.series} {self.origin}"
-                             f"+{self.horizon} {self.method}")
+            raise ValueError(
+                f"'samples' must be a non-empty 1-D array of finite draws "
+                f"(got shape {samples.shape}) for {self.series} {self.origin}"
+                f"+{self.horizon} {self.method}"
+            )
         if not (np.isfinite(self.obs) and np.isfinite(self.last)):
-            raise ValueError(f"'obs' and 'last' must be finite (got {self.obs}, {self.last}) "
-                             f"for {self.series} {self.origin}+{self.horizon} {self.method}")
+            raise ValueError(
+                f"'obs' and 'last' must be finite (got {self.obs}, {self.last}) "
+                f"for {self.series} {self.origin}+{self.horizon} {self.method}"
+            )
         if self.horizon < 1:
             raise ValueError(f"'horizon' must be >= 1 (got {self.horizon})")
         samples.setflags(write=False)
@@ -98,8 +119,17 @@ def forecast_predictions(
         raise ValueError(f"{series!r} has no observation up to the origin {forecast.origin}")
     last = float(before.iloc[-1])
     return [
-        Prediction(index, series, forecast.origin, h, mode, forecast.method,
-                   forecast.draws_at(h), float(y[year]), last)
+        Prediction(
+            index,
+            series,
+            forecast.origin,
+            h,
+            mode,
+            forecast.method,
+            forecast.draws_at(h),
+            float(y[year]),
+            last,
+        )
         for h, year in zip(forecast.horizons, forecast.years, strict=True)
         if year in y.index
     ]
@@ -174,8 +204,9 @@ def skill_table(scores: pd.DataFrame, model: str = "model") -> pd.DataFrame:
         raise ValueError(f"'scores' lacks the columns {sorted(missing)}")
     _unique(scores, _CELL, "scores")
     if model not in set(scores["method"]):
-        raise ValueError(f"no scores for the model method {model!r} "
-                         f"(methods: {sorted(set(scores['method']))})")
+        raise ValueError(
+            f"no scores for the model method {model!r} (methods: {sorted(set(scores['method']))})"
+        )
     ok = scores[np.isfinite(scores["crps"].to_numpy(float))]
     mine = ok[ok["method"] == model]
     rows = []
@@ -183,11 +214,13 @@ def skill_table(scores: pd.DataFrame, model: str = "model") -> pd.DataFrame:
         paired = mine.merge(ok[ok["method"] == base], on=_GROUP + ["origin"], suffixes=("", "_b"))
         for key, g in paired.sort_values("origin").groupby(_GROUP, sort=True):
             dm = diebold_mariano(g["crps"], g["crps_b"], int(key[2]))
-            rows.append((*key, base, skill(g["crps"], g["crps_b"]), dm.statistic, dm.pvalue,
-                         len(g)))
+            rows.append(
+                (*key, base, skill(g["crps"], g["crps_b"]), dm.statistic, dm.pvalue, len(g))
+            )
     table = pd.DataFrame(rows, columns=list(SKILL_COLUMNS))
-    return table.astype({"n": int}).sort_values(_GROUP + ["baseline"], ignore_index=True,
-                                                key=_baseline_order(scores, model))
+    return table.astype({"n": int}).sort_values(
+        _GROUP + ["baseline"], ignore_index=True, key=_baseline_order(scores, model)
+    )
 
 
 def _baseline_order(scores: pd.DataFrame, model: str):
