@@ -19,7 +19,15 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, mo
 if TYPE_CHECKING:  # pragma: no cover
     from .rng import Streams
 
-__all__ = ["Dist", "Number", "centre", "check_positive_support", "check_range", "sample"]
+__all__ = [
+    "Dist",
+    "Number",
+    "centre",
+    "check_positive_support",
+    "check_range",
+    "sample",
+    "to_number",
+]
 
 _NEEDS = {
     "normal": ("mean", "sd"),
@@ -92,7 +100,7 @@ class Dist(BaseModel):
         return np.where(u < cut, left, right)
 
 
-def _to_number(value: object) -> object:
+def to_number(value: object) -> object:
     """Accept a number, or a table read as a :class:`Dist` (its own errors kept)."""
     if isinstance(value, dict):
         try:
@@ -106,7 +114,7 @@ def _to_number(value: object) -> object:
 
 
 #: A plain number, or a distribution sampled once per replicate.
-Number = Annotated[float | Dist, BeforeValidator(_to_number)]
+Number = Annotated[float | Dist, BeforeValidator(to_number)]
 
 
 def centre(value: float | Dist) -> float:

@@ -54,6 +54,8 @@ def run_metadata(scenario: Scenario, replicates: int, seed: int) -> dict[str, An
         "end": str(scenario.run.end),
         "record": scenario.run.record,
         "noise": scenario.run.noise,
+        # what the drops took with them (events that require a dropped one): {id: reason}
+        "events_dropped": scenario.resolution().dropped(),
     }
     return meta | environment()
 

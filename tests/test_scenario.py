@@ -94,7 +94,7 @@ def test_only_and_move_and_scale(tmp_path):
         {
             "name": "s",
             "events": {
-                "only": ["sanctions"],
+                "only": ["sanctions", "su24-downing-2015"],
                 "move": {"russian-sanctions-2015": dt.date(2016, 1, 1)},
                 "scale": {"russian-sanctions-2015": {"dist": "uniform", "low": 0.5, "high": 1.5}},
             },
@@ -102,7 +102,13 @@ def test_only_and_move_and_scale(tmp_path):
     )
     sc = model.load_scenario(tmp_path / "s.toml")
     timeline = sc.timeline()
-    assert timeline and all("sanctions" in (e.category, *e.tags) for e in timeline)
+    assert timeline[0].id == "su24-downing-2015"
+    assert all("sanctions" in (e.category, *e.tags) for e in timeline[1:])
+    # the CAATSA sanctions are selected but require the S-400 delivery, which only leaves out
+    assert "caatsa-sanctions-2020" not in {e.id for e in timeline}
+    assert sc.resolution().dropped() == {
+        "caatsa-sanctions-2020": "requires s400-delivery-2019 (left out by events.only)"
+    }
     assert [e.date for e in timeline if e.id == "russian-sanctions-2015"] == [dt.date(2016, 1, 1)]
     res = model.simulate(sc, replicates=20)
     rows = res.events[

@@ -79,13 +79,14 @@ def _run(args: argparse.Namespace) -> int:
         + "".join(" " + f for f in figures)
         + (" trajectories.parquet" if args.trajectories else "")
     )
-    for line in _conditional_reach(scenario, result):
+    for line in scenario.resolution().lines() + _conditional_reach(scenario, result):
         print(line)
     return 0
 
 
 def _conditional_reach(scenario: Any, result: Any) -> list[str]:
-    """A line for each conditional event of the run: in how many replicates it fired.
+    """A line for each conditional event of the run, and each event that requires one and so
+    fired in some replicates only: in how many replicates it fired.
 
     A conditional event that fires nowhere leaves no row in ``events.csv``;
     this says so. The count is read from the event's ensemble-wide rows.
@@ -95,10 +96,16 @@ def _conditional_reach(scenario: Any, result: Any) -> list[str]:
     reached = result.events.groupby("event")["replicates"].max()
     lines = []
     for ev in scenario.timeline():
-        if ev.condition is None or (ev.date is not None and not run.start <= ev.date <= run.end):
+        if ev.date is not None and not run.start <= ev.date <= run.end:
             continue
         k = int(reached.get(ev.id, 0))
-        lines.append(f"conditional event {ev.id} ({ev.condition}): fired in {k} of {n} replicates")
+        if ev.condition is not None:
+            lines.append(
+                f"conditional event {ev.id} ({ev.condition}): fired in {k} of {n} replicates"
+            )
+        elif ev.requires and k < n:  # it requires an event that fired in some replicates only
+            causes = ", ".join(ev.requires)
+            lines.append(f"event {ev.id} (requires {causes}): fired in {k} of {n} replicates")
     return lines
 
 

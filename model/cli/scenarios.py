@@ -41,13 +41,18 @@ def _validate(args: argparse.Namespace) -> int:
             f"ok: {path}: {sc.name}, {len(sc.timeline())} events, {len(sc.hazards)} hazards, "
             f"{sc.run.replicates} replicates, {sc.run.start}..{sc.run.end}"
         )
+        for line in sc.resolution().lines():
+            print(f"  {line}")
     return status
 
 
 def _show(args: argparse.Namespace) -> int:
     from ..scenario import load_scenario
 
-    sys.stdout.write(load_scenario(args.scenario).to_toml())
+    sc = load_scenario(args.scenario)
+    for line in sc.resolution().lines():  # comments, so the output stays a scenario file
+        print(f"# {line}")
+    sys.stdout.write(sc.to_toml())
     return 0
 
 

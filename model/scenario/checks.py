@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from pydantic import ValidationError
 
-from ..catalog import Effect, Event, load_catalog
+from ..catalog import Effect, Event, check_requires, load_catalog
 from ..conditions import names as condition_names
 from ..distributions import Dist, centre
 from ..dynamics import check_stable, drift_matrix
@@ -100,6 +100,9 @@ def check_semantics(sc: Scenario, data: dict, origins: dict, file: str) -> None:
     names = set(sc.indicators)
     _check_control(sc, fail)
     _check_added(sc, names, fail)
+    _check_requires(sc, fail)
+    _check_keep(sc, fail)
+    _check_scale(sc, fail)
     _check_hazards(sc, names, fail)
     _check_spillover(sc, names, fail)
     used_by_catalog = set().union(*(e.indicators() for e in sc.timeline()))
@@ -120,7 +123,7 @@ def _check_control(sc: Scenario, fail: Fail) -> None:
     catalog = load_catalog()
     known_ids = _known_ids(sc)
     tags = {t for e in catalog.values() for t in e.tags} | {e.category for e in catalog.values()}
-    for key in ("drop", "move", "scale"):
+    for key in ("drop", "keep", "move", "scale"):
         for ident in getattr(sc.events, key):
             if ident not in known_ids:
                 fail(("events", key), f"unknown event id {ident!r}{did_you_mean(ident, known_ids)}")
@@ -162,6 +165,82 @@ def _check_added(sc: Scenario, names: set[str], fail: Fail) -> None:
                 f"unknown event id {ev.after.event!r}{did_you_mean(ev.after.event, known_ids)}",
             )
         _check_indicators(ev.indicators(), names, partial(fail, loc))
+
+
+def _check_requires(sc: Scenario, fail: Fail) -> None:
+    """Added events require known events, without a cycle, none dated after the event."""
+    known_ids = _known_ids(sc)
+    where = {ev.id: ("events", "add", i, "requires") for i, ev in enumerate(sc.events.add)}
+    for ev in sc.events.add:
+        for cause in ev.requires:
+            if cause not in known_ids:
+                fail(
+                    where[ev.id],
+                    f"unknown event id {cause!r}{did_you_mean(cause, known_ids)}",
+                )
+    try:
+        check_requires([*load_catalog().values(), *sc.events.add])
+    except ValueError as exc:
+        named = [i for i in where if f"'{i}'" in str(exc) or f" {i} " in f" {exc} "]
+        fail(where[named[0]] if named else ("events", "add"), str(exc))
+
+
+def _check_keep(sc: Scenario, fail: Fail) -> None:
+    """``keep`` names events that a drop would take with it, and none that ``drop`` names."""
+    gone = sc.events.model_copy(update={"keep": ()})
+    removed = sc.model_copy(update={"events": gone}).resolution().removed
+    for ident in sc.events.keep:
+        if ident in sc.events.drop:
+            fail(("events", "keep"), f"{ident!r} is also in events.drop: keep it or drop it")
+        why = removed.get(ident)
+        if why is None or why.by_name:
+            fail(
+                ("events", "keep"),
+                f"{ident!r} does not go with any dropped or moved event: nothing to keep "
+                "(keep names an event that requires a dropped one)",
+            )
+    resolution = sc.resolution()
+    for ident in sc.events.keep:
+        after = resolution.removed.get(_parent(sc, ident) or "")
+        if after is not None:
+            fail(
+                ("events", "keep"),
+                f"{ident!r} follows {after.id!r}, which is removed: a follow-up cannot happen "
+                "without its parent (keep the parent instead)",
+            )
+    dropped = resolution.dropped()
+    if sc.events.dropped and sc.events.dropped != dropped:
+        listed = ", ".join(list(dropped)[:3]) + (", ..." if len(dropped) > 3 else "")
+        fail(
+            ("events", "dropped"),
+            "records what the drops take with them and does not match this scenario "
+            f"(it drops {len(dropped)} events with them{': ' + listed if dropped else ''}): "
+            "delete the table, relsim writes it",
+        )
+
+
+def _parent(sc: Scenario, ident: str) -> str | None:
+    """The parent of ``ident`` if it is a follow-up (catalog or added)."""
+    found = load_catalog().get(ident) or next((e for e in sc.events.add if e.id == ident), None)
+    return found.after.event if found is not None and found.after is not None else None
+
+
+def _check_scale(sc: Scenario, fail: Fail) -> None:
+    """A scale by index names indices the event has effects on."""
+    events = {e.id: e for e in (*load_catalog().values(), *sc.events.add)}
+    for ident, factor in sc.events.scale.items():
+        if not isinstance(factor, dict) or ident not in events:
+            continue
+        moved = sorted({e.indicator for e in events[ident].effects})
+        for name in factor:
+            if name not in moved:
+                fail(
+                    ("events", "scale", ident, name),
+                    f"event {ident!r} has no effect on {name!r}{did_you_mean(name, moved)}; "
+                    f"its effects move {', '.join(moved)}",
+                )
+        if not factor:
+            fail(("events", "scale", ident), "an empty table scales nothing: name an index")
 
 
 def _check_hazards(sc: Scenario, names: set[str], fail: Fail) -> None:

@@ -121,6 +121,7 @@ def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], dict[
         )
     merged, origins = _resolve(parent_path, chain + (here,))
     merged.pop("description", None)
+    merged.get("events", {}).pop("dropped", None)  # what the parent's drops took: recomputed
     return _merge(merged, data, origins, str(path)), origins
 
 

@@ -12,16 +12,17 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from ..catalog import Effect, Event, load_catalog
 from ..conditions import parse_condition
-from ..distributions import Dist, Number, centre, check_positive_support, check_range
+from ..distributions import Dist, Number, centre, check_positive_support, check_range, to_number
 from ..timeaxis import check_duration, record_dates
+from .cascade import Resolution, resolve_events
 
 __all__ = [
     "EventsControl",
@@ -154,15 +155,41 @@ class PolicySpec(BaseModel):
         return check_duration(v, "'every'")
 
 
+def _to_scale(value: Any) -> Any:
+    """A table without ``dist`` is a factor per index; anything else is a :data:`Number`."""
+    if not isinstance(value, dict) or "dist" in value:
+        return to_number(value)
+    out = {}
+    for name, factor in value.items():
+        factor = to_number(factor)
+        if isinstance(factor, bool) or not isinstance(factor, int | float | Dist):
+            # a ValueError, which pydantic reports with the field (a TypeError it does not)
+            problem = f"{name}: expected a number or a distribution (got {factor!r})"
+            raise ValueError(problem)  # noqa: TRY004
+        out[name] = factor
+    return out
+
+
+#: An event's scale: one factor for all its effects, or a table of factors by index.
+EventScale = Annotated[float | Dist | dict[str, Number], BeforeValidator(_to_scale)]
+
+
 class EventsControl(BaseModel):
-    """Which catalog events to keep, re-time or scale, and which to add."""
+    """Which catalog events to keep, re-time or scale, and which to add.
+
+    ``dropped`` records what the drops take with them (``{id: reason}``): it is
+    written into ``scenario.resolved.toml`` for the reader, and a file read
+    back must match what the scenario resolves to (it changes nothing).
+    """
 
     model_config = _STRICT
     drop: tuple[str, ...] = ()
     only: tuple[str, ...] | None = None
+    keep: tuple[str, ...] = ()
     move: dict[str, dt.date] = {}
-    scale: dict[str, Number] = {}
+    scale: dict[str, EventScale] = {}
     add: tuple[Event, ...] = ()
+    dropped: dict[str, str] = {}
 
 
 class Scenario(BaseModel):
@@ -204,12 +231,21 @@ class Scenario(BaseModel):
         """Plain data (JSON/TOML-ready), omitting unset optional values.
 
         ``extends`` is left out: the resolved scenario is complete on its own,
-        so it can be loaded back from an output folder.
+        so it can be loaded back from an output folder. So is
+        ``events.dropped``, which only records what the drops imply, and
+        ``events.keep`` when empty.
         """
-        return _drop_none(self.model_dump(mode="json", exclude={"extends"}))
+        data = self.model_dump(mode="json", exclude={"extends": True, "events": {"dropped"}})
+        if not self.events.keep:
+            data["events"].pop("keep", None)
+        return _drop_none(data)
 
     def to_toml(self) -> str:
-        return tomli_w.dumps(self.to_dict())
+        """The resolved scenario as TOML, with ``events.dropped``: what went with each drop."""
+        data = self.to_dict()
+        if dropped := self.resolution().dropped():
+            data.setdefault("events", {})["dropped"] = dropped
+        return tomli_w.dumps(data)
 
     def digest(self) -> str:
         """SHA-256 of the resolved scenario's canonical JSON."""
@@ -223,27 +259,19 @@ class Scenario(BaseModel):
     def timeline(self) -> list[Event]:
         """The events of this run: catalog (kept, moved) plus added, in date order.
 
-        Scaling is left to the engine (a scale may be uncertain). Follow-ups
-        (events with ``after``) come last.
+        What ``only`` and ``drop`` remove takes with it every event that
+        requires it (:mod:`.cascade`), unless ``keep`` names it. Scaling is left
+        to the engine (a scale may be uncertain). Follow-ups (events with
+        ``after``) come last.
         """
-        catalog = load_catalog()
-        keep = list(catalog.values())
-        if self.events.only is not None:
-            wanted = set(self.events.only)
-            keep = [
-                e for e in keep if e.id in wanted or wanted & set(e.tags) or e.category in wanted
-            ]
-        events = [e for e in keep + list(self.events.add) if e.id not in set(self.events.drop)]
-        events = [
-            e.model_copy(update={"date": self.events.move[e.id], "after": None})
-            if e.id in self.events.move
-            else e
-            for e in events
-        ]
-        dated = sorted(
-            (e for e in events if e.date is not None), key=lambda e: e.date or dt.date.max
+        return list(self.resolution().events)
+
+    def resolution(self) -> Resolution:
+        """The timeline and every event removed from it, with the reason (:mod:`.cascade`)."""
+        ev = self.events
+        return resolve_events(
+            tuple(load_catalog().values()), ev.add, ev.drop, ev.only, ev.keep, ev.move
         )
-        return dated + [e for e in events if e.date is None]
 
 
 def _drop_none(value: Any) -> Any:
