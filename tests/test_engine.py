@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -373,3 +374,166 @@ def test_step_lengths_made_unique_by_counting_equal_numpy_unique(lengths):
     assert np.array_equal(values, expected_values)
     assert np.array_equal(inverse, expected_inverse)
     assert np.array_equal(values[inverse], h)
+
+
+# --------------------------------------------------------------------------- requires
+
+
+def _probe_scenario(**events) -> model.Scenario:
+    """Replicates start with trade anywhere in 20..80 (no noise); a conditional probe in 2027
+    jumps security where trade > 50, a follow-up of it 30 days later, and events requiring each.
+    """
+    jump = lambda k, x: [{"indicator": k, "jump": x}]
+    add = [
+        {
+            "id": "probe-2027",
+            "date": "2027-01-01",
+            "title": "probe",
+            "condition": "trade > 50",
+            "effects": jump("security", 10.0),
+        },
+        {
+            "id": "echo-2027",
+            "after": {"event": "probe-2027", "days": 30},
+            "title": "echo",
+            "condition": "trade > 55",
+            "effects": jump("west", 10.0),
+        },
+        {
+            "id": "answer-2028",
+            "date": "2028-01-01",
+            "title": "answer",
+            "requires": ["probe-2027"],
+            "effects": jump("energy", 20.0),
+        },
+        {
+            "id": "reply-2029",
+            "date": "2029-01-01",
+            "title": "reply",
+            "requires": ["echo-2027"],
+            "effects": jump("energy", 10.0),
+        },
+    ]
+    return scenario(
+        run={"noise": False, "start": "2026-01-01", "end": "2030-12-31"},
+        indices={
+            "trade": {
+                "initial": {"dist": "uniform", "low": 20.0, "high": 80.0},
+                "baseline": 50.0,
+                "half_life": 50.0,
+            }
+        },
+        events={"add": add, **events},
+    )
+
+
+def _moved(res: model.Result, k: str, before: str, after: str) -> np.ndarray:
+    """Per replicate: did index ``k`` change between two record dates by more than 3 points?"""
+    col = res.indicators.index(k)
+    dates = list(res.dates.strftime("%Y-%m-%d"))
+    step = res.paths[:, dates.index(after), col] - res.paths[:, dates.index(before), col]
+    return np.abs(step) > 3
+
+
+def test_an_event_requiring_a_conditional_event_fires_only_where_its_cause_fired():
+    res = model.simulate(_probe_scenario(), 60)
+    probe = _moved(res, "security", "2026-12-01", "2027-01-01")  # records come last in a day
+    echo = _moved(res, "west", "2026-12-01", "2027-03-01")
+    answer = _moved(res, "energy", "2027-12-01", "2028-02-01")
+    reply = _moved(res, "energy", "2028-12-01", "2029-02-01")
+    assert 10 < probe.sum() < 50 and 0 < echo.sum() < probe.sum()  # both fire in some only
+    np.testing.assert_array_equal(answer, probe)
+    np.testing.assert_array_equal(reply, echo)  # a follow-up's consequence: where it fired
+    rows = res.events.groupby("event")["replicates"].max()
+    assert rows["answer-2028"] == rows["probe-2027"] == probe.sum()
+    # and a replicate's path does not depend on its chunk
+    sc = _probe_scenario()
+    whole = simulate_chunk(sc, np.arange(30), 3).recorder.values
+    part = simulate_chunk(sc, np.arange(17, 30), 3).recorder.values
+    np.testing.assert_array_equal(whole[:, 17:], part)
+
+
+def test_an_event_requiring_a_cause_that_never_fires_never_fires():
+    res = model.simulate(_probe_scenario(scale={"probe-2027": 1.0}), 20)
+    sc = _probe_scenario()
+    never = sc.model_copy(
+        update={
+            "events": sc.events.model_copy(
+                update={
+                    "add": tuple(
+                        e.model_copy(update={"condition": "trade > 99"})
+                        if e.id == "probe-2027"
+                        else e
+                        for e in sc.events.add
+                    )
+                }
+            )
+        }
+    )
+    quiet = model.simulate(never, 20)
+    assert "answer-2028" in set(res.events["event"])
+    assert not {"probe-2027", "answer-2028", "echo-2027", "reply-2029"} & set(quiet.events["event"])
+
+
+# --------------------------------------------------------------------------- per-effect scale
+
+
+def _rows(res: model.Result, event: str) -> list[tuple[str, str, float]]:
+    log = res.events[res.events["event"] == event]
+    return list(zip(log["indicator"], log["kind"], log["delta"].round(9)))
+
+
+def test_a_scale_by_index_scales_every_effect_on_that_index_and_only_those():
+    plain = model.simulate(scenario(run={"noise": False}), 1)
+    scaled = model.simulate(
+        scenario(
+            run={"noise": False},
+            events={
+                "scale": {
+                    "turkstream-suspended-2015": {"energy": 2.0},
+                    "su24-downing-2015": {"security": 0.5},
+                }
+            },
+        ),
+        1,
+    )
+    # the suspension has two effects on energy (a shift and a jump): both double
+    before, after = (
+        _rows(plain, "turkstream-suspended-2015"),
+        _rows(scaled, "turkstream-suspended-2015"),
+    )
+    assert [k for _, k, _ in after] == ["shift", "jump", "shift-end"]
+    # (the events table sums in fixed point, to about 1e-6)
+    assert after[0][2] == pytest.approx(2 * before[0][2], abs=1e-5)
+    assert after[2][2] == pytest.approx(2 * before[2][2], abs=1e-5)
+    assert after[1][2] < 1.9 * before[1][2]  # a jump is realised through the soft bounds
+    # the downing: security halved (shift exactly), trade, energy and west untouched
+    down, halved = _rows(plain, "su24-downing-2015"), _rows(scaled, "su24-downing-2015")
+    for (k, kind, d), (_, _, h) in zip(down, halved):
+        if k == "security" and kind == "shift":
+            assert h == pytest.approx(d / 2, abs=1e-5)
+        elif k != "security":
+            assert h == d
+
+
+def test_a_whole_event_scale_and_a_scale_naming_every_index_agree():
+    ev = {"scale": {"su24-downing-2015": 0.5}}
+    each = {
+        "scale": {"su24-downing-2015": {k: 0.5 for k in ("security", "trade", "energy", "west")}}
+    }
+    a = paths(scenario(events=ev), 3)
+    b = paths(scenario(events=each), 3)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_an_uncertain_scale_by_index_draws_per_replicate_for_that_index_only():
+    dist = {"dist": "uniform", "low": 0.0, "high": 2.0}
+    sc = scenario(
+        run={"noise": False}, events={"scale": {"russian-sanctions-2015": {"trade": dist}}}
+    )
+    y = paths(sc, 20)[:, model.simulate(sc, 1).dates.year == 2016]  # [r, t, k]
+    spread = y.max(axis=0) - y.min(axis=0)  # across replicates, without noise
+    assert spread[:, 0].min() > 1  # trade: one factor per replicate
+    # energy moves with the sanctions' unscaled jump; the trade spill-over reaches it only
+    # through trade, so it barely spreads
+    assert spread[:, 1].max() < 0.2 * spread[:, 0].min()

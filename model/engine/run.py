@@ -7,6 +7,11 @@ start. Every wake-up carries a rank, so that on one day things happen in a
 fixed order whatever the chunk: dated events, follow-ups, shift ends, the
 policy review, incidents, and last the record. Within a rank, the order of
 scheduling decides, and that order is the same for every replicate.
+
+An event that ``requires`` others fires only in the replicates where all of
+them fired: the run keeps, for each event something requires, the mask of
+replicates it fired in, and narrows its consequences' masks with it. Events
+that fire everywhere (dated, without a condition) leave the masks whole.
 """
 
 from __future__ import annotations
@@ -84,26 +89,45 @@ class Run:
         #: labels of per-replicate rows (actions and incidents), by code
         self.labels: dict[Label, int] = {}
         self.followups: dict[str, list[Plan]] = {}
+        #: the replicates each event fired in, for the events that others require
+        self.fired: dict[str, np.ndarray] = {}
+        self.required: set[str] = set()
 
     # -- set-up -------------------------------------------------------------
     def plan(self, event: Event, prefix: str | None = None) -> Plan:
         """Per-replicate effect sizes, each drawn from its own named stream."""
-        scale = sample(
-            self.sc.events.scale.get(event.id, 1.0),
-            self.streams,
-            f"events.scale.{event.id}",
-            self.n,
-        )
         prefix = prefix or f"events.{event.id}"
+        scales = self.scales(event)
         sizes = [
-            sample(e.size, self.streams, f"{prefix}.{i}.{e.kind}", self.n) * scale
+            sample(e.size, self.streams, f"{prefix}.{i}.{e.kind}", self.n) * scales[e.indicator]
             for i, e in enumerate(event.effects)
         ]
         return Plan(event, sizes)
 
+    def scales(self, event: Event) -> dict[str, np.ndarray]:
+        """The factor on ``event``'s effects on each index it moves, per replicate.
+
+        ``events.scale.<id>`` is one factor for all of them, or a table by
+        index (an index it does not name keeps 1; a factor applies to every
+        effect on its index). Each uncertain factor draws from its own stream.
+        """
+        name = f"events.scale.{event.id}"
+        factor = self.sc.events.scale.get(event.id, 1.0)
+        moved = dict.fromkeys(e.indicator for e in event.effects)
+        if not isinstance(factor, dict):
+            whole = sample(factor, self.streams, name, self.n)
+            return dict.fromkeys(moved, whole)
+        ones = np.ones(self.n)
+        return {
+            k: sample(factor[k], self.streams, f"{name}.{k}", self.n) if k in factor else ones
+            for k in moved
+        }
+
     def schedule_events(self) -> None:
         """A process per dated event of the timeline; follow-ups wait for their parents."""
-        for ev in self.sc.timeline():
+        timeline = self.sc.timeline()
+        self.required = {cause for ev in timeline for cause in ev.requires}
+        for ev in timeline:
             plan = self.plan(ev)
             if ev.after is not None:
                 self.followups.setdefault(ev.after.event, []).append(plan)
@@ -130,6 +154,8 @@ class Run:
                 )
             self.state.move_baseline(slice(None), self.names.index(eff.indicator), size)
             self.log_all(plan.event, eff.indicator, "shift", size, everyone)
+        if plan.event.id in self.required:
+            self.fired[plan.event.id] = np.ones(self.n, bool)
 
     # -- processes ----------------------------------------------------------
     def wake(self, day: int, rank: int) -> simpy.Event:
@@ -158,12 +184,16 @@ class Run:
 
     # -- effects ------------------------------------------------------------
     def fire(self, plan: Plan, mask: np.ndarray) -> None:
+        for cause in plan.event.requires:  # only where every cause fired (none yet: nowhere)
+            mask = mask & self.fired.get(cause, False)
         # only the replicates the event can reach are moved to today, so a
         # replicate's path never depends on which others share its chunk
         self.state.advance(int(self.env.now), None if mask.all() else np.flatnonzero(mask))
         if plan.event.condition:
             levels = dict(zip(self.names, self.state.points().T))
             mask = holds(levels, plan.event.condition, mask)
+        if plan.event.id in self.required:
+            self.fired[plan.event.id] = self.fired.get(plan.event.id, False) | mask
         if not mask.any():
             return
         # every replicate: views instead of gathered copies
