@@ -23,6 +23,11 @@ def add(sub: Any) -> None:
 
     ev = sub.add_parser("events", help="list the historical catalog")
     ev.add_argument("--format", choices=("table", "csv"), default="table")
+    ev.add_argument(
+        "--clusters",
+        action="store_true",
+        help="list the causal clusters (events joined by 'requires'), root causes first",
+    )
     ev.set_defaults(func=_events)
 
 
@@ -62,6 +67,8 @@ def _events(args: argparse.Namespace) -> int:
     from ..catalog import load_catalog
     from ..distributions import centre
 
+    if args.clusters:
+        return _clusters(args.format)
     rows = []
     for e in load_catalog().values():
         effects = "; ".join(
@@ -90,4 +97,38 @@ def _events(args: argparse.Namespace) -> int:
             "display.max_rows", None, "display.width", 200, "display.max_colwidth", 60
         ):
             print(table[["id", "date", "category", "title"]].to_string(index=False))
+    return 0
+
+
+def _clusters(form: str) -> int:
+    """The catalog's causal clusters: a block per cluster, or one CSV row per member."""
+    import pandas as pd
+
+    from ..catalog import load_catalog
+    from ..scenario import catalog_factors
+
+    catalog = load_catalog()
+    rows = [
+        {
+            "cluster": f.id,
+            "title": f.title,
+            "event": i,
+            "role": "root" if i in f.roots else "consequence",
+            "date": str(catalog[i].date or ""),
+            "requires": " ".join(catalog[i].requires),
+            "event_title": catalog[i].title,
+        }
+        for f in catalog_factors()
+        for i in f.members
+    ]
+    if form == "csv":
+        pd.DataFrame(rows).to_csv(sys.stdout, index=False)
+        return 0
+    for f in catalog_factors():
+        print(f"{f.id} ({len(f.members)} events): {f.title}")
+        for i in f.members:
+            e = catalog[i]
+            needs = f" <- {', '.join(e.requires)}" if e.requires else "  (root)"
+            print(f"  {e.date}  {i}{needs}")
+        print()
     return 0

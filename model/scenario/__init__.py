@@ -1,5 +1,6 @@
-"""Scenarios: the schema (:mod:`.schema`), loading with ``extends`` (:mod:`.loading`) and the
-checks across fields (:mod:`.checks`).
+"""Scenarios: the schema (:mod:`.schema`), loading with ``extends`` (:mod:`.loading`), the
+checks across fields (:mod:`.checks`), what goes with a drop (:mod:`.cascade`) and the causal
+clusters of a timeline (:mod:`.factors`).
 
 A scenario is a TOML file (see ``docs/SCENARIOS.md``); :func:`load_scenario`
 reads a file, or a shipped scenario by name, into a frozen, validated
@@ -7,6 +8,8 @@ reads a file, or a shipped scenario by name, into a frozen, validated
 naming the file that holds the bad value, the field and what is wrong.
 """
 
+from .cascade import Removed, Resolution
+from .factors import Factor, catalog_factors
 from .loading import (
     SHIPPED,
     find_scenario,
@@ -20,12 +23,16 @@ from .schema import EventsControl, Hazard, IndexSpec, PolicyRule, PolicySpec, Ru
 __all__ = [
     "SHIPPED",
     "EventsControl",
+    "Factor",
     "Hazard",
     "IndexSpec",
     "PolicyRule",
     "PolicySpec",
+    "Removed",
+    "Resolution",
     "RunSettings",
     "Scenario",
+    "catalog_factors",
     "find_scenario",
     "load_scenario",
     "read_shipped",

@@ -23,6 +23,7 @@ from ..conditions import parse_condition
 from ..distributions import Dist, Number, centre, check_positive_support, check_range, to_number
 from ..timeaxis import check_duration, record_dates
 from .cascade import Resolution, resolve_events
+from .factors import Factor, factors
 
 __all__ = [
     "EventsControl",
@@ -265,6 +266,10 @@ class Scenario(BaseModel):
         ``after``) come last.
         """
         return list(self.resolution().events)
+
+    def factors(self) -> list[Factor]:
+        """The causal clusters of the timeline, and each other event alone (:mod:`.factors`)."""
+        return factors(self.timeline())
 
     def resolution(self) -> Resolution:
         """The timeline and every event removed from it, with the reason (:mod:`.cascade`)."""
