@@ -5,8 +5,12 @@ table keys by name, list items (``hazards``, ``events.add``, ``effects``) by
 ``id`` or position; a path into a distribution names one of its numbers
 (``indices.trade.half_life.median``). Short forms are accepted:
 ``trade.half_life`` for ``indices.trade.half_life`` and ``scale.<id>`` for
-``events.scale.<id>``. ``dummy`` (and ``dummy.<anything>``) names nothing: a
-control for sensitivity analyses.
+``events.scale.<id>``. ``events.scale.<id>.<index>`` scales one index's
+effects of an event. ``clusters.<id>`` (or ``cluster.<id>``) names a causal
+cluster of the scenario (:meth:`Scenario.factors`) as one factor: it
+multiplies the scale of every event of the cluster, so its value is 1 unless
+set. ``dummy`` (and ``dummy.<anything>``) names nothing: a control for
+sensitivity analyses.
 
 Calibration, sensitivity analysis, sweeps and the EMA Workbench adapter all
 use it: :func:`resolve` names a parameter (with search bounds where the
@@ -90,8 +94,8 @@ def _normal_form(name: str, scenario: Scenario) -> list[str]:
         parts = ["indices", *parts]
     if parts[0] == "scale" and len(parts) >= 2:
         parts = ["events", *parts]
-    if parts[:2] == ["events", "scale"] and len(parts) > 3:  # an id never has dots, but be clear
-        parts = parts[:2] + [".".join(parts[2:])]
+    if parts[0] == "cluster":
+        parts = ["clusters", *parts[1:]]
     return parts
 
 
@@ -124,8 +128,12 @@ def resolve(
         and parts[1] != parts[2]
     ):
         return Param(key, tuple(parts), *OTHER_BOUNDS["spillover"])
-    if len(parts) == 3 and parts[:2] == ["events", "scale"] and parts[2] in events:
+    if len(parts) in (3, 4) and parts[:2] == ["events", "scale"] and parts[2] in events:
+        if len(parts) == 4:
+            _check_moved(parts[2], parts[3], scenario, name, argument)
         return Param(key, tuple(parts), *OTHER_BOUNDS["scale"])
+    if parts[0] == "clusters" and not calibrated:
+        return Param(key, ("clusters", _cluster(parts, scenario, name, argument)[0]))
     if parts == ["damping"]:
         return Param(key, ("damping",), *OTHER_BOUNDS["damping"])
     if calibrated:
@@ -134,7 +142,7 @@ def resolve(
             f"unknown parameter {name!r}"
             f"{did_you_mean(name, known_names(scenario))}; use "
             "indices.<index>.half_life|baseline|initial, spillover.<index>.<index>, "
-            "events.scale.<event id> or damping",
+            "events.scale.<event id>[.<index>] or damping",
         )
     if parts[0] in ("indices", "spillover") and len(parts) > 1 and parts[1] not in indices:
         raise ArgumentError(
@@ -165,6 +173,34 @@ def resolve_all(
     return out
 
 
+def _check_moved(event: str, index: str, scenario: Scenario, name: str, argument: str) -> None:
+    """``index`` is an index the effects of ``event`` move."""
+    moved = sorted({e.indicator for e in _event(scenario, event).effects})
+    if index not in moved:
+        raise ArgumentError(
+            argument,
+            f"{name}: event {event!r} has no effect on {index!r}"
+            f"{did_you_mean(index, moved)}; its effects move {', '.join(moved)}",
+        )
+
+
+def _event(scenario: Scenario, ident: str) -> Any:
+    return next(e for e in scenario.timeline() if e.id == ident)
+
+
+def _cluster(parts: list[str], scenario: Scenario, name: str, argument: str) -> tuple[str, ...]:
+    """``[clusters, id]`` -> the id and the members of that causal cluster of ``scenario``."""
+    found = {f.id: f.members for f in scenario.factors() if f.is_cluster}
+    if len(parts) != 2 or parts[1] not in found:
+        ident = parts[1] if len(parts) > 1 else ""
+        raise ArgumentError(
+            argument,
+            f"{name}: unknown cluster {ident!r}{did_you_mean(ident, found)}; "
+            f"the clusters of {scenario.name}: {', '.join(found)}",
+        )
+    return (parts[1], *found[parts[1]])
+
+
 def known_names(scenario: Scenario) -> list[str]:
     """Every parameter the calibration can fit in ``scenario``."""
     names = [f"indices.{k}.{a}" for k in scenario.indicators for a in INDEX_BOUNDS]
@@ -181,16 +217,30 @@ def value(scenario: Scenario, name: str) -> float | None:
     if is_dummy(name):
         return None
     parts = _normal_form(name, scenario)
+    if parts[0] == "clusters":
+        return 1.0  # a multiplier of its events' own scales
     node: Any = scenario.to_dict()
     for i, key in enumerate(parts):
-        node = _child(node, key)
+        parent, node = node, _child(node, key)
         if node is None:
-            if parts[:2] == ["events", "scale"] and i == 2:
+            if parts[:2] == ["events", "scale"] and i == 3 and not _by_index(parent):
+                return _centre(parent)  # one factor for the whole event: this index's too
+            if parts[:2] == ["events", "scale"] and i in (2, 3):
                 return 1.0
             return 0.0 if parts[0] == "spillover" and len(parts) == 3 else None
+    return _centre(node)
+
+
+def _by_index(scale: Any) -> bool:
+    """Whether an event's scale (plain data) is a table of factors by index."""
+    return isinstance(scale, dict) and "dist" not in scale
+
+
+def _centre(node: Any) -> float | None:
+    """A number, or a distribution's centre (plain data)."""
     if isinstance(node, dict) and "dist" in node:
         return Dist.model_validate(node).center()
-    return float(node) if isinstance(node, (int, float)) and not isinstance(node, bool) else None
+    return float(node) if isinstance(node, int | float) and not isinstance(node, bool) else None
 
 
 def _child(node: Any, key: str) -> Any:
@@ -214,9 +264,21 @@ def apply(
     if not real and not run:
         return scenario
     data = scenario.to_dict()
-    for name, v in real.items():
-        parts = resolve(name, scenario, argument).path
-        _set(data, list(parts), v.item() if isinstance(v, np.generic) else v, name, argument)
+    paths = {name: resolve(name, scenario, argument).path for name in real}
+    # clusters last: they multiply the scales as the other parameters leave them
+    for name in sorted(real, key=lambda n: paths[n][0] == "clusters"):
+        v = real[name]
+        v = v.item() if isinstance(v, np.generic) else v
+        parts = list(paths[name])
+        if parts[0] == "clusters":
+            members = _cluster(parts, scenario, name, argument)[1:]
+            scale = data.setdefault("events", {}).setdefault("scale", {})
+            for ident in members:
+                scale[ident] = _times(scale.get(ident, 1.0), v, name, argument)
+        elif parts[:2] == ["events", "scale"] and len(parts) == 4:
+            _set_index_scale(data, scenario, parts[2], parts[3], v)
+        else:
+            _set(data, parts, v, name, argument)
     for key, v in run.items():
         data.setdefault("run", {})[key] = copy.deepcopy(v)
     where = ", ".join(
@@ -226,6 +288,30 @@ def apply(
     return scenario_from_dict(
         data, file=f"{scenario.name} with {where}" if where else scenario.name
     )
+
+
+def _times(scale: Any, factor: Any, name: str, argument: str) -> Any:
+    """An event's scale (a number or a table by index, as plain data) times ``factor``."""
+    if isinstance(scale, dict) and "dist" in scale or isinstance(factor, dict):
+        raise ArgumentError(
+            argument,
+            f"{name}: a cluster multiplies plain numbers; an event of it has an uncertain "
+            "scale (set that event's scale instead)",
+        )
+    if isinstance(scale, dict):
+        return {k: _times(x, factor, name, argument) for k, x in scale.items()}
+    return float(scale) * float(factor)
+
+
+def _set_index_scale(data: dict, scenario: Scenario, event: str, index: str, new: Any) -> None:
+    """Set the factor on ``event``'s effects on ``index``; a whole-event factor becomes a table
+    (the other indices keep it)."""
+    scale = data.setdefault("events", {}).setdefault("scale", {})
+    old = scale.get(event)
+    if not isinstance(old, dict) or "dist" in old:
+        moved = dict.fromkeys(e.indicator for e in _event(scenario, event).effects)
+        old = {} if old is None else {k: copy.deepcopy(old) for k in moved}
+    scale[event] = {**old, index: new}
 
 
 def _set(node: Any, parts: list[str], new: Any, name: str, argument: str) -> None:

@@ -115,3 +115,75 @@ def test_parse_range_and_grid(baseline):
             )
     with pytest.raises(model.ArgumentError):
         parse_grid("damping=0:1")
+
+
+# --------------------------------------------------------------------------- clusters and effects
+
+
+def test_a_cluster_is_one_factor_that_multiplies_its_events_scales(baseline):
+    param = resolve("cluster.aviation-crisis", baseline)
+    assert param.name == "clusters.aviation-crisis" and param.path == (
+        "clusters",
+        "aviation-crisis",
+    )
+    assert value(baseline, "clusters.aviation-crisis") == 1.0
+    assert parse_range("clusters.s400-affair", baseline) == ("clusters.s400-affair", (0.5, 1.5))
+    sc = apply(baseline, {"clusters.aviation-crisis": 0.5})
+    scale = sc.events.scale
+    assert scale["su24-downing-2015"] == 0.5 and scale["sanctions-tomatoes-lifted-2017"] == 0.5
+    assert scale["russian-sanctions-2015"] == pytest.approx(0.5 * 1.135)  # the calibrated 1.135
+    assert len([k for k in scale if k in {i for f in baseline.factors() for i in f.members}]) >= 13
+    assert "ukraine-war-trade-2022" in scale and scale["ukraine-war-trade-2022"] == 2.044
+
+
+def test_a_cluster_at_zero_is_the_whole_chain_with_no_effect(baseline):
+    sc = apply(baseline, {"clusters.s400-affair": 0.0})
+    members = next(f.members for f in baseline.factors() if f.id == "s400-affair")
+    assert {sc.events.scale[i] for i in members} == {0.0}
+    assert {e.id for e in sc.timeline()} == {e.id for e in baseline.timeline()}  # no cascade
+
+
+def test_an_unknown_cluster_is_named_with_the_known_ones(baseline):
+    with pytest.raises(model.ArgumentError, match=r"unknown cluster 'aviation'.*aviation-crisis"):
+        resolve("clusters.aviation", baseline)
+    with pytest.raises(model.ArgumentError, match="unknown parameter"):
+        resolve("clusters.aviation-crisis", baseline, calibrated=True)
+
+
+def test_a_cluster_refuses_an_uncertain_scale_among_its_events(baseline):
+    uncertain = apply(baseline, {"events.scale.su24-downing-2015": 1.0})
+    data = uncertain.to_dict()
+    data["events"]["scale"]["su24-downing-2015"] = {"dist": "uniform", "low": 0.5, "high": 1.5}
+    sc = model.scenario_from_dict(data)
+    with pytest.raises(model.ArgumentError, match="uncertain scale"):
+        apply(sc, {"clusters.aviation-crisis": 2.0})
+
+
+def test_one_effect_of_an_event_by_its_index(baseline):
+    name = "events.scale.su24-downing-2015.security"
+    assert resolve(name, baseline).path == ("events", "scale", "su24-downing-2015", "security")
+    assert value(baseline, name) == 1.0
+    assert value(baseline, "scale.russian-sanctions-2015.trade") == 1.135  # the whole-event one
+    sc = apply(baseline, {name: 0.5})
+    assert sc.events.scale["su24-downing-2015"] == {"security": 0.5}
+    assert value(sc, name) == 0.5 and value(sc, "events.scale.su24-downing-2015.trade") == 1.0
+    # a whole-event factor becomes a table: the other indices keep it
+    sc = apply(baseline, {"scale.russian-sanctions-2015.energy": 0.0})
+    assert sc.events.scale["russian-sanctions-2015"] == {"trade": 1.135, "energy": 0.0}
+    with pytest.raises(model.ArgumentError, match="has no effect on 'west'"):
+        resolve("events.scale.russian-sanctions-2015.west", baseline)
+
+
+def test_a_sweep_varies_a_cluster_as_one_factor(baseline):
+    from model.explore import Outcomes, sweep
+
+    sw = sweep(
+        baseline,
+        {"clusters.aviation-crisis": [0.0, 1.0]},
+        replicates=2,
+        seed=3,
+        outcomes=["trade_2016"],
+        spec=Outcomes(at_year=2016),
+    )
+    low, high = sw.table.sort_values("clusters.aviation-crisis")["trade_2016"]
+    assert high < low - 10  # the crisis at full strength costs trade in 2016
