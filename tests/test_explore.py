@@ -190,6 +190,46 @@ def test_two_parameter_grid_and_latin_hypercube(quiet):
         ex.sweep(quiet, {"damping": [0.1], SANCTIONS: [1.0], "dummy": [0.0]})
 
 
+def test_sensitivity_can_group_the_events_of_each_cluster(quiet):
+    ranges = {
+        "events.scale.su24-downing-2015": (0.5, 1.5),
+        SANCTIONS: (0.8, 1.2),
+        "events.scale.s400-delivery-2019": (0.5, 1.5),
+        "clusters.s400-affair": (0.5, 1.5),
+        "damping": (0.3, 0.9),
+        "dummy": (0.0, 1.0),
+    }
+    res = ex.sensitivity(
+        quiet,
+        ranges,
+        method="sobol",
+        samples=4,
+        replicates=1,
+        outcomes=["mean_trade_2026_2035"],
+        groups="clusters",
+        num_resamples=20,
+    )
+    assert res.problem["groups"] == [
+        "aviation-crisis",
+        "aviation-crisis",
+        "s400-affair",
+        "s400-affair",
+        "damping",
+        "dummy",
+    ]
+    assert list(res.indices["parameter"]) == ["aviation-crisis", "s400-affair", "damping", "dummy"]
+    assert len(res.samples) == 4 * (4 + 2)  # Saltelli: samples x (groups + 2)
+    st = res.indices.set_index("parameter")["ST"]
+    assert st["dummy"] == 0.0 and st["aviation-crisis"] > 0
+    # without groups: one row per parameter, as before
+    plain = ex.sensitivity(
+        quiet, ranges, method="morris", samples=2, replicates=1, outcomes=["mean_trade_2026_2035"]
+    )
+    assert list(plain.indices["parameter"]) == list(ranges)
+    with pytest.raises(model.ArgumentError, match="groups: 'nosuch' is not a parameter"):
+        ex.sensitivity(quiet, ranges, samples=4, replicates=1, groups={"nosuch": "x"})
+
+
 # --------------------------------------------------------------------------- attribution
 
 
@@ -273,6 +313,76 @@ def test_unknown_event_is_an_argument_error(baseline):
             method="shapley",
             replicates=2,
         )
+
+
+def _level(sc: model.Scenario, at: str, replicates: int = 12, seed: int = 4) -> pd.DataFrame:
+    """Per replicate, each index at the record ``at`` (replicate x indicator)."""
+    res = model.simulate(sc, replicates=replicates, seed=seed)
+    i = list(res.dates.strftime("%Y-%m-%d")).index(at)
+    return pd.DataFrame(res.paths[:, i, :], columns=res.indicators)
+
+
+def _contribution(res, indicator: str, event: str) -> pd.Series:
+    return res.contributions.set_index(["indicator", "event"]).loc[(indicator, event)]
+
+
+def test_a_cluster_attribution_is_the_baseline_minus_the_cascaded_drop(baseline):
+    at = "2020-01-01"
+    res = ex.attribute(baseline, at, removal="drop", replicates=12, seed=4)
+    assert res.metadata["analysis"]["factors"]["aviation-crisis"][0] == "su24-downing-2015"
+    assert len(res.metadata["analysis"]["factors"]["aviation-crisis"]) == 13
+    # the knock-out of the whole chain is the what-if that drops its root
+    data = baseline.to_dict()
+    data["events"]["drop"] = ["su24-downing-2015"]
+    gap = _level(baseline, at) - _level(model.scenario_from_dict(data), at)
+    for k in baseline.indicators:
+        c = _contribution(res, k, "aviation-crisis")
+        assert c["mean"] == float(gap[k].mean())  # bit for bit: the same runs
+        assert c["q05"] == float(np.quantile(gap[k], 0.05))
+    assert _contribution(res, "trade", "aviation-crisis")["mean"] < -3
+    # an event outside every cluster is a factor of its own; members are not
+    assert "coup-attempt-2016" in set(res.contributions["event"])
+    assert "russian-sanctions-2015" not in set(res.contributions["event"])
+
+
+def test_by_default_a_cluster_is_scaled_to_zero_whole(baseline):
+    at = "2020-01-01"
+    res = ex.attribute(
+        baseline, at, ["aviation-crisis", "coup-attempt-2016"], replicates=12, seed=4
+    )
+    members = res.metadata["analysis"]["factors"]["aviation-crisis"]
+    zeroed = ex.without_events(baseline, members, removal="zero")
+    assert {zeroed.events.scale[i] for i in members} == {0.0}
+    gap = _level(baseline, at) - _level(zeroed, at)
+    assert _contribution(res, "trade", "aviation-crisis")["mean"] == float(gap["trade"].mean())
+    # the same knock-out as dropping the root, but with every time split kept (less noise)
+    drop = ex.attribute(baseline, at, ["aviation-crisis"], removal="drop", replicates=12, seed=4)
+    a, b = (_contribution(r, "trade", "aviation-crisis") for r in (res, drop))
+    assert abs(a["mean"] - b["mean"]) < 3 * b["se"] and a["sd"] < b["sd"]
+    lv = res.levels.set_index(["indicator", "run"])["mean"]
+    assert ("trade", "without the 2 chosen clusters and events") in lv.index
+
+
+def test_per_event_attribution_counts_an_event_without_its_consequences(baseline):
+    at = "2020-01-01"
+    alone = ex.attribute(baseline, at, per_event=True, replicates=4, seed=1)
+    assert "russian-sanctions-2015" in set(alone.contributions["event"])
+    assert not {
+        f
+        for f in alone.metadata["analysis"]["factors"]
+        if len(alone.metadata["analysis"]["factors"][f]) > 1
+    }
+    # scaled to zero, the sanctions' own effects only (their lifting still fires)...
+    own = _contribution(alone, "trade", "russian-sanctions-2015")["mean"]
+    # ...dropped, the sanctions and everything that requires them
+    chain = ex.attribute(baseline, at, ["russian-sanctions-2015"], removal="drop", replicates=4)
+    whole = _contribution(chain, "trade", "russian-sanctions-2015")["mean"]
+    assert own < -20 < whole < 0
+
+
+def test_an_unknown_cluster_or_event_is_named(baseline):
+    with pytest.raises(model.ArgumentError, match="did you mean 'aviation-crisis'"):
+        ex.attribute(baseline, "2020", ["aviation-crisi"], replicates=2)
 
 
 # --------------------------------------------------------------------------- the command line
@@ -359,6 +469,24 @@ def test_cli_sensitivity_sweep_and_attribute(tmp_path):
         == 0
     )
     assert (out / "waterfall.png").exists() and len(pd.read_csv(out / "contributions.csv")) == 12
+
+
+def test_cli_attribute_by_cluster_by_default_and_per_event(tmp_path, capsys):
+    args = ["attribute", BASELINE, "--at", "2016-01-01", "--replicates", "2", "--no-plots"]
+    assert main([*args, "--out", str(tmp_path / "a")]) == 0
+    shown = capsys.readouterr().out
+    assert "largest contributions at 2016-01-01" in shown
+    table = pd.read_csv(tmp_path / "a" / "contributions.csv")
+    assert "aviation-crisis" in set(table["event"])
+    assert "russian-sanctions-2015" not in set(table["event"])
+    assert main([*args, "--per-event", "--out", str(tmp_path / "b")]) == 0
+    table = pd.read_csv(tmp_path / "b" / "contributions.csv")
+    assert "russian-sanctions-2015" in set(table["event"])
+    assert "aviation-crisis" not in set(table["event"])
+    sens = ["sensitivity", BASELINE, "--samples", "4", "--replicates", "1", "--no-plots"]
+    assert main([*sens, "--group-clusters", "--out", str(tmp_path / "s")]) == 0
+    idx = pd.read_csv(tmp_path / "s" / "indices.csv")
+    assert {"aviation-crisis", "s400-affair", "ukraine-war"} <= set(idx["parameter"])
 
 
 @pytest.mark.parametrize(

@@ -57,8 +57,14 @@ def add(sub: Any) -> None:
         help="Sobol base sample (a power of 2) or Morris trajectories (default 256)",
     )
     sens.add_argument("--sample-seed", type=positive("--sample-seed", 0), default=0)
+    sens.add_argument(
+        "--group-clusters",
+        action="store_true",
+        help="one group (SALib groups) per causal cluster: the scales of its events vary as "
+        "one factor and get one index",
+    )
     _outcome_options(sens)
-    sens.set_defaults(func=_sensitivity, flags=_RANGES)
+    sens.set_defaults(func=_sensitivity, flags={**_RANGES, "groups": "--group-clusters"})
 
     sw = sub.add_parser(
         "sweep", help="outcomes over a grid of one or two parameters, or a Latin hypercube"
@@ -81,20 +87,31 @@ def add(sub: Any) -> None:
     _outcome_options(sw)
     sw.set_defaults(func=_sweep, flags={**_RANGES, "samples": "--lhs"})
 
-    at = sub.add_parser("attribute", help="what each event contributed to each index at a date")
+    at = sub.add_parser(
+        "attribute", help="what each causal cluster or event contributed to each index at a date"
+    )
     _common(at, 100)
     at.add_argument(
         "--at", required=True, help="a date YYYY-MM-DD (the record on or before it) or a year YYYY"
     )
     at.add_argument(
-        "--events", default="all", help="comma-separated event ids, or 'all' up to --at (default)"
+        "--events",
+        default="all",
+        help="comma-separated event or cluster ids, or 'all' up to --at (default): every causal "
+        "cluster knocked out whole, and every event outside one",
+    )
+    at.add_argument(
+        "--per-event",
+        action="store_true",
+        help="with --events all: each event alone, not each cluster (relsim events --clusters)",
     )
     at.add_argument("--method", choices=("loo", "shapley"), default="loo")
     at.add_argument(
         "--removal",
         choices=("zero", "drop"),
         default="zero",
-        help="zero: scale the event's effects to 0 (default); drop: remove it and its follow-ups",
+        help="zero: scale the events' effects to 0 (default); drop: remove them, and whatever "
+        "requires them or follows them",
     )
     at.add_argument(
         "--top", type=positive("--top"), default=8, help="events drawn one by one in the waterfall"
@@ -152,6 +169,7 @@ def _sensitivity(args: argparse.Namespace) -> int:
         workers=args.workers,
         scheduler=args.scheduler,
         progress=True,
+        groups="clusters" if args.group_clusters else None,
     )
     figures = _figures(args, "sensitivity.png", lambda: plot_sensitivity(res))
     out = res.save(args.out or Path("results") / f"{sc.name}-sensitivity", figures)
@@ -221,6 +239,7 @@ def _attribute(args: argparse.Namespace) -> int:
         workers=args.workers,
         scheduler=args.scheduler,
         progress=True,
+        per_event=args.per_event,
     )
     figures = _figures(args, "waterfall.png", lambda: plot_waterfall(res, args.top))
     out = res.save(args.out or Path("results") / f"{sc.name}-attribution", figures)
@@ -232,8 +251,22 @@ def _attribute(args: argparse.Namespace) -> int:
     )
     for line in best["statement"]:
         print(line)
+    print(_largest(c, res.at, args.top))
     print(
         f"wrote {out}/: contributions.csv levels.csv metadata.json"
         + "".join(" " + f for f in figures)
     )
     return 0
+
+
+def _largest(c: Any, at: str, top: int) -> str:
+    """The ``top`` largest contributions as a table: cluster or event x index, mean points."""
+    import pandas as pd
+
+    wide = c[~c["event"].str.startswith("(")].pivot_table("mean", "event", "indicator", sort=False)[
+        list(dict.fromkeys(c["indicator"]))
+    ]
+    size = wide.abs().max(axis=1).sort_values(ascending=False)
+    with pd.option_context("display.width", 120):
+        table = wide.loc[size.index[:top]].round(2).to_string()
+    return f"largest contributions at {at} (mean, index points):\n{table}"

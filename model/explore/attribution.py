@@ -1,8 +1,12 @@
-"""Attribution: what each event contributed to each index at a date, from paired runs.
+"""Attribution: what each causal cluster or event contributed to each index at a date.
 
-Every run uses the same seed and replicate numbers (common random numbers)
-and contributions are taken replicate by replicate: leave one out (with the
-interactions left over as their own row) or exact Shapley values.
+Contributions come from paired runs: every run uses the same seed and
+replicate numbers (common random numbers) and contributions are taken
+replicate by replicate, by leaving one factor out (with the interactions left
+over as their own row) or as exact Shapley values. A factor is a causal
+cluster (the whole chain knocked out at once: the downing with the sanctions
+and their lifting) or an event outside any cluster, or, on request, each
+event alone (:mod:`.knockout`).
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,9 +22,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import ArgumentError, did_you_mean
+from ..errors import ArgumentError
 from ..parallel import one_blas_thread
-from ..scenario import Scenario, scenario_from_dict
+from ..scenario import Factor, Scenario
+from .knockout import chosen_factors, without_events
 from .outcomes import _paths, as_scenario
 from .points import analysis_metadata, batches, run_batches, write_tables
 
@@ -29,7 +34,12 @@ __all__ = ["MAX_SHAPLEY", "Attribution", "attribute", "without_events"]
 
 @dataclass
 class Attribution:
-    """What each event contributed to each index at a date, from paired runs."""
+    """What each cluster or event contributed to each index at a date, from paired runs.
+
+    In ``contributions`` the ``event`` column holds the factor's id (a
+    cluster's id, or an event's), ``title`` its title and ``date`` its first
+    event's date; ``metadata["factors"]`` lists each factor's events.
+    """
 
     method: str  # "loo" or "shapley"
     at: str  # the date or year the levels are read at
@@ -78,60 +88,6 @@ def _reader(scenario: Scenario, at: str) -> tuple[Callable[[np.ndarray], np.ndar
     return (lambda v: v[i]), str(dates[i].date()), str(dates[i].date())
 
 
-def _chosen_events(sc: Scenario, events: Sequence[str] | str | None, last_day: str) -> list:
-    timeline = sc.timeline()
-    by_id = {e.id: e for e in timeline}
-    if events is None or events == "all" or events == ["all"]:
-        limit = pd.Timestamp(last_day).date()
-        return [e for e in timeline if e.date is not None and e.date <= limit]
-    ids = [i.strip() for i in events.split(",")] if isinstance(events, str) else list(events)
-    for i in ids:
-        if i not in by_id:
-            raise ArgumentError(
-                "events", f"{i!r} is not an event of this scenario{did_you_mean(i, by_id)}"
-            )
-    return [by_id[i] for i in dict.fromkeys(ids)]
-
-
-def without_events(scenario: Scenario, ids: Iterable[str], removal: str = "drop") -> Scenario:
-    """``scenario`` with the events ``ids`` removed.
-
-    ``removal="drop"``: catalog events go into ``events.drop``; added events
-    leave ``events.add`` together with the follow-ups that wait for them (as
-    for a dropped catalog event, those would never fire). ``removal="zero"``:
-    every event stays on the calendar with its effects scaled to zero, so both
-    runs split time at the same moments (follow-ups still fire).
-    """
-    ids = list(dict.fromkeys(ids))
-    if not ids:
-        return scenario
-    data = scenario.to_dict()
-    events = data.setdefault("events", {})
-    if removal == "zero":
-        events.setdefault("scale", {}).update({i: 0.0 for i in ids})
-    elif removal == "drop":
-        added = {e["id"] for e in events.get("add", [])}
-        events["drop"] = list(
-            dict.fromkeys(list(events.get("drop", [])) + [i for i in ids if i not in added])
-        )
-        gone = {i for i in ids if i in added}
-        keep = list(events.get("add", []))
-        while True:
-            after = [
-                e for e in keep if e["id"] in gone or (e.get("after") or {}).get("event") in gone
-            ]
-            if not after:
-                break
-            gone |= {e["id"] for e in after}
-            keep = [e for e in keep if e["id"] not in gone]
-        events["add"] = keep
-        for key in ("scale", "move"):
-            events[key] = {k: v for k, v in events.get(key, {}).items() if k not in gone}
-    else:
-        raise ArgumentError("removal", f"must be 'drop' or 'zero' (got {removal!r})")
-    return scenario_from_dict(data, file=f"{scenario.name} without {', '.join(ids)}")
-
-
 def _levels(variants: list[Scenario], replicates: int, seed: int, at: str) -> list[np.ndarray]:
     """Levels ``[r, k]`` at ``at`` for each scenario variant (runs in workers too)."""
     out = []
@@ -173,57 +129,74 @@ def attribute(
     workers: int | None = 1,
     scheduler: str | None = None,
     progress: bool = False,
+    per_event: bool = False,
 ) -> Attribution:
-    """What each chosen event contributed to each index at ``at`` (a date or a year).
+    """What each causal cluster (or event) contributed to each index at ``at`` (a date or year).
+
+    By default every causal cluster with an event on or before ``at`` is one
+    factor, knocked out whole (the Su-24 downing with the sanctions, their
+    lifting and the thaw), and every other such event is a factor alone;
+    ``per_event`` makes each event a factor. ``events`` chooses instead:
+    event ids (each alone) and cluster ids (each whole).
 
     Every run uses the same seed and replicate numbers (common random
     numbers) and contributions are taken replicate by replicate.
-    ``method="loo"`` (leave one out): an event's contribution is the level
-    with every event minus the level without that one; interactions between
-    the chosen events are left over and reported as their own row.
-    ``method="shapley"``: exact Shapley values over the chosen events (2^n
-    runs, at most 10 events): each event gets its marginal contribution
-    averaged over every order of adding the chosen events, and the
-    contributions add up exactly to the level with all of them minus the level
-    without any. Events not chosen stay in every run.
+    ``method="loo"`` (leave one out): a factor's contribution is the level
+    with every event minus the level without that factor; interactions between
+    the chosen factors are left over and reported as their own row.
+    ``method="shapley"``: exact Shapley values over the chosen factors (2^n
+    runs, at most 10 factors): each gets its marginal contribution averaged
+    over every order of adding the chosen factors, and the contributions add
+    up exactly to the level with all of them minus the level without any.
+    Factors not chosen stay in every run.
 
     ``removal="zero"`` (the default) keeps a removed event on the calendar
     with its effects scaled to zero, so the paired runs split time at the same
-    moments and share all their noise; ``"drop"`` removes it and its
-    follow-ups (see :func:`without_events`).
+    moments and share all their noise; nothing else goes with it, so a single
+    event's contribution is its own effects (its consequences stay). With
+    ``"drop"`` the events are dropped and whatever requires them goes too (see
+    :func:`without_events`): a single event's contribution then includes its
+    consequences', and a cluster's is exactly the level with every event minus
+    the level of the scenario that drops the cluster's roots.
     """
     sc = as_scenario(scenario)
     seed = sc.run.seed if seed is None else int(seed)
     _, label, last_day = _reader(sc, at)
-    chosen = _chosen_events(sc, events, last_day)
+    chosen = chosen_factors(sc, events, last_day, per_event)
     _check_choice(sc, chosen, method, last_day)
-    ids = [e.id for e in chosen]
     if method not in _METHODS:
         raise ArgumentError("method", f"must be 'loo' or 'shapley' (got {method!r})")
 
     def run(variants: list[Scenario]) -> np.ndarray:
         return _run_variants(variants, replicates, seed, at, workers, scheduler, progress)
 
-    contrib, full, none = _METHODS[method](sc, ids, removal, run)
+    groups = [f.members for f in chosen]
+    contrib, full, none = _METHODS[method](sc, groups, removal, run)
     contributions = _contribution_table(sc, chosen, contrib, full - none, method, label)
-    meta = analysis_metadata(
-        sc,
-        seed,
-        replicates,
-        {"kind": "attribution", "method": method, "removal": removal, "at": label, "events": ids},
-    )
-    return Attribution(method, label, contributions, _level_table(sc, len(ids), full, none), meta)
+    settings = {
+        "kind": "attribution",
+        "method": method,
+        "removal": removal,
+        "at": label,
+        "events": [f.id for f in chosen],
+        "factors": {f.id: list(f.members) for f in chosen},
+        "per_event": per_event,
+    }
+    meta = analysis_metadata(sc, seed, replicates, settings)
+    levels = _level_table(sc, chosen, full, none)
+    return Attribution(method, label, contributions, levels, meta)
 
 
-def _check_choice(sc: Scenario, chosen: list, method: str, last_day: str) -> None:
-    """Some event is chosen, and no more than :data:`MAX_SHAPLEY` for Shapley values."""
+def _check_choice(sc: Scenario, chosen: list[Factor], method: str, last_day: str) -> None:
+    """Some factor is chosen, and no more than :data:`MAX_SHAPLEY` for Shapley values."""
     if not chosen:
         raise ArgumentError("events", f"no event of {sc.name} on or before {last_day}")
     if method == "shapley" and len(chosen) > MAX_SHAPLEY:
+        what = "events" if all(not f.is_cluster for f in chosen) else "clusters and events"
         raise ArgumentError(
             "events",
             f"Shapley values need 2^n runs: choose at most {MAX_SHAPLEY} "
-            f"events (got {len(chosen)}), or use leave-one-out",
+            f"{what} (got {len(chosen)}), or use leave-one-out",
         )
 
 
@@ -231,12 +204,17 @@ def _check_choice(sc: Scenario, chosen: list, method: str, last_day: str) -> Non
 _Runner = Callable[[list[Scenario]], np.ndarray]
 
 
+#: The events of each chosen factor.
+_Groups = list[tuple[str, ...]]
+
+
 def _leave_one_out(
-    sc: Scenario, ids: list[str], removal: str, run: _Runner
+    sc: Scenario, groups: _Groups, removal: str, run: _Runner
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Contributions ``[event, r, k]`` left one out, and the levels with and without them all."""
-    variants = [sc, without_events(sc, ids, removal)] + [
-        without_events(sc, [i], removal) for i in ids
+    """Contributions ``[factor, r, k]`` left one out, and the levels with and without them all."""
+    every = [i for g in groups for i in g]
+    variants = [sc, without_events(sc, every, removal)] + [
+        without_events(sc, g, removal) for g in groups
     ]
     levels = run(variants)
     full, none = levels[0], levels[1]
@@ -245,12 +223,13 @@ def _leave_one_out(
 
 
 def _shapley_values(
-    sc: Scenario, ids: list[str], removal: str, run: _Runner
+    sc: Scenario, groups: _Groups, removal: str, run: _Runner
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Shapley values ``[event, r, k]`` from every subset, and the levels with and without all."""
-    subsets = list(itertools.product((False, True), repeat=len(ids)))  # True: the event is present
+    """Shapley values ``[factor, r, k]`` from every subset, and the levels with and without all."""
+    subsets = list(itertools.product((False, True), repeat=len(groups)))  # True: it is present
     variants = [
-        without_events(sc, [i for i, on in zip(ids, s) if not on], removal) for s in subsets
+        without_events(sc, [i for g, on in zip(groups, s) if not on for i in g], removal)
+        for s in subsets
     ]
     levels = run(variants)
     contrib = _shapley(levels, subsets)
@@ -262,10 +241,14 @@ def _shapley_values(
 _METHODS = {"loo": _leave_one_out, "shapley": _shapley_values}
 
 
-def _level_table(sc: Scenario, n: int, full: np.ndarray, none: np.ndarray) -> pd.DataFrame:
-    """Each index's level with every event and without the ``n`` chosen ones."""
+def _level_table(
+    sc: Scenario, chosen: list[Factor], full: np.ndarray, none: np.ndarray
+) -> pd.DataFrame:
+    """Each index's level with every event and without the chosen factors."""
+    n = len(chosen)
+    what = "events" if all(not f.is_cluster for f in chosen) else "clusters and events"
     level_rows = []
-    for run, v in (("with all events", full), (f"without the {n} chosen events", none)):
+    for run, v in (("with all events", full), (f"without the {n} chosen {what}", none)):
         for k, name in enumerate(sc.indicators):
             level_rows.append({"indicator": name, "run": run, **_stats(v[:, k])})
     return pd.DataFrame(level_rows)
@@ -301,20 +284,28 @@ def _stats(v: np.ndarray) -> dict[str, float]:
 
 
 def _contribution_table(
-    sc: Scenario, chosen: list, contrib: np.ndarray, total: np.ndarray, method: str, label: str
+    sc: Scenario,
+    chosen: list[Factor],
+    contrib: np.ndarray,
+    total: np.ndarray,
+    method: str,
+    label: str,
 ) -> pd.DataFrame:
+    dates = {e.id: e.date for e in sc.timeline()}
     rows = []
     for k, name in enumerate(sc.indicators):
-        for e, ev in enumerate(chosen):
+        for e, f in enumerate(chosen):
             s = _stats(contrib[e, :, k])
+            first = min((d for i in f.members if (d := dates[i]) is not None), default=None)
+            who = f"{f.title} ({len(f.members)} events)" if f.is_cluster else f.title
             rows.append(
                 {
                     "indicator": name,
-                    "event": ev.id,
-                    "title": ev.title,
-                    "date": str(ev.date) if ev.date else "",
+                    "event": f.id,
+                    "title": f.title,
+                    "date": str(first) if first else "",
                     **s,
-                    "statement": _statement(ev.title, name, label, s),
+                    "statement": _statement(who, name, label, s),
                 }
             )
         rest = total[:, k] - contrib[:, :, k].sum(axis=0)
@@ -324,8 +315,9 @@ def _contribution_table(
                 {
                     "indicator": name,
                     "event": "(interactions)",
-                    "title": "the joint effect of the chosen events minus the sum of their "
-                    "one-by-one effects",
+                    "title": "the joint effect of the chosen "
+                    + ("events" if all(not f.is_cluster for f in chosen) else "factors")
+                    + " minus the sum of their one-by-one effects",
                     "date": "",
                     **s,
                     "statement": "",

@@ -4,6 +4,9 @@ Every parameter point averages a few replicates run with common random
 numbers (:mod:`.points`), so a parameter that enters nothing (``dummy``)
 gets indices of exactly zero. The parameters, their ranges and the outcomes
 are named as everywhere else (:mod:`model.params`, :class:`.Outcomes`).
+Parameters may be grouped (SALib groups): one index per group, each group
+sampled as one factor; ``groups="clusters"`` groups the scales of the events
+of each causal cluster (and ``clusters.<id>``) under the cluster's id.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ArgumentError
-from ..params import DUMMY
+from ..params import DUMMY, is_dummy, resolve
 from ..scenario import Scenario
 from .outcomes import DEFAULT_REPLICATES, Outcomes, as_scenario
 from .points import analysis_metadata, default_outcomes, evaluate, select, write_tables
@@ -88,6 +91,7 @@ def sensitivity(
     workers: int | None = 1,
     scheduler: str | None = None,
     progress: bool = False,
+    groups: str | Mapping[str, str] | None = None,
 ) -> Sensitivity:
     """Global sensitivity of the outcomes to the parameters in ``ranges`` (uniform).
 
@@ -99,13 +103,21 @@ def sensitivity(
     ``sigma``. Every point averages ``replicates`` replicates run with common
     random numbers, so a parameter that enters nothing (``dummy``) gets
     indices of exactly zero.
+
+    ``groups``: ``"clusters"`` makes the scales of the events of each causal
+    cluster one group named after the cluster (with ``clusters.<id>``), or a
+    mapping ``{parameter: group}``; a parameter in no group is its own. SALib
+    then samples each group as one factor (Sobol: ``samples`` x (G + 2) runs
+    for G groups) and gives one row of indices per group, in the order the
+    groups first appear (Morris gives no ``sigma`` for a group of several).
     """
     sc = as_scenario(scenario)
     spec = spec or Outcomes()
     spec.check(sc)
     _check_design(method, ranges, samples)
     chosen = select(outcomes, spec.names(sc.indicators), default_outcomes(sc, spec))
-    design = _Design(method, _problem(ranges), samples, sample_seed, conf_level, num_resamples)
+    problem = _problem(ranges, _groups(sc, ranges, groups))
+    design = _Design(method, problem, samples, sample_seed, conf_level, num_resamples)
     x = design.sample()
     points = pd.DataFrame(x, columns=design.problem["names"])
     table = evaluate(
@@ -114,9 +126,7 @@ def sensitivity(
     rows = []
     for name in chosen:
         indices = design.analyse(x, table[name].to_numpy())
-        rows += [
-            {"outcome": name, "parameter": p, **v} for p, v in zip(design.problem["names"], indices)
-        ]
+        rows += [{"outcome": name, "parameter": p, **v} for p, v in zip(design.labels, indices)]
     seed = sc.run.seed if seed is None else int(seed)
     settings = design.settings(len(table), common_random_numbers, spec)
     meta = analysis_metadata(sc, seed, replicates, settings)
@@ -136,13 +146,49 @@ def _check_design(method: str, ranges: Mapping[str, tuple[float, float]], sample
         )
 
 
-def _problem(ranges: Mapping[str, tuple[float, float]]) -> dict[str, Any]:
-    """The SALib problem of ``ranges``: the parameters' names and uniform bounds."""
-    return {
+def _problem(
+    ranges: Mapping[str, tuple[float, float]], groups: list[str] | None = None
+) -> dict[str, Any]:
+    """The SALib problem of ``ranges``: the parameters' names and uniform bounds (and groups,
+    where some group holds several parameters)."""
+    problem: dict[str, Any] = {
         "num_vars": len(ranges),
         "names": list(ranges),
         "bounds": [list(map(float, b)) for b in ranges.values()],
     }
+    if groups is not None and len(set(groups)) < len(groups):
+        problem["groups"] = groups
+    return problem
+
+
+def _groups(
+    sc: Scenario, ranges: Mapping[str, Any], groups: str | Mapping[str, str] | None
+) -> list[str] | None:
+    """The group of each parameter of ``ranges`` (see :func:`sensitivity`), or None."""
+    if groups is None:
+        return None
+    if isinstance(groups, str):
+        if groups != "clusters":
+            raise ArgumentError("groups", f"must be 'clusters' or a mapping (got {groups!r})")
+        return [_cluster_of(sc, name) for name in ranges]
+    if unknown := sorted(set(groups) - set(ranges)):
+        raise ArgumentError("groups", f"{unknown[0]!r} is not a parameter of the ranges")
+    return [groups.get(name, name) for name in ranges]
+
+
+def _cluster_of(sc: Scenario, name: str) -> str:
+    """The causal cluster a parameter scales (an event's scale, or ``clusters.<id>``), else
+    the parameter's own name."""
+    if is_dummy(name):
+        return name
+    path = resolve(name, sc, "ranges").path
+    if path[0] == "clusters":
+        return path[1]
+    if path[:2] == ("events", "scale"):
+        for f in sc.factors():
+            if f.is_cluster and path[2] in f.members:
+                return f.id
+    return name
 
 
 @dataclass(frozen=True)
@@ -157,6 +203,11 @@ class _Design:
     sample_seed: int
     conf_level: float
     num_resamples: int
+
+    @property
+    def labels(self) -> list[str]:
+        """What each row of indices is about: the groups in order, or the parameters."""
+        return list(dict.fromkeys(self.problem.get("groups") or self.problem["names"]))
 
     def sample(self) -> np.ndarray:
         """The points (point x parameter): Saltelli's for Sobol, trajectories for Morris."""
@@ -180,7 +231,7 @@ class _Design:
 
         keys = _KEYS[self.method]
         if np.ptp(y) == 0:
-            return [{k: math.nan for k in keys} for _ in self.problem["names"]]
+            return [{k: math.nan for k in keys} for _ in self.labels]
         if self.method == "sobol":
             res = sobol_analyze.analyze(
                 self.problem,
@@ -200,7 +251,7 @@ class _Design:
                 num_levels=4,
                 seed=self.sample_seed,
             )
-        return [{k: float(res[k][j]) for k in keys} for j in range(len(self.problem["names"]))]
+        return [{k: float(res[k][j]) for k in keys} for j in range(len(self.labels))]
 
     def settings(self, runs: int, common_random_numbers: bool, spec: Outcomes) -> dict[str, Any]:
         """The analysis' settings as its metadata records them."""
