@@ -2,7 +2,8 @@
 
 ``relsim app`` (or :func:`serve`) starts a local web page with two tabs:
 
-- **Explore**: switch catalog events off and on, move their dates, pick
+- **Explore**: switch catalog events off and on (an event that requires one
+  switched off goes with it, unticked and greyed, with a note), move their dates, pick
   Türkiye's policy from 2026 and its settings (the balancing floors), the
   number of replicates and the rate of random incidents. The four indices are
   drawn as fan charts (median, 50% and 90% bands) with the key events
@@ -39,10 +40,12 @@ from .classroom import (
     Settings,
     View,
     cached,
+    causal_note,
     compute,
     guided_text,
     outcome_table,
     preview_size,
+    toggle,
 )
 from .errors import ModelError
 from .plotting.classroom import fan_chart, history_chart
@@ -84,6 +87,10 @@ class ClassroomPage:
         catalog = load_catalog()
         self.labels = {_event_label(ev): ev.id for ev in catalog.values()}
         self.moves: dict[str, dt.date] = {}
+        self.chosen_off: tuple[
+            str, ...
+        ] = ()  # switched off by the teacher (their consequences too)
+        self._syncing = False
         self._token = 0
         self._event_controls()
         self._policy_controls()
@@ -119,6 +126,7 @@ class ClassroomPage:
         self.move_button = w.Button(label="Move", color="primary", width=80)
         self.reset_moves = w.Button(label="Reset dates", width=100)
         self.moves_note = self.pn.pane.Markdown("No event moved.", margin=(0, 10))
+        self.causal = self.pn.pane.Markdown("", margin=(0, 10), width=320, css_classes=["causal"])
 
     def _policy_controls(self) -> None:
         """Türkiye's policy from 2026, its note, and a slider per setting of each policy."""
@@ -183,6 +191,7 @@ class ClassroomPage:
 
     def _wire(self) -> None:
         """Each control to what it changes."""
+        self.events.param.watch(self._events_changed, "value")  # first: causes, not rows
         chosen: list[Any] = [self.events, self.policy]
         for widget in chosen:
             widget.param.watch(self.refresh, "value")
@@ -223,6 +232,7 @@ class ClassroomPage:
             pn.Column(
                 self.events, height=330, scroll=True, width=320, styles={"border": "1px solid #ddd"}
             ),
+            self.causal,
             self.all_on,
             pn.pane.Markdown("### Move an event", margin=(0, 10)),
             self.move_event,
@@ -257,8 +267,7 @@ class ClassroomPage:
     # ----- state
 
     def settings(self) -> Settings:
-        on = set(self.events.value)
-        off = tuple(i for i in self.labels.values() if i not in on)
+        off = self.chosen_off
         policy = self.policy.value
         params = tuple(
             (key, _number(w.value)) for (pol, key), w in self.params.items() if pol == policy
@@ -348,6 +357,30 @@ class ClassroomPage:
             widget.visible = pol == event.new
         self.policy_note.object = POLICY_NOTES.get(event.new, "")
 
+    def _events_changed(self, event) -> None:
+        """Toggle causes, not rows: what requires an event switched off goes off with it."""
+        if self._syncing:
+            return
+        self.chosen_off, off = toggle(self.chosen_off, event.new)
+        on = [i for i in self.labels.values() if i not in off]
+        if set(on) != set(event.new):
+            self._syncing = True
+            try:
+                self.events.value = on
+            finally:
+                self._syncing = False
+        gone = [
+            n for n, i in enumerate(self.labels.values()) if i in off and i not in self.chosen_off
+        ]
+        grey = "".join(
+            f".bk-input-group label:nth-of-type({n + 1}) {{ color: #999; }}" for n in gone
+        )
+        self.events.stylesheets = [_CHECKBOX_CSS, grey] if grey else [_CHECKBOX_CSS]
+        self._show_causes()
+
+    def _show_causes(self) -> None:
+        self.causal.object = causal_note(self.settings())
+
     def _all_on(self, _event) -> None:
         self.events.value = list(self.labels.values())
 
@@ -366,6 +399,7 @@ class ClassroomPage:
 
     def _moves_changed(self) -> None:
         catalog = load_catalog()
+        self._show_causes()
         if not self.moves:
             self.moves_note.object = "No event moved."
             return

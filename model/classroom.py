@@ -1,7 +1,9 @@
 """The classroom page's model: what the page shows and what each control changes (no web framework).
 
-The page (:mod:`model.app`) lets a teacher switch events of the record off,
-move their dates, pick Türkiye's policy from 2026 and its settings, the
+The page (:mod:`model.app`) lets a teacher switch events of the record off
+(a cause, not a row: switching the Su-24 downing off takes the sanctions and
+their lifting with it, :func:`toggle` and :func:`causal_note`), move their
+dates, pick Türkiye's policy from 2026 and its settings, the
 number of replicates and the rate of random incidents. All of that is a
 :class:`Settings` value; :func:`scenario_dict` lays it over the shipped
 ``baseline.toml`` (events switched off go to ``events.drop``, moved ones to
@@ -24,12 +26,13 @@ import html
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 import pandas as pd
 
-from .catalog import load_catalog
+from .catalog import consequences, load_catalog
 from .distributions import Dist
 from .ensemble import simulate
 from .indices import TITLES
@@ -47,11 +50,14 @@ __all__ = [
     "Settings",
     "View",
     "cached",
+    "causal_note",
     "compute",
     "guided_text",
     "outcome_table",
     "preview_size",
     "scenario_dict",
+    "toggle",
+    "went_with",
 ]
 
 #: Policies offered on the page (``rules`` needs written rules, so it is left out).
@@ -113,11 +119,13 @@ class Settings:
     incidents: float = 0.0  # multiplier of the stress scenario's hazard rates
 
     def normalised(self) -> Settings:
-        """Sorted, deduplicated, and without settings that do nothing."""
+        """Sorted, deduplicated, and without settings that do nothing (an event off that
+        goes with another one off anyway, a policy setting of the passive policy)."""
         params = tuple(sorted(self.params)) if self.policy != "passive" else ()
+        implied = consequences(load_catalog(), self.off)
         return replace(
             self,
-            off=tuple(sorted(set(self.off))),
+            off=tuple(sorted(set(self.off) - implied)),
             moves=tuple(sorted(dict(self.moves).items())),
             params=params,
             incidents=round(float(self.incidents), 4),
@@ -178,6 +186,70 @@ def scenario_dict(settings: Settings) -> dict:
     if s.policy != "passive":
         data["policy"] = {"name": s.policy, "reactions": True, "params": dict(s.params)}
     return data
+
+
+# --------------------------------------------------------------------------- causes, not rows
+
+
+def toggle(chosen: Iterable[str], on: Iterable[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The page's events after the teacher ticked and unticked some.
+
+    ``chosen``: the events the teacher had switched off; ``on``: the events
+    ticked now. An event unticked now is switched off; one ticked again is
+    back on; an event that requires one switched off stays off however it is
+    ticked (it goes with its cause). Returns the events switched off by choice
+    and every event off (those and what goes with them), in date order.
+    """
+    catalog = load_catalog()
+    chosen, on = set(chosen), set(on)
+    implied = consequences(catalog, chosen)
+    chosen |= {i for i in set(catalog) - on if i not in implied}  # unticked now
+    chosen -= on  # ticked again
+    off = chosen | consequences(catalog, chosen)
+    order = list(catalog)
+    return tuple(sorted(chosen, key=order.index)), tuple(sorted(off, key=order.index))
+
+
+def went_with(settings: Settings) -> dict[str, tuple[str, ...]]:
+    """For each event switched off or moved, the events that go with it in the page's
+    scenario (those that require it, directly or not; after a move, those it now comes after)."""
+    sc = scenario_from_dict(scenario_dict(settings), file="page")
+    return {
+        root: tuple(r.id for r in gone) for (_, root), gone in sc.resolution().cascades().items()
+    }
+
+
+def causal_note(settings: Settings) -> str:
+    """Markdown: what went with each event switched off or moved ("the sanctions and their
+    lifting go with it"), or an empty string."""
+    catalog = load_catalog()
+    moves = dict(settings.moves)
+    lines = []
+    for root, gone in went_with(settings).items():
+        what = catalog[root].title
+        n = f"{len(gone)} event{'s' if len(gone) > 1 else ''}"
+        if root in moves:
+            head = f"**{what}** moved to {moves[root]}: {n} that require it go"
+        else:
+            head = f"**{what}** is off, and {n} that follow from it go with it"
+        lines.append(f"- {head}: {_gone_text(root, gone)}")
+    return "" if not lines else "Events go with their causes:\n" + "\n".join(lines)
+
+
+def _gone_text(root: str, gone: tuple[str, ...]) -> str:
+    """The events that went with ``root``: each direct consequence, with how many follow it."""
+    catalog = load_catalog()
+    parts, told = [], set()
+    for ident in gone:
+        if ident in told or root not in catalog[ident].requires:
+            continue
+        later = [i for i in gone if i in consequences(catalog, ident) and i not in told]
+        told |= {ident, *later}
+        tail = f" (and the {len(later)} events that follow from it)" if len(later) > 1 else ""
+        tail = f" (and {catalog[later[0]].title})" if len(later) == 1 else tail
+        parts.append(catalog[ident].title + tail)
+    parts += [catalog[i].title for i in gone if i not in told]
+    return " · ".join(parts)
 
 
 # --------------------------------------------------------------------------- running

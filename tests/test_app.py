@@ -65,6 +65,26 @@ def test_moving_an_event_on_the_page_without_a_browser():
     assert page.table.object == before
 
 
+def test_unticking_a_cause_unticks_and_greys_its_consequences_without_a_browser():
+    from model.app import ClassroomPage
+
+    page = ClassroomPage()
+    every = list(page.labels.values())
+    page.events.value = [i for i in every if i != "su24-downing-2015"]
+    off = set(every) - set(page.events.value)
+    assert len(off) == 13 and "sanctions-tomatoes-lifted-2017" in off
+    assert page.settings().off == ("su24-downing-2015",)
+    assert "12 events that follow from it go with it" in page.causal.object
+    assert "color: #999" in "".join(page.events.stylesheets)
+    page.events.value = [*page.events.value, "russian-sanctions-2015"]  # cannot come back alone
+    assert "russian-sanctions-2015" not in page.events.value
+    asyncio.run(page.refresh())
+    assert 'data-state="ready"' in page.status.object
+    page._all_on(None)
+    assert set(page.events.value) == set(every) and page.causal.object == ""
+    assert page.settings().off == ()
+
+
 # --------------------------------------------------------------------------- in the browser
 
 
@@ -182,6 +202,11 @@ def test_switching_an_event_off_and_changing_the_policy(page):
     took_event = time.monotonic() - t0
     assert off[1] != start[1], "the chart did not change"
     assert _cell(off[0], "security", 2) != "0.0"  # a change from the record now shows
+    # causes, not rows: the sanctions go with the downing, unticked and greyed, with a note
+    sanctions = page.locator("label", has_text="Russia imposes economic sanctions on Türkiye")
+    assert not sanctions.locator("input").is_checked()
+    assert sanctions.evaluate("e => getComputedStyle(e).color") == "rgb(153, 153, 153)"
+    assert "12 events that follow from it go with it" in page.locator(".causal li").inner_text()
 
     t0 = time.monotonic()
     page.get_by_label("Türkiye's policy from 2026").select_option(label="Russia pivot")
