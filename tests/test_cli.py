@@ -76,6 +76,35 @@ def test_show_prints_resolved_toml(capsys):
     assert data["name"] == "baseline" and "trade" in data["indices"]
 
 
+def test_show_validate_and_run_say_what_goes_with_a_drop(capsys, tmp_path):
+    import tomllib
+
+    no_s400 = str(SCENARIOS / "no-s400.toml")
+    line = (
+        "dropping s400-contract-2017 also drops 3 events that require it: "
+        "s400-delivery-2019, f35-removal-2019, caatsa-sanctions-2020"
+    )
+    assert main(["show", no_s400]) == 0
+    text = capsys.readouterr().out
+    assert text.splitlines()[0] == f"# {line}"
+    assert set(tomllib.loads(text)["events"]["dropped"]) == {
+        "s400-delivery-2019",
+        "f35-removal-2019",
+        "caatsa-sanctions-2020",
+    }
+    assert main(["validate", no_s400]) == 0
+    assert capsys.readouterr().out.splitlines()[1] == f"  {line}"
+    out = tmp_path / "run"
+    assert main(["run", no_s400, "--replicates", "2", "--no-plots", "--out", str(out)]) == 0
+    assert line in capsys.readouterr().out.splitlines()
+    meta = json.loads((out / "metadata.json").read_text())
+    assert meta["events_dropped"]["caatsa-sanctions-2020"] == (
+        "requires s400-delivery-2019, which goes with s400-contract-2017 (dropped)"
+    )
+    resolved = tomllib.loads((out / "scenario.resolved.toml").read_text())
+    assert resolved["events"]["dropped"] == meta["events_dropped"]
+
+
 EXPECTED = {
     "syntax_error.toml": "(syntax)",
     "unknown_top_key.toml": "did you mean 'description'",
@@ -111,6 +140,10 @@ EXPECTED = {
     "unknown_policy_action.toml": "did you mean 'nato-reassurance'",
     "half_life_normal.toml": "use lognormal",
     "duplicate_added_id.toml": "added twice",
+    "requires_cycle.toml": "requires form a cycle: talks-2027 -> deal-2027 -> talks-2027",
+    "unknown_required_event.toml": "did you mean 's400-delivery-2019'",
+    "keep_not_dropped.toml": "'coup-attempt-2016' does not go with any dropped or moved event",
+    "scale_unknown_index.toml": "event 'russian-sanctions-2015' has no effect on 'west'",
 }
 
 

@@ -220,3 +220,5 @@ def test_every_example_file_in_the_reference_is_valid(tmp_path):
     for name, _ in blocks:
         sc = model.load_scenario(tmp_path / name)
         assert sc.name, name
+    # the re-timed S-400 example moves the events that require the delivery with it
+    assert model.load_scenario(tmp_path / "s400-later.toml").resolution().dropped() == {}

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..catalog import load_catalog
+from ..catalog import consequences, load_catalog
 from ..classroom import GUIDED_EVENTS, POLICIES, PROJECTION_START, Settings, View, compute
 from ..indices import TITLES
 from .runs import key_events
@@ -174,7 +174,15 @@ def _fan_frame(ax: Any, name: str, c: str, top: bool, first: float, last: float)
 def _chart_title(s: Settings) -> str:
     parts = [f"{s.replicates} replicates"]
     if s.off:
-        parts.append(f"{len(s.off)} event{'s' if len(s.off) > 1 else ''} off")
+        gone = consequences(load_catalog(), s.off) - set(s.off)
+        parts.append(
+            f"{len(s.off)} event{'s' if len(s.off) > 1 else ''} off"
+            + (
+                f" (and {len(gone)} that go with {'them' if len(s.off) > 1 else 'it'})"
+                if gone
+                else ""
+            )
+        )
     if s.moves:
         parts.append(f"{len(s.moves)} moved")
     label = {v: k for k, v in POLICIES.items()}.get(s.policy, s.policy)

@@ -157,9 +157,10 @@ def _sweep_scatter(plt, result: Sweep, names: list[str]) -> Figure:
 
 
 def plot_waterfall(result: Attribution, top: int = 8) -> Figure:
-    """Per index: the level without the chosen events, each event's step, the level with them.
+    """Per index: the level without the chosen events, each cluster's or event's step, the
+    level with them.
 
-    The ``top`` events with the largest mean contribution to an index are
+    The ``top`` clusters or events with the largest mean contribution to an index are
     drawn one by one (in date order); the others are one bar, and so are the
     interactions (leave-one-out). Whiskers span the 5–95% band over replicates.
     """
@@ -168,8 +169,10 @@ def plot_waterfall(result: Attribution, top: int = 8) -> Figure:
     fig, axes = grid(plt, len(names), width=6.4, height=4.2)
     for ax, name in zip(axes, names):
         _waterfall(ax, result, name, top)
+    factors = result.metadata.get("analysis", {}).get("factors", {})
+    what = "cluster and event" if any(len(m) > 1 for m in factors.values()) else "event"
     fig.suptitle(
-        f"{result.metadata.get('scenario', '')}: event contributions at {result.at} "
+        f"{result.metadata.get('scenario', '')}: {what} contributions at {result.at} "
         f"({'leave-one-out' if result.method == 'loo' else 'Shapley values'})",
         fontsize=12,
     )
@@ -187,7 +190,7 @@ def _waterfall(ax, result: Attribution, name: str, top: int) -> None:
     steps = [(r.event, r.mean, r.mean - r.q05, r.q95 - r.mean) for r in big.itertuples()]
     rest = events.drop(big.index)
     if len(rest):
-        steps.append((f"{len(rest)} other events", rest["mean"].sum(), 0.0, 0.0))
+        steps.append((f"{len(rest)} others", rest["mean"].sum(), 0.0, 0.0))
     inter = c[c["event"] == "(interactions)"]
     if len(inter):
         r = inter.iloc[0]
