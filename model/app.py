@@ -85,8 +85,19 @@ class ClassroomPage:
         self.labels = {_event_label(ev): ev.id for ev in catalog.values()}
         self.moves: dict[str, dt.date] = {}
         self._token = 0
+        self._event_controls()
+        self._policy_controls()
+        self._ensemble_controls()
+        self._explore_panes()
+        self._guide_controls()
+        self._wire()
+        self._show(compute(self.settings()))
 
-        w = pn.widgets
+    # ----- widgets
+
+    def _event_controls(self) -> None:
+        """The events of the record to switch off and on, and to move."""
+        w = self.pn.widgets
         self.events = w.CheckBoxGroup(
             label="events",
             options=self.labels,
@@ -107,11 +118,15 @@ class ClassroomPage:
         )
         self.move_button = w.Button(label="Move", color="primary", width=80)
         self.reset_moves = w.Button(label="Reset dates", width=100)
-        self.moves_note = pn.pane.Markdown("No event moved.", margin=(0, 10))
+        self.moves_note = self.pn.pane.Markdown("No event moved.", margin=(0, 10))
+
+    def _policy_controls(self) -> None:
+        """Türkiye's policy from 2026, its note, and a slider per setting of each policy."""
+        w = self.pn.widgets
         self.policy = w.Select(
             label="Türkiye's policy from 2026", options=POLICIES, value="passive", width=300
         )
-        self.policy_note = pn.pane.Markdown(POLICY_NOTES["passive"], margin=(0, 10), width=300)
+        self.policy_note = self.pn.pane.Markdown(POLICY_NOTES["passive"], margin=(0, 10), width=300)
         self.params = {
             (pol, key): w.FloatSlider(
                 label=PARAM_LABELS.get(key, key),
@@ -126,6 +141,10 @@ class ClassroomPage:
             if pol in POLICIES.values()
             for key, default in values.items()
         }
+
+    def _ensemble_controls(self) -> None:
+        """The number of replicates and the rate of random incidents."""
+        w = self.pn.widgets
         self.replicates = w.IntSlider(
             label="Replicates", start=20, end=1000, step=20, value=200, width=280
         )
@@ -138,20 +157,32 @@ class ClassroomPage:
             width=280,
         )
 
-        self.status = pn.pane.HTML("", css_classes=["status"], margin=(0, 10))
-        self.chart = pn.pane.PNG(None, width=1000, css_classes=["fan-chart"], margin=(0, 10))
-        self.keys = pn.pane.HTML("", css_classes=["key-events"], margin=(0, 10), width=1000)
-        self.table = pn.pane.HTML(
+    def _explore_panes(self) -> None:
+        """What the Explore tab shows: the status line, the chart, its key events, the table."""
+        pane = self.pn.pane
+        self.status = pane.HTML("", css_classes=["status"], margin=(0, 10))
+        self.chart = pane.PNG(None, width=1000, css_classes=["fan-chart"], margin=(0, 10))
+        self.keys = pane.HTML("", css_classes=["key-events"], margin=(0, 10), width=1000)
+        self.table = pane.HTML(
             "", css_classes=["outcome-table"], margin=(5, 10), width=1000, stylesheets=[_CSS]
         )
         self.keys.stylesheets = [_CSS]
 
+    def _guide_controls(self) -> None:
+        """The guided history's step controls, its text and its chart (at the first step)."""
+        w = self.pn.widgets
         self.step = w.IntSlider(label="Step", start=1, end=len(GUIDED_EVENTS), value=1, width=300)
         self.prev = w.Button(label="◀ Previous", width=110)
         self.next = w.Button(label="Next ▶", color="primary", width=110)
-        self.guide_text = pn.pane.Markdown(guided_text(0), width=1000, css_classes=["guide-text"])
-        self.guide_chart = pn.pane.PNG(history_chart(0), width=1000, css_classes=["guide-chart"])
+        self.guide_text = self.pn.pane.Markdown(
+            guided_text(0), width=1000, css_classes=["guide-text"]
+        )
+        self.guide_chart = self.pn.pane.PNG(
+            history_chart(0), width=1000, css_classes=["guide-chart"]
+        )
 
+    def _wire(self) -> None:
+        """Each control to what it changes."""
         chosen: list[Any] = [self.events, self.policy]
         for widget in chosen:
             widget.param.watch(self.refresh, "value")
@@ -164,13 +195,27 @@ class ClassroomPage:
         self.step.param.watch(self._step_changed, "value")
         self.prev.on_click(lambda _: self._go(-1))
         self.next.on_click(lambda _: self._go(+1))
-        self._show(compute(self.settings()))
 
     # ----- layout
 
     def layout(self):
         pn = self.pn
-        controls = pn.Column(
+        controls = self._controls()
+        explore = pn.Column(self.status, self.chart, self.keys, self.table, name="Explore")
+        guide = self._guide_tab()
+        header = pn.pane.Markdown(
+            "## Türkiye–Russia relations: the classroom page\n"
+            "Four cooperation indices (0 = rupture, 50 = ordinary working relations, 100 = closest "
+            "partnership) replayed from the record of events since 2000 and projected to 2035. "
+            "Change history or policy on the left; the charts and the table follow.",
+            width=1350,
+        )
+        return pn.Column(header, pn.Row(controls, pn.Tabs(explore, guide, dynamic=False)))
+
+    def _controls(self):
+        """The column of controls on the left."""
+        pn = self.pn
+        return pn.Column(
             pn.pane.Markdown(
                 "### Events of the record\nUntick an event to take it out of history.",
                 margin=(0, 10),
@@ -193,8 +238,11 @@ class ClassroomPage:
             self.incidents,
             width=330,
         )
-        explore = pn.Column(self.status, self.chart, self.keys, self.table, name="Explore")
-        guide = pn.Column(
+
+    def _guide_tab(self):
+        """The Guided history tab."""
+        pn = self.pn
+        return pn.Column(
             pn.pane.Markdown(
                 "Twelve main events of the brief, one at a time, with the model's record "
                 "up to each (every event on, no policy, no incidents).",
@@ -205,14 +253,6 @@ class ClassroomPage:
             self.guide_chart,
             name="Guided history",
         )
-        header = pn.pane.Markdown(
-            "## Türkiye–Russia relations: the classroom page\n"
-            "Four cooperation indices (0 = rupture, 50 = ordinary working relations, 100 = closest "
-            "partnership) replayed from the record of events since 2000 and projected to 2035. "
-            "Change history or policy on the left; the charts and the table follow.",
-            width=1350,
-        )
-        return pn.Column(header, pn.Row(controls, pn.Tabs(explore, guide, dynamic=False)))
 
     # ----- state
 

@@ -175,19 +175,9 @@ class Hazards:
         streams and counters, the same operations as :meth:`_day`.
         Log rows carry that order as a sort key.
         """
-        st = self._stacked
-        n_h = len(states)
-        limits = np.array([min(stop, h.last) for h in states], dtype=float)
-        due = np.ceil(st.clock)
-        due[due > limits[:, None]] = np.inf
-        # only rows with a candidate in the window ever get one: the others'
-        # clocks do not move
-        active = np.flatnonzero(due.min(axis=0) <= stop)
-        # C order: the fancy index alone would give a column-major array, whose
-        # minima over hazards below run many times slower
-        due = np.ascontiguousarray(due[:, active])
-        last_day = np.full((n_h, active.size), -1, dtype=np.int64)
-        nth = np.zeros((n_h, active.size), dtype=np.int64)
+        limits, active, due = self._due(states, stop)
+        last_day = np.full((len(states), active.size), -1, dtype=np.int64)
+        nth = np.zeros((len(states), active.size), dtype=np.int64)
         while True:
             best = due.min(axis=0)
             pos = np.flatnonzero(best <= stop)
@@ -198,29 +188,72 @@ class Hazards:
             # their levels before any of them is hit
             rows, days = active[pos], best[pos].astype(np.int64)
             self.run.state.advance_each(days, rows)
-            lam = st.rate[which, rows]
-            k = st.k_rate[which]
-            has = k >= 0
-            if has.any():
-                y = to_points(self.run.state.z[rows[has], k[has]])
-                w = which[has]
-                lam[has] = lam[has] * np.exp(st.neg_elasticity[w] * (y - st.reference[w]))
-            ctr = st.ctr[which, rows]
-            lam_max = st.lam_max[which, rows]
-            u = self.run.streams.uniform_ids(st.accept_ids[which], ctr, rows)
-            hit = u * lam_max < lam
+            ctr, lam_max, hit = self._thin(which, rows)
             count = np.where(last_day[which, pos] == days, nth[which, pos] + 1, 0)
             nth[which, pos] = count
             last_day[which, pos] = days
             if hit.any():
                 self._round(states, which[hit], rows[hit], days[hit], count[hit])
-            ctr = ctr + np.uint64(1)
-            st.ctr[which, rows] = ctr
-            gap = -np.log(self.run.streams.uniform_ids(st.gap_ids[which], ctr, rows)) / lam_max
-            clock = st.clock[which, rows] + gap * DAYS_PER_YEAR
-            st.clock[which, rows] = clock
-            nxt = np.ceil(clock)
+            nxt = self._next_candidates(which, rows, ctr, lam_max)
             due[which, pos] = np.where(nxt > limits[which], np.inf, nxt)
+
+    def _due(
+        self, states: list[HazardState], stop: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The window's candidates: each hazard's last day in it, the rows with a candidate
+        on or before ``stop`` (``active``), and the day of each hazard's next candidate for
+        them (hazard x active row, ``inf`` after the hazard's last day).
+        """
+        st = self._stacked
+        limits = np.array([min(stop, h.last) for h in states], dtype=float)
+        due = np.ceil(st.clock)
+        due[due > limits[:, None]] = np.inf
+        # only rows with a candidate in the window ever get one: the others'
+        # clocks do not move
+        active = np.flatnonzero(due.min(axis=0) <= stop)
+        # C order: the fancy index alone would give a column-major array, whose
+        # minima over hazards below run many times slower
+        due = np.ascontiguousarray(due[:, active])
+        return limits, active, due
+
+    def _thin(
+        self, which: np.ndarray, rows: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Thinning of the current candidate of hazard ``which[i]`` for row ``rows[i]``.
+
+        Returns the candidates' counters, their hazards' maximal rates and
+        whether each becomes an incident.
+        """
+        st = self._stacked
+        lam = self._rates(which, rows)
+        ctr = st.ctr[which, rows]
+        lam_max = st.lam_max[which, rows]
+        u = self.run.streams.uniform_ids(st.accept_ids[which], ctr, rows)
+        return ctr, lam_max, u * lam_max < lam
+
+    def _rates(self, which: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """The rate of hazard ``which[i]`` for row ``rows[i]``, at the row's level now."""
+        st = self._stacked
+        lam = st.rate[which, rows]
+        k = st.k_rate[which]
+        has = k >= 0
+        if has.any():
+            y = to_points(self.run.state.z[rows[has], k[has]])
+            w = which[has]
+            lam[has] = lam[has] * np.exp(st.neg_elasticity[w] * (y - st.reference[w]))
+        return lam
+
+    def _next_candidates(
+        self, which: np.ndarray, rows: np.ndarray, ctr: np.ndarray, lam_max: np.ndarray
+    ) -> np.ndarray:
+        """Counters and clocks moved past the rows' current candidates; the next ones' days."""
+        st = self._stacked
+        ctr = ctr + np.uint64(1)
+        st.ctr[which, rows] = ctr
+        gap = -np.log(self.run.streams.uniform_ids(st.gap_ids[which], ctr, rows)) / lam_max
+        clock = st.clock[which, rows] + gap * DAYS_PER_YEAR
+        st.clock[which, rows] = clock
+        return np.ceil(clock)
 
     def _round(
         self,
@@ -245,41 +278,60 @@ class Hazards:
             effects = [
                 (j, mine, i) for j, mine in hazards for i in layer if i < len(states[j].hz.effects)
             ]
-            jumps: list[tuple] = []
-            shifts: list[tuple] = []
-            for (j, mine, i), amount in zip(effects, self._sizes(states, rows, effects)):
-                h = states[j]
-                fired = rows[mine]
-                eff = h.hz.effects[i]
-                if eff.damped_by is not None:
-                    amount = amount * self.run.damping_factor(eff, amount, fired)
-                event = h.plan.event
-                label = self.run.label(event, eff.indicator, eff.kind)
-                part = (mine, self.run.names.index(eff.indicator), amount, j, i, label)
-                (jumps if eff.kind == "jump" else shifts).append(part)
-                if eff.kind == "shift" and eff.duration is not None:
-                    # (only on the day-by-day pass, where the rows are at today)
-                    self.run.schedule_undo(event, eff, fired, amount)
+            jumps, shifts = self._parts(states, rows, effects)
             for kind, parts in (("jump", jumps), ("shift", shifts)):
-                if not parts:
-                    continue
-                mine = np.concatenate([p[0] for p in parts])
-                k = np.concatenate([np.full(p[0].size, p[1]) for p in parts])
-                amount = np.concatenate([p[2] for p in parts])
-                r = rows[mine]
-                realised = self.run.state.change(kind, r, k, amount)
-                sizes = [p[0].size for p in parts]
-                self.keyed.append(
-                    (
-                        days[mine],
-                        np.repeat([p[3] for p in parts], sizes),
-                        nth[mine],
-                        np.repeat([p[4] for p in parts], sizes),
-                        self.run.replicates[r],
-                        realised,
-                        np.repeat([p[5] for p in parts], sizes),
-                    )
-                )
+                if parts:
+                    self._apply(kind, parts, rows, days, nth)
+
+    def _parts(
+        self, states: list[HazardState], rows: np.ndarray, effects: list[tuple]
+    ) -> tuple[list[tuple], list[tuple]]:
+        """The jumps and the shifts of one layer's ``effects`` (as in :meth:`_sizes`).
+
+        Each part is ``(mine, index position, amount, hazard, effect, label)``,
+        its amounts damped where the effect says so; a shift undone after a
+        duration gets its undo scheduled.
+        """
+        jumps: list[tuple] = []
+        shifts: list[tuple] = []
+        for (j, mine, i), amount in zip(effects, self._sizes(states, rows, effects)):
+            h = states[j]
+            fired = rows[mine]
+            eff = h.hz.effects[i]
+            if eff.damped_by is not None:
+                amount = amount * self.run.damping_factor(eff, amount, fired)
+            event = h.plan.event
+            label = self.run.label(event, eff.indicator, eff.kind)
+            part = (mine, self.run.names.index(eff.indicator), amount, j, i, label)
+            (jumps if eff.kind == "jump" else shifts).append(part)
+            if eff.kind == "shift" and eff.duration is not None:
+                # (only on the day-by-day pass, where the rows are at today)
+                self.run.schedule_undo(event, eff, fired, amount)
+        return jumps, shifts
+
+    def _apply(
+        self, kind: str, parts: list[tuple], rows: np.ndarray, days: np.ndarray, nth: np.ndarray
+    ) -> None:
+        """The changes of ``parts`` (all jumps or all shifts, see :meth:`_parts`) in one call;
+        their log rows go to ``self.keyed`` with their sort key.
+        """
+        mine = np.concatenate([p[0] for p in parts])
+        k = np.concatenate([np.full(p[0].size, p[1]) for p in parts])
+        amount = np.concatenate([p[2] for p in parts])
+        r = rows[mine]
+        realised = self.run.state.change(kind, r, k, amount)
+        sizes = [p[0].size for p in parts]
+        self.keyed.append(
+            (
+                days[mine],
+                np.repeat([p[3] for p in parts], sizes),
+                nth[mine],
+                np.repeat([p[4] for p in parts], sizes),
+                self.run.replicates[r],
+                realised,
+                np.repeat([p[5] for p in parts], sizes),
+            )
+        )
 
     def _sizes(self, states: list[HazardState], rows: np.ndarray, effects: list[tuple]) -> list:
         """The size of effect ``i`` of hazard ``states[j]`` for the rows ``rows[mine]``, for each

@@ -196,6 +196,27 @@ def attribute(
     seed = sc.run.seed if seed is None else int(seed)
     _, label, last_day = _reader(sc, at)
     chosen = _chosen_events(sc, events, last_day)
+    _check_choice(sc, chosen, method, last_day)
+    ids = [e.id for e in chosen]
+    if method not in _METHODS:
+        raise ArgumentError("method", f"must be 'loo' or 'shapley' (got {method!r})")
+
+    def run(variants: list[Scenario]) -> np.ndarray:
+        return _run_variants(variants, replicates, seed, at, workers, scheduler, progress)
+
+    contrib, full, none = _METHODS[method](sc, ids, removal, run)
+    contributions = _contribution_table(sc, chosen, contrib, full - none, method, label)
+    meta = analysis_metadata(
+        sc,
+        seed,
+        replicates,
+        {"kind": "attribution", "method": method, "removal": removal, "at": label, "events": ids},
+    )
+    return Attribution(method, label, contributions, _level_table(sc, len(ids), full, none), meta)
+
+
+def _check_choice(sc: Scenario, chosen: list, method: str, last_day: str) -> None:
+    """Some event is chosen, and no more than :data:`MAX_SHAPLEY` for Shapley values."""
     if not chosen:
         raise ArgumentError("events", f"no event of {sc.name} on or before {last_day}")
     if method == "shapley" and len(chosen) > MAX_SHAPLEY:
@@ -204,38 +225,50 @@ def attribute(
             f"Shapley values need 2^n runs: choose at most {MAX_SHAPLEY} "
             f"events (got {len(chosen)}), or use leave-one-out",
         )
-    ids = [e.id for e in chosen]
-    if method == "loo":
-        variants = [sc, without_events(sc, ids, removal)] + [
-            without_events(sc, [i], removal) for i in ids
-        ]
-        levels = _run_variants(variants, replicates, seed, at, workers, scheduler, progress)
-        full, none = levels[0], levels[1]
-        contrib = full[None] - levels[2:]  # [event, r, k]
-    elif method == "shapley":
-        subsets = list(
-            itertools.product((False, True), repeat=len(ids))
-        )  # True: the event is present
-        variants = [
-            without_events(sc, [i for i, on in zip(ids, s) if not on], removal) for s in subsets
-        ]
-        levels = _run_variants(variants, replicates, seed, at, workers, scheduler, progress)
-        contrib = _shapley(levels, subsets)
-        full, none = levels[-1], levels[0]
-    else:
-        raise ArgumentError("method", f"must be 'loo' or 'shapley' (got {method!r})")
-    contributions = _contribution_table(sc, chosen, contrib, full - none, method, label)
+
+
+#: Levels ``[variant, r, k]`` of a list of scenario variants (:func:`_run_variants`).
+_Runner = Callable[[list[Scenario]], np.ndarray]
+
+
+def _leave_one_out(
+    sc: Scenario, ids: list[str], removal: str, run: _Runner
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Contributions ``[event, r, k]`` left one out, and the levels with and without them all."""
+    variants = [sc, without_events(sc, ids, removal)] + [
+        without_events(sc, [i], removal) for i in ids
+    ]
+    levels = run(variants)
+    full, none = levels[0], levels[1]
+    contrib = full[None] - levels[2:]  # [event, r, k]
+    return contrib, full, none
+
+
+def _shapley_values(
+    sc: Scenario, ids: list[str], removal: str, run: _Runner
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Shapley values ``[event, r, k]`` from every subset, and the levels with and without all."""
+    subsets = list(itertools.product((False, True), repeat=len(ids)))  # True: the event is present
+    variants = [
+        without_events(sc, [i for i, on in zip(ids, s) if not on], removal) for s in subsets
+    ]
+    levels = run(variants)
+    contrib = _shapley(levels, subsets)
+    full, none = levels[-1], levels[0]
+    return contrib, full, none
+
+
+#: How each method runs its variants and takes the contributions from their levels.
+_METHODS = {"loo": _leave_one_out, "shapley": _shapley_values}
+
+
+def _level_table(sc: Scenario, n: int, full: np.ndarray, none: np.ndarray) -> pd.DataFrame:
+    """Each index's level with every event and without the ``n`` chosen ones."""
     level_rows = []
-    for run, v in (("with all events", full), (f"without the {len(ids)} chosen events", none)):
+    for run, v in (("with all events", full), (f"without the {n} chosen events", none)):
         for k, name in enumerate(sc.indicators):
             level_rows.append({"indicator": name, "run": run, **_stats(v[:, k])})
-    meta = analysis_metadata(
-        sc,
-        seed,
-        replicates,
-        {"kind": "attribution", "method": method, "removal": removal, "at": label, "events": ids},
-    )
-    return Attribution(method, label, contributions, pd.DataFrame(level_rows), meta)
+    return pd.DataFrame(level_rows)
 
 
 def _shapley(levels: np.ndarray, subsets: list[tuple[bool, ...]]) -> np.ndarray:

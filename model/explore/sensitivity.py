@@ -45,6 +45,11 @@ DEFAULT_PARAMS = (
     "events.scale.ukraine-war-trade-2022*=0.5:1.5",
     f"{DUMMY}=0:1",
 )
+#: The columns of the indices of each method.
+_KEYS = {
+    "sobol": ("S1", "S1_conf", "ST", "ST_conf"),
+    "morris": ("mu_star", "mu_star_conf", "mu", "sigma"),
+}
 
 
 @dataclass
@@ -95,14 +100,31 @@ def sensitivity(
     random numbers, so a parameter that enters nothing (``dummy``) gets
     indices of exactly zero.
     """
-    from SALib.analyze import morris as morris_analyze
-    from SALib.analyze import sobol as sobol_analyze
-    from SALib.sample import morris as morris_sample
-    from SALib.sample import sobol as sobol_sample
-
     sc = as_scenario(scenario)
     spec = spec or Outcomes()
     spec.check(sc)
+    _check_design(method, ranges, samples)
+    chosen = select(outcomes, spec.names(sc.indicators), default_outcomes(sc, spec))
+    design = _Design(method, _problem(ranges), samples, sample_seed, conf_level, num_resamples)
+    x = design.sample()
+    points = pd.DataFrame(x, columns=design.problem["names"])
+    table = evaluate(
+        sc, points, seed, replicates, spec, common_random_numbers, workers, scheduler, progress
+    )
+    rows = []
+    for name in chosen:
+        indices = design.analyse(x, table[name].to_numpy())
+        rows += [
+            {"outcome": name, "parameter": p, **v} for p, v in zip(design.problem["names"], indices)
+        ]
+    seed = sc.run.seed if seed is None else int(seed)
+    settings = design.settings(len(table), common_random_numbers, spec)
+    meta = analysis_metadata(sc, seed, replicates, settings)
+    return Sensitivity(method, design.problem, table, pd.DataFrame(rows), chosen, meta)
+
+
+def _check_design(method: str, ranges: Mapping[str, tuple[float, float]], samples: int) -> None:
+    """The method is known, some parameter is ranged, and Sobol's sample size a power of 2."""
     if method not in ("sobol", "morris"):
         raise ArgumentError("method", f"must be 'sobol' or 'morris' (got {method!r})")
     if len(ranges) < 1:
@@ -112,84 +134,86 @@ def sensitivity(
         raise ArgumentError(
             "samples", f"Sobol sampling needs a power of 2 (got {samples}; try {up})"
         )
-    chosen = select(outcomes, spec.names(sc.indicators), default_outcomes(sc, spec))
-    problem: dict[str, Any] = {
+
+
+def _problem(ranges: Mapping[str, tuple[float, float]]) -> dict[str, Any]:
+    """The SALib problem of ``ranges``: the parameters' names and uniform bounds."""
+    return {
         "num_vars": len(ranges),
         "names": list(ranges),
         "bounds": [list(map(float, b)) for b in ranges.values()],
     }
-    if method == "sobol":
-        x = sobol_sample.sample(problem, samples, calc_second_order=False, seed=sample_seed)
-    else:
-        x = morris_sample.sample(problem, samples, num_levels=4, seed=sample_seed)
-    table = evaluate(
-        sc,
-        pd.DataFrame(x, columns=problem["names"]),
-        seed,
-        replicates,
-        spec,
-        common_random_numbers,
-        workers,
-        scheduler,
-        progress,
-    )
-    rows = []
-    for name in chosen:
-        y = table[name].to_numpy()
+
+
+@dataclass(frozen=True)
+class _Design:
+    """The SALib side of a sensitivity analysis: a problem, its sample, the analysis of an
+    outcome over it, and the settings the results' metadata records.
+    """
+
+    method: str
+    problem: dict[str, Any]
+    samples: int
+    sample_seed: int
+    conf_level: float
+    num_resamples: int
+
+    def sample(self) -> np.ndarray:
+        """The points (point x parameter): Saltelli's for Sobol, trajectories for Morris."""
+        from SALib.sample import morris as morris_sample
+        from SALib.sample import sobol as sobol_sample
+
+        if self.method == "sobol":
+            return sobol_sample.sample(
+                self.problem, self.samples, calc_second_order=False, seed=self.sample_seed
+            )
+        return morris_sample.sample(self.problem, self.samples, num_levels=4, seed=self.sample_seed)
+
+    def analyse(self, x: np.ndarray, y: np.ndarray) -> list[dict[str, float]]:
+        """The indices of one outcome (``y`` at the points ``x``), one dict per parameter.
+
+        An outcome that never moves over the sample has no variance to
+        apportion: its indices are NaN.
+        """
+        from SALib.analyze import morris as morris_analyze
+        from SALib.analyze import sobol as sobol_analyze
+
+        keys = _KEYS[self.method]
         if np.ptp(y) == 0:
-            rows += _constant_rows(method, name, problem["names"])
-            continue
-        if method == "sobol":
+            return [{k: math.nan for k in keys} for _ in self.problem["names"]]
+        if self.method == "sobol":
             res = sobol_analyze.analyze(
-                problem,
+                self.problem,
                 y,
                 calc_second_order=False,
-                conf_level=conf_level,
-                num_resamples=num_resamples,
-                seed=sample_seed,
+                conf_level=self.conf_level,
+                num_resamples=self.num_resamples,
+                seed=self.sample_seed,
             )
-            keys = ("S1", "S1_conf", "ST", "ST_conf")
         else:
             res = morris_analyze.analyze(
-                problem,
+                self.problem,
                 x,
                 y,
-                conf_level=conf_level,
-                num_resamples=num_resamples,
+                conf_level=self.conf_level,
+                num_resamples=self.num_resamples,
                 num_levels=4,
-                seed=sample_seed,
+                seed=self.sample_seed,
             )
-            keys = ("mu_star", "mu_star_conf", "mu", "sigma")
-        for j, p in enumerate(problem["names"]):
-            rows.append({"outcome": name, "parameter": p, **{k: float(res[k][j]) for k in keys}})
-    indices = pd.DataFrame(rows)
-    seed = sc.run.seed if seed is None else int(seed)
-    meta = analysis_metadata(
-        sc,
-        seed,
-        replicates,
-        {
+        return [{k: float(res[k][j]) for k in keys} for j in range(len(self.problem["names"]))]
+
+    def settings(self, runs: int, common_random_numbers: bool, spec: Outcomes) -> dict[str, Any]:
+        """The analysis' settings as its metadata records them."""
+        return {
             "kind": "sensitivity",
-            "method": method,
-            "samples": samples,
-            "runs": len(table),
-            "sample_seed": sample_seed,
+            "method": self.method,
+            "samples": self.samples,
+            "runs": runs,
+            "sample_seed": self.sample_seed,
             "common_random_numbers": common_random_numbers,
-            "conf_level": conf_level,
-            "num_resamples": num_resamples,
-            "problem": problem,
+            "conf_level": self.conf_level,
+            "num_resamples": self.num_resamples,
+            "problem": self.problem,
             "period": list(spec.period),
             "at_year": spec.at_year,
-        },
-    )
-    return Sensitivity(method, problem, table, indices, chosen, meta)
-
-
-def _constant_rows(method: str, outcome: str, names: list[str]) -> list[dict]:
-    """An outcome that never moves over the sample: no variance to apportion (NaN)."""
-    keys = (
-        ("S1", "S1_conf", "ST", "ST_conf")
-        if method == "sobol"
-        else ("mu_star", "mu_star_conf", "mu", "sigma")
-    )
-    return [{"outcome": outcome, "parameter": p, **{k: math.nan for k in keys}} for p in names]
+        }

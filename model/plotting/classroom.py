@@ -65,7 +65,6 @@ def fan_chart(
 
     res = view.result
     s = view.settings.normalised()
-    catalog = load_catalog()
     keys = key_events(res, 8)
     key_x = _years(keys["date"]) if len(keys) else np.array([])
     fig = Figure(figsize=(12.5, 6.6), dpi=dpi)
@@ -75,74 +74,101 @@ def fan_chart(
     x = _years(res.dates)
     first, last = x[0], x[-1]
     start = _years([PROJECTION_START])[0]
-    off_x = _years([catalog[e].date for e in s.off if e in catalog]) if s.off else np.zeros(0)
-    moved_x = _years([d for _, d in s.moves]) if s.moves else np.zeros(0)
+    off_x, moved_x = _changed_years(s)
     ref_q = reference.result.quantiles if reference is not None and not s.is_reference else None
     for i, (ax, name) in enumerate(zip(axes, res.indicators)):
-        part = q[q["indicator"] == name]
         c = color(name, i)
-        top = i < 2
         ax.axvspan(start, last, color="0.94", lw=0, zorder=0)
-        ax.fill_between(
-            x,
-            part["q05"].to_numpy(),
-            part["q95"].to_numpy(),
-            color=c,
-            alpha=0.16,
-            lw=0,
-            label="90% band",
-        )
-        ax.fill_between(
-            x,
-            part["q25"].to_numpy(),
-            part["q75"].to_numpy(),
-            color=c,
-            alpha=0.32,
-            lw=0,
-            label="50% band",
-        )
-        ax.plot(x, part["q50"].to_numpy(), color=c, lw=2.0, label="median")
+        _fan(ax, x, q[q["indicator"] == name], c)
         if ref_q is not None:
             ref = ref_q[ref_q["indicator"] == name]
             ax.plot(
                 x, ref["q50"].to_numpy(), color="black", lw=1.1, ls="--", label="record (median)"
             )
-        for d in key_x:
-            ax.axvline(d, color="0.45", lw=0.7, ls=":", zorder=1)
-        if top:
-            for j, d in enumerate(key_x, start=1):
-                ax.annotate(
-                    str(j),
-                    xy=(d, 100),
-                    xytext=(0, 2 + 9 * ((j - 1) % 3)),
-                    textcoords="offset points",
-                    ha="center",
-                    va="bottom",
-                    fontsize=8,
-                    color="0.25",
-                    annotation_clip=False,
-                )
-        for d in off_x:
-            if first <= d <= last:
-                ax.axvline(d, color="#C00000", lw=1.0, ls="--", zorder=1)
-        for d in moved_x:
-            ax.axvline(d, color="#7B3294", lw=1.2, zorder=1)
-        ax.set_title(
-            TITLES.get(name, name),
-            loc="left",
-            fontsize=11,
-            fontweight="bold",
-            color=c,
-            y=1.0,
-            pad=30 if top else 6,
-        )
-        _year_axis(ax, first, last)
-        ax.grid(True, axis="y", alpha=0.3)
-        ax.tick_params(labelsize=9)
+        _key_lines(ax, key_x, numbered=i < 2)
+        _changed_lines(ax, off_x, moved_x, first, last)
+        _fan_frame(ax, name, c, i < 2, first, last)
     axes[0].legend(loc="lower left", fontsize=8, frameon=False, ncol=2)
     axes[0].text(start, 3, " projection", fontsize=8, color="0.4")
     fig.suptitle(_chart_title(s), fontsize=12, x=0.05, y=0.985, ha="left")
     return _png(fig), keys
+
+
+def _changed_years(s: Settings) -> tuple[np.ndarray, np.ndarray]:
+    """The catalog dates of the events switched off and the new dates of the moved ones."""
+    catalog = load_catalog()
+    off_x = _years([catalog[e].date for e in s.off if e in catalog]) if s.off else np.zeros(0)
+    moved_x = _years([d for _, d in s.moves]) if s.moves else np.zeros(0)
+    return off_x, moved_x
+
+
+def _fan(ax: Any, x: np.ndarray, part: pd.DataFrame, c: str) -> None:
+    """One index's fan: the 90% and 50% bands and the median."""
+    ax.fill_between(
+        x,
+        part["q05"].to_numpy(),
+        part["q95"].to_numpy(),
+        color=c,
+        alpha=0.16,
+        lw=0,
+        label="90% band",
+    )
+    ax.fill_between(
+        x,
+        part["q25"].to_numpy(),
+        part["q75"].to_numpy(),
+        color=c,
+        alpha=0.32,
+        lw=0,
+        label="50% band",
+    )
+    ax.plot(x, part["q50"].to_numpy(), color=c, lw=2.0, label="median")
+
+
+def _key_lines(ax: Any, key_x: np.ndarray, numbered: bool) -> None:
+    """The key events as dotted lines, with their numbers above the panel if ``numbered``."""
+    for d in key_x:
+        ax.axvline(d, color="0.45", lw=0.7, ls=":", zorder=1)
+    if numbered:
+        for j, d in enumerate(key_x, start=1):
+            ax.annotate(
+                str(j),
+                xy=(d, 100),
+                xytext=(0, 2 + 9 * ((j - 1) % 3)),
+                textcoords="offset points",
+                ha="center",
+                va="bottom",
+                fontsize=8,
+                color="0.25",
+                annotation_clip=False,
+            )
+
+
+def _changed_lines(
+    ax: Any, off_x: np.ndarray, moved_x: np.ndarray, first: float, last: float
+) -> None:
+    """Red dashed lines at the events switched off (within the run), purple at the moved."""
+    for d in off_x:
+        if first <= d <= last:
+            ax.axvline(d, color="#C00000", lw=1.0, ls="--", zorder=1)
+    for d in moved_x:
+        ax.axvline(d, color="#7B3294", lw=1.2, zorder=1)
+
+
+def _fan_frame(ax: Any, name: str, c: str, top: bool, first: float, last: float) -> None:
+    """A fan panel's title (room above it for the numbers on the top row), axes and grid."""
+    ax.set_title(
+        TITLES.get(name, name),
+        loc="left",
+        fontsize=11,
+        fontweight="bold",
+        color=c,
+        y=1.0,
+        pad=30 if top else 6,
+    )
+    _year_axis(ax, first, last)
+    ax.grid(True, axis="y", alpha=0.3)
+    ax.tick_params(labelsize=9)
 
 
 def _chart_title(s: Settings) -> str:
@@ -172,12 +198,29 @@ def history_chart(step: int, dpi: int = 80) -> bytes:
     catalog = load_catalog()
     events = [catalog[e] for e in GUIDED_EVENTS]
     until = pd.Timestamp(events[step].date) + pd.Timedelta(days=120)
-    q = view.result.quantiles
-    x = _years(view.result.dates)
-    keep = view.result.dates <= until
     fig = Figure(figsize=(12.5, 4.6), dpi=dpi)
     fig.subplots_adjust(left=0.05, right=0.99, top=0.86, bottom=0.1)
     ax = fig.subplots()
+    _medians(ax, view, keep=view.result.dates <= until)
+    _guided_lines(ax, _years([e.date for e in events[: step + 1]]))
+    _year_axis(ax, 2000.0, 2025.999, step=2)
+    ax.grid(True, axis="y", alpha=0.3)
+    ax.legend(loc="lower left", fontsize=9, frameon=False, ncol=4)
+    ax.set_title(
+        f"The record to {until:%b %Y}: medians and 50% bands of {view.settings.replicates} "
+        "replicates",
+        fontsize=11,
+        loc="left",
+        y=1.0,
+        pad=24,
+    )
+    return _png(fig)
+
+
+def _medians(ax: Any, view: View, keep: np.ndarray) -> None:
+    """Each index's median and 50% band over the records ``keep``."""
+    q = view.result.quantiles
+    x = _years(view.result.dates)
     for i, name in enumerate(view.result.indicators):
         part = q[q["indicator"] == name]
         c = color(name, i)
@@ -190,8 +233,12 @@ def history_chart(step: int, dpi: int = 80) -> bytes:
             lw=0,
         )
         ax.plot(x[keep], part["q50"].to_numpy()[keep], color=c, lw=2, label=TITLES.get(name, name))
-    for j, d in enumerate(_years([e.date for e in events[: step + 1]]), start=1):
-        current = j == step + 1
+
+
+def _guided_lines(ax: Any, years: np.ndarray) -> None:
+    """The guided events so far, numbered; the last one (the current step) in bold."""
+    for j, d in enumerate(years, start=1):
+        current = j == len(years)
         ax.axvline(
             d,
             color="black" if current else "0.6",
@@ -209,15 +256,3 @@ def history_chart(step: int, dpi: int = 80) -> bytes:
             fontweight="bold" if current else "normal",
             annotation_clip=False,
         )
-    _year_axis(ax, 2000.0, 2025.999, step=2)
-    ax.grid(True, axis="y", alpha=0.3)
-    ax.legend(loc="lower left", fontsize=9, frameon=False, ncol=4)
-    ax.set_title(
-        f"The record to {until:%b %Y}: medians and 50% bands of {view.settings.replicates} "
-        "replicates",
-        fontsize=11,
-        loc="left",
-        y=1.0,
-        pad=24,
-    )
-    return _png(fig)

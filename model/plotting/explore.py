@@ -15,6 +15,7 @@ import numpy as np
 from .style import grid, pyplot
 
 if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
     from matplotlib.figure import Figure
 
     from ..explore import Attribution, Sensitivity, Sweep
@@ -29,36 +30,8 @@ def plot_sensitivity(result: Sensitivity, outcomes: Sequence[str] | None = None)
     fig, axes = grid(plt, len(names), height=0.45 * result.problem["num_vars"] + 1.6)
     for ax, name in zip(axes, names):
         t = result.indices[result.indices["outcome"] == name]
-        if result.method == "sobol":
-            t = t.sort_values("ST")
-            y = np.arange(len(t))
-            ax.barh(
-                y + 0.2,
-                t["ST"],
-                0.4,
-                xerr=t["ST_conf"],
-                color="#0072B2",
-                label="total (ST)",
-                capsize=2,
-            )
-            ax.barh(
-                y - 0.2,
-                t["S1"],
-                0.4,
-                xerr=t["S1_conf"],
-                color="#E69F00",
-                label="first order (S1)",
-                capsize=2,
-            )
-            ax.set_xlabel("Sobol index (share of variance)")
-        else:
-            t = t.sort_values("mu_star")
-            y = np.arange(len(t))
-            ax.barh(
-                y, t["mu_star"], 0.6, xerr=t["mu_star_conf"], color="#0072B2", label="μ*", capsize=2
-            )
-            ax.set_xlabel("μ* (mean |elementary effect|, outcome units)")
-        ax.set_yticks(y, t["parameter"], fontsize=9)
+        t = _sobol_bars(ax, t) if result.method == "sobol" else _morris_bars(ax, t)
+        ax.set_yticks(np.arange(len(t)), t["parameter"], fontsize=9)
         ax.axvline(0, color="0.3", lw=0.8)
         ax.set_title(name, fontsize=11)
     axes[0].legend(fontsize=9, loc="lower right")
@@ -71,60 +44,115 @@ def plot_sensitivity(result: Sensitivity, outcomes: Sequence[str] | None = None)
     return fig
 
 
+def _sobol_bars(ax, t: pd.DataFrame) -> pd.DataFrame:
+    """Total and first-order Sobol indices of one outcome; its rows in the order drawn."""
+    t = t.sort_values("ST")
+    y = np.arange(len(t))
+    ax.barh(
+        y + 0.2,
+        t["ST"],
+        0.4,
+        xerr=t["ST_conf"],
+        color="#0072B2",
+        label="total (ST)",
+        capsize=2,
+    )
+    ax.barh(
+        y - 0.2,
+        t["S1"],
+        0.4,
+        xerr=t["S1_conf"],
+        color="#E69F00",
+        label="first order (S1)",
+        capsize=2,
+    )
+    ax.set_xlabel("Sobol index (share of variance)")
+    return t
+
+
+def _morris_bars(ax, t: pd.DataFrame) -> pd.DataFrame:
+    """Morris μ* of one outcome with its interval; its rows in the order drawn."""
+    t = t.sort_values("mu_star")
+    y = np.arange(len(t))
+    ax.barh(y, t["mu_star"], 0.6, xerr=t["mu_star_conf"], color="#0072B2", label="μ*", capsize=2)
+    ax.set_xlabel("μ* (mean |elementary effect|, outcome units)")
+    return t
+
+
 def plot_sweep(result: Sweep, outcomes: Sequence[str] | None = None) -> Figure:
     """One parameter: lines with a 95% band; two: heat maps; a hypercube: scatter panels."""
     plt = pyplot()
     names = list(outcomes or result.outcomes)[:6]
-    t = result.table
     if result.kind == "grid" and len(result.parameters) == 1:
-        p = result.parameters[0]
-        fig, axes = grid(plt, len(names))
-        for ax, name in zip(axes, names):
-            ax.plot(t[p], t[name], marker="o", color="#0072B2")
-            ax.fill_between(
-                t[p],
-                t[name] - 1.96 * t["se_" + name],
-                t[name] + 1.96 * t["se_" + name],
-                color="#0072B2",
-                alpha=0.2,
-                lw=0,
-            )
-            ax.set_xlabel(p)
-            ax.set_title(name, fontsize=11)
+        fig = _sweep_lines(plt, result, names)
     elif result.kind == "grid":
-        p, q = result.parameters
-        fig, axes = grid(plt, len(names))
-        for ax, name in zip(axes, names):
-            table = t.pivot(index=q, columns=p, values=name)
-            mesh = ax.pcolormesh(
-                table.columns, table.index, table.to_numpy(), shading="nearest", cmap="viridis"
-            )
-            fig.colorbar(mesh, ax=ax)
-            ax.set_xlabel(p)
-            ax.set_ylabel(q)
-            ax.set_title(name, fontsize=11)
+        fig = _sweep_maps(plt, result, names)
     else:
-        params = result.parameters[:6]
-        names = names[:4]
-        fig, grid_axes = plt.subplots(
-            len(names),
-            len(params),
-            figsize=(2.8 * len(params), 2.4 * len(names)),
-            squeeze=False,
-            sharey="row",
-        )
-        for i, name in enumerate(names):
-            for j, p in enumerate(params):
-                ax = grid_axes[i, j]
-                ax.scatter(t[p], t[name], s=6, color="#0072B2", alpha=0.6)
-                if i == len(names) - 1:
-                    ax.set_xlabel(p, fontsize=8)
-                if j == 0:
-                    ax.set_ylabel(name, fontsize=8)
+        fig = _sweep_scatter(plt, result, names[:4])
     fig.suptitle(
-        f"{result.metadata.get('scenario', '')}: {result.kind} sweep ({len(t)} points)", fontsize=12
+        f"{result.metadata.get('scenario', '')}: {result.kind} sweep ({len(result.table)} points)",
+        fontsize=12,
     )
     fig.tight_layout(rect=(0, 0, 1, 0.97))
+    return fig
+
+
+def _sweep_lines(plt, result: Sweep, names: list[str]) -> Figure:
+    """A one-parameter grid: each outcome against the parameter, with a 95% band."""
+    t = result.table
+    p = result.parameters[0]
+    fig, axes = grid(plt, len(names))
+    for ax, name in zip(axes, names):
+        ax.plot(t[p], t[name], marker="o", color="#0072B2")
+        ax.fill_between(
+            t[p],
+            t[name] - 1.96 * t["se_" + name],
+            t[name] + 1.96 * t["se_" + name],
+            color="#0072B2",
+            alpha=0.2,
+            lw=0,
+        )
+        ax.set_xlabel(p)
+        ax.set_title(name, fontsize=11)
+    return fig
+
+
+def _sweep_maps(plt, result: Sweep, names: list[str]) -> Figure:
+    """A two-parameter grid: a heat map of each outcome."""
+    t = result.table
+    p, q = result.parameters
+    fig, axes = grid(plt, len(names))
+    for ax, name in zip(axes, names):
+        table = t.pivot(index=q, columns=p, values=name)
+        mesh = ax.pcolormesh(
+            table.columns, table.index, table.to_numpy(), shading="nearest", cmap="viridis"
+        )
+        fig.colorbar(mesh, ax=ax)
+        ax.set_xlabel(p)
+        ax.set_ylabel(q)
+        ax.set_title(name, fontsize=11)
+    return fig
+
+
+def _sweep_scatter(plt, result: Sweep, names: list[str]) -> Figure:
+    """A hypercube: each outcome (rows) against each of the first six parameters (columns)."""
+    t = result.table
+    params = result.parameters[:6]
+    fig, grid_axes = plt.subplots(
+        len(names),
+        len(params),
+        figsize=(2.8 * len(params), 2.4 * len(names)),
+        squeeze=False,
+        sharey="row",
+    )
+    for i, name in enumerate(names):
+        for j, p in enumerate(params):
+            ax = grid_axes[i, j]
+            ax.scatter(t[p], t[name], s=6, color="#0072B2", alpha=0.6)
+            if i == len(names) - 1:
+                ax.set_xlabel(p, fontsize=8)
+            if j == 0:
+                ax.set_ylabel(name, fontsize=8)
     return fig
 
 

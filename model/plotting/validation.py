@@ -154,84 +154,20 @@ def plot_fit(
     obs = obs[(obs["date"] >= pd.Timestamp(start)) & (obs["date"] <= pd.Timestamp(end))]
     names = list(indicators or [k for k in cal.scenario.indicators if k in set(obs["indicator"])])
     numbers, catalog = _event_numbers(events)
+    span = pd.DatetimeIndex([pd.Timestamp(start), pd.Timestamp(end)])
     with plt.rc_context(_STYLE):
         fig, axes = plt.subplots(
             len(names), 1, figsize=(12, 2.9 * len(names) + 0.8), sharex=True, squeeze=False
         )
         for ax, name in zip(axes[:, 0], names):
-            colour = index_color(name)
-            _bands(ax, ensemble, cal.replay, name, colour)
+            _bands(ax, ensemble, cal.replay, name, index_color(name))
             part = obs[obs["indicator"] == name]
-            x = index_scale(cal, part)
-            later = (
-                (part["year"] > until).to_numpy()
-                if until is not None
-                else np.zeros(len(part), bool)
-            )
-            # markers per panel, over the bases drawn in it: 23 bases in all would repeat markers
-            drawn_here = (part["family"] == "binary").to_numpy() | np.isfinite(x)
-            markers = _basis_markers(part[drawn_here])
-            for basis, m in markers.items():
-                for fam in ("log", "logit", "count", "binary"):
-                    sel = ((part["basis"] == basis) & (part["family"] == fam)).to_numpy()
-                    if not sel.any():
-                        continue
-                    col = FAMILY_COLORS[fam]
-                    if fam == "binary":
-                        yy = np.where(part["y"].to_numpy(float)[sel] > 0.5, 97.0, 3.0)
-                    else:
-                        yy = np.clip(x[sel], 0.0, 100.0)
-                    dates = part["date"].to_numpy()[sel]
-                    drawn = np.isfinite(yy)
-                    for hollow in (False, True):
-                        s = (later[sel] == hollow) & drawn
-                        if s.any():
-                            ax.scatter(
-                                dates[s],
-                                yy[s],
-                                marker=m,
-                                s=22,
-                                linewidths=0.9,
-                                zorder=3,
-                                facecolors="none" if hollow else col,
-                                edgecolors=col,
-                                label=f"{basis} ({fam})",
-                            )
-            skipped = [k for k in sorted(set(part["key"])) if not cal.fit.slopes.get(k, 0) > 0]
-            title = f"{name}"
-            if skipped:
-                title += (
-                    "  (not drawn, slope 0: " + ", ".join(k.split(":")[1] for k in skipped) + ")"
-                )
-            ax.set_title(title, loc="left")
-            ax.set_ylim(0, 100)
-            ax.set_ylabel("index points")
-            if until is not None:
-                ax.axvline(pd.Timestamp(f"{until + 1}-01-01"), color="k", lw=1.2)
-                ax.text(
-                    pd.Timestamp(f"{until + 1}-01-01"),
-                    0.02,
-                    f" scored after {until}",
-                    transform=ax.get_xaxis_transform(),
-                    fontsize=8,
-                )
-            _events(
-                ax, pd.DatetimeIndex([pd.Timestamp(start), pd.Timestamp(end)]), numbers, catalog
-            )
-            handles, labels = ax.get_legend_handles_labels()
-            seen = dict(zip(labels, handles))
-            ax.legend(
-                seen.values(),
-                seen.keys(),
-                fontsize=7,
-                loc="upper left",
-                bbox_to_anchor=(1.005, 1.0),
-                borderaxespad=0.0,
-                frameon=False,
-            )
-            ax.set_xlim(pd.Timestamp(start), pd.Timestamp(end))
-        key = "; ".join(f"{k} {catalog[e].title}" for e, k in numbers.items())
-        fig.text(0.01, 0.0, _wrap("Events: " + key, 150), fontsize=7, va="top")
+            _index_points(ax, cal, part, _later(part, until))
+            _index_frame(ax, cal, name, part, until)
+            _events(ax, span, numbers, catalog)
+            _side_legend(ax)
+            ax.set_xlim(span[0], span[1])
+        _events_key(fig, numbers, catalog)
         fig.suptitle(
             "Observations on the index scale (through the fitted measurement equations)"
             + ("" if until is None else f": fitted up to {until}, hollow = scored"),
@@ -239,6 +175,101 @@ def plot_fit(
         )
         fig.tight_layout()
     return fig
+
+
+def _later(part: pd.DataFrame, until: int | None) -> np.ndarray:
+    """Which rows of ``part`` come after the cut-off year ``until`` (none without a cut-off)."""
+    return (part["year"] > until).to_numpy() if until is not None else np.zeros(len(part), bool)
+
+
+def _index_points(ax, cal: Calibration, part: pd.DataFrame, later: np.ndarray) -> None:
+    """One index's observations (``part``) on its scale, a marker per basis and a colour per
+    family; binary proxies as ticks at the top (1) or bottom (0).
+    """
+    x = index_scale(cal, part)
+    # markers per panel, over the bases drawn in it: 23 bases in all would repeat markers
+    drawn_here = (part["family"] == "binary").to_numpy() | np.isfinite(x)
+    markers = _basis_markers(part[drawn_here])
+    for basis, m in markers.items():
+        for fam in ("log", "logit", "count", "binary"):
+            sel = ((part["basis"] == basis) & (part["family"] == fam)).to_numpy()
+            if sel.any():
+                _basis_points(ax, part, x, sel, later, m, basis, fam)
+
+
+def _basis_points(
+    ax,
+    part: pd.DataFrame,
+    x: np.ndarray,
+    sel: np.ndarray,
+    later: np.ndarray,
+    marker: str,
+    basis: str,
+    fam: str,
+) -> None:
+    """The rows ``sel`` of ``part`` (one basis, one family): filled, or hollow where ``later``."""
+    col = FAMILY_COLORS[fam]
+    if fam == "binary":
+        yy = np.where(part["y"].to_numpy(float)[sel] > 0.5, 97.0, 3.0)
+    else:
+        yy = np.clip(x[sel], 0.0, 100.0)
+    dates = part["date"].to_numpy()[sel]
+    drawn = np.isfinite(yy)
+    for hollow in (False, True):
+        s = (later[sel] == hollow) & drawn
+        if s.any():
+            ax.scatter(
+                dates[s],
+                yy[s],
+                marker=marker,
+                s=22,
+                linewidths=0.9,
+                zorder=3,
+                facecolors="none" if hollow else col,
+                edgecolors=col,
+                label=f"{basis} ({fam})",
+            )
+
+
+def _index_frame(ax, cal: Calibration, name: str, part: pd.DataFrame, until: int | None) -> None:
+    """An index panel's title (with the keys not drawn), scale and cut-off line."""
+    skipped = [k for k in sorted(set(part["key"])) if not cal.fit.slopes.get(k, 0) > 0]
+    title = f"{name}"
+    if skipped:
+        title += "  (not drawn, slope 0: " + ", ".join(k.split(":")[1] for k in skipped) + ")"
+    ax.set_title(title, loc="left")
+    ax.set_ylim(0, 100)
+    ax.set_ylabel("index points")
+    if until is not None:
+        ax.axvline(pd.Timestamp(f"{until + 1}-01-01"), color="k", lw=1.2)
+        ax.text(
+            pd.Timestamp(f"{until + 1}-01-01"),
+            0.02,
+            f" scored after {until}",
+            transform=ax.get_xaxis_transform(),
+            fontsize=8,
+        )
+
+
+def _side_legend(ax) -> None:
+    """The panel's legend to its right, one entry per label."""
+    handles, labels = ax.get_legend_handles_labels()
+    seen = dict(zip(labels, handles))
+    ax.legend(
+        seen.values(),
+        seen.keys(),
+        fontsize=7,
+        loc="upper left",
+        bbox_to_anchor=(1.005, 1.0),
+        borderaxespad=0.0,
+        frameon=False,
+    )
+
+
+def _events_key(fig, numbers: dict[str, int], catalog) -> None:
+    """The numbered events' titles below the panels."""
+    key = "; ".join(f"{k} {catalog[e].title}" for e, k in numbers.items())
+    fig.text(0.01, 0.0, _wrap("Events: " + key, 150), fontsize=7, va="top")
 
 
 def plot_hindcast(hc: Hindcast, indicators: Sequence[str] | None = None) -> Figure:
@@ -266,6 +297,7 @@ def plot_series(
     numbers, catalog = _event_numbers(events)
     groups = [g for g in groups if g in cal.fit.offsets]
     nrows = max(1, -(-len(groups) // ncols))
+    span = pd.DatetimeIndex([pd.Timestamp(start), pd.Timestamp(end)])
     with plt.rc_context(_STYLE):
         fig, axes = plt.subplots(
             nrows, ncols, figsize=(5.6 * ncols, 2.8 * nrows + 0.6), squeeze=False
@@ -274,80 +306,89 @@ def plot_series(
             ax.set_visible(False)
         for ax, group in zip(axes.ravel(), groups):
             part = obs[obs["group"] == group].sort_values("date")
-            key = part["key"].iloc[0]
-            fam = part["family"].iloc[0]
-            name = part["indicator"].iloc[0]
-            colour = index_color(name)
-            source = ensemble if ensemble is not None else cal.replay
-            q = source.quantiles[source.quantiles["indicator"] == name]
-            q = q[(q["date"] >= pd.Timestamp(start)) & (q["date"] <= pd.Timestamp(end))]
-            sign = float(part["sign"].iloc[0])
-
-            def forward(v, q=q, group=group, key=key, sign=sign, fam=fam):
-                eta = (
-                    cal.fit.offsets[group]
-                    + sign * cal.fit.slopes[key] * (np.asarray(v, float) - CENTRE)
-                    + cal.fit.trends.get(key, 0.0) * decades(q["date"])
-                )
-                return _to_units(eta, fam)
-
-            if ensemble is not None:
-                lo, hi = forward(q["q05"]), forward(q["q95"])
-                ax.fill_between(
-                    q["date"],
-                    np.minimum(lo, hi),
-                    np.maximum(lo, hi),
-                    color=colour,
-                    alpha=0.15,
-                    lw=0,
-                )
-                lo, hi = forward(q["q25"]), forward(q["q75"])
-                ax.fill_between(
-                    q["date"], np.minimum(lo, hi), np.maximum(lo, hi), color=colour, alpha=0.3, lw=0
-                )
-            ax.plot(q["date"], forward(q["q50"]), color=colour, lw=1.1)
-            shown = _observed_units(part, fam)
-            later = (
-                (part["year"] > until).to_numpy()
-                if until is not None
-                else np.zeros(len(part), bool)
-            )
-            for freq, m in (("annual", "o"), ("periodic", "s")):
-                for hollow in (False, True):
-                    sel = ((part["frequency"] == freq).to_numpy()) & (later == hollow)
-                    if sel.any():
-                        ax.scatter(
-                            part["date"].to_numpy()[sel],
-                            shown[sel],
-                            marker=m,
-                            s=20,
-                            zorder=3,
-                            facecolors="none" if hollow else "k",
-                            edgecolors="k",
-                            linewidths=0.9,
-                            label=freq if not hollow else f"{freq}, scored",
-                        )
+            _series_bands(ax, cal, ensemble, part, group, span)
+            _series_points(ax, part, _later(part, until))
             if until is not None:
                 ax.axvline(pd.Timestamp(f"{until + 1}-01-01"), color="k", lw=1.0)
-            _events(
-                ax, pd.DatetimeIndex([pd.Timestamp(start), pd.Timestamp(end)]), numbers, catalog
-            )
-            ax.set_title(_wrap(group.replace("|", " | "), 60), loc="left", fontsize=9)
-            ax.set_ylabel(_units_label(part, fam), fontsize=9)
-            ax.set_xlim(pd.Timestamp(start), pd.Timestamp(end))
-            if fam == "log":
-                from matplotlib.ticker import FuncFormatter
-
-                ax.set_yscale("log")
-                plain = FuncFormatter(lambda v, _: f"{v:g}")
-                ax.yaxis.set_major_formatter(plain)
-                ax.yaxis.set_minor_formatter(plain)
-                ax.tick_params(axis="y", which="minor", labelsize=7)
-            ax.legend(fontsize=7, loc="best")
-        key_text = "; ".join(f"{k} {catalog[e].title}" for e, k in numbers.items())
-        fig.text(0.01, 0.0, _wrap("Events: " + key_text, 150), fontsize=7, va="top")
+            _events(ax, span, numbers, catalog)
+            _series_frame(ax, part, group, span)
+        _events_key(fig, numbers, catalog)
         fig.tight_layout()
     return fig
+
+
+def _series_bands(
+    ax,
+    cal: Calibration,
+    ensemble: Result | None,
+    part: pd.DataFrame,
+    group: str,
+    span: pd.DatetimeIndex,
+) -> None:
+    """The index bands (``ensemble``) or the replay's median, in the units of the series
+    ``group`` (``part``), mapped forward through its fitted equation.
+    """
+    key = part["key"].iloc[0]
+    fam = part["family"].iloc[0]
+    name = part["indicator"].iloc[0]
+    colour = index_color(name)
+    source = ensemble if ensemble is not None else cal.replay
+    q = source.quantiles[source.quantiles["indicator"] == name]
+    q = q[(q["date"] >= span[0]) & (q["date"] <= span[1])]
+    sign = float(part["sign"].iloc[0])
+
+    def forward(v):
+        eta = (
+            cal.fit.offsets[group]
+            + sign * cal.fit.slopes[key] * (np.asarray(v, float) - CENTRE)
+            + cal.fit.trends.get(key, 0.0) * decades(q["date"])
+        )
+        return _to_units(eta, fam)
+
+    if ensemble is not None:
+        for low, high, alpha in (("q05", "q95", 0.15), ("q25", "q75", 0.3)):
+            lo, hi = forward(q[low]), forward(q[high])
+            ax.fill_between(
+                q["date"], np.minimum(lo, hi), np.maximum(lo, hi), color=colour, alpha=alpha, lw=0
+            )
+    ax.plot(q["date"], forward(q["q50"]), color=colour, lw=1.1)
+
+
+def _series_points(ax, part: pd.DataFrame, later: np.ndarray) -> None:
+    """The series' observations in its units, a marker per frequency, hollow where ``later``."""
+    shown = _observed_units(part, part["family"].iloc[0])
+    for freq, m in (("annual", "o"), ("periodic", "s")):
+        for hollow in (False, True):
+            sel = ((part["frequency"] == freq).to_numpy()) & (later == hollow)
+            if sel.any():
+                ax.scatter(
+                    part["date"].to_numpy()[sel],
+                    shown[sel],
+                    marker=m,
+                    s=20,
+                    zorder=3,
+                    facecolors="none" if hollow else "k",
+                    edgecolors="k",
+                    linewidths=0.9,
+                    label=freq if not hollow else f"{freq}, scored",
+                )
+
+
+def _series_frame(ax, part: pd.DataFrame, group: str, span: pd.DatetimeIndex) -> None:
+    """A series panel's title, units, time span (a plain log scale for log series) and legend."""
+    fam = part["family"].iloc[0]
+    ax.set_title(_wrap(group.replace("|", " | "), 60), loc="left", fontsize=9)
+    ax.set_ylabel(_units_label(part, fam), fontsize=9)
+    ax.set_xlim(span[0], span[1])
+    if fam == "log":
+        from matplotlib.ticker import FuncFormatter
+
+        ax.set_yscale("log")
+        plain = FuncFormatter(lambda v, _: f"{v:g}")
+        ax.yaxis.set_major_formatter(plain)
+        ax.yaxis.set_minor_formatter(plain)
+        ax.tick_params(axis="y", which="minor", labelsize=7)
+    ax.legend(fontsize=7, loc="best")
 
 
 def _to_units(eta: np.ndarray, family: str) -> np.ndarray:
