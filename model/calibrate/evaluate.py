@@ -30,7 +30,7 @@ mean on the modelled scale. The scores are the tidy tables of
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 import pandas as pd
@@ -165,16 +165,23 @@ def evaluate(
     processes (``None``: all cores); the result does not depend on it.
     """
     origins_, hs, modes = _settings(origins, horizons, mode)
-    if replicates < 1 or draws < 1:
-        raise ArgumentError("replicates", f"replicates and draws must be >= 1 (got {replicates})")
+    for name, value in (("replicates", replicates), ("draws", draws)):
+        if value < 1:
+            raise ArgumentError(name, f"must be >= 1 (got {value})")
     obs = for_scenario(observed, scenario)
     seed = scenario.run.seed if seed is None else int(seed)
     fit_ = fit if fit is None or isinstance(fit, str) else tuple(fit)
     oil_ = driver(BRENT) if oil is None else oil.astype(float)
-    tasks = [
-        (OriginTask(scenario, obs, T, hs, modes, fit_, oil_, replicates, draws, seed),)
-        for T in origins_
-    ]
+    task = OriginTask(scenario, obs, origins_[0], hs, modes, fit_, oil_, replicates, draws, seed)
+    preds, fans, fits = _run_all(task, origins_, workers, progress)
+    return _outcome(obs, preds, fans, fits, _record(task, origins_, observed is None))
+
+
+def _run_all(
+    task: OriginTask, origins: tuple[int, ...], workers: int | None, progress: bool
+) -> tuple[list[Prediction], list[pd.DataFrame], list[pd.DataFrame]]:
+    """Every origin's predictions, fans and fits (here or in worker processes)."""
+    tasks = [(replace(task, origin=T),) for T in origins]
     preds: list[Prediction] = []
     fans, fits = [], []
     with progress_bar(len(tasks), progress, "origin", "evaluate") as bar:
@@ -184,18 +191,22 @@ def evaluate(
             preds += p
             fans.append(fan)
             fits.append(f)
-    settings = {
-        "origins": list(origins_),
-        "horizons": list(hs),
-        "modes": list(modes),
-        "fit": fit_ if fit_ is None or isinstance(fit_, str) else list(fit_),
-        "replicates": replicates,
-        "draws": draws,
-        "seed": seed,
-        "oil": str(oil_.name or "oil"),
-        "observed": "packaged" if observed is None else "given",
+    return preds, fans, fits
+
+
+def _record(task: OriginTask, origins: tuple[int, ...], packaged: bool) -> dict[str, Any]:
+    """The settings of an evaluation, as plain data (for ``metadata.json``)."""
+    return {
+        "origins": list(origins),
+        "horizons": list(task.horizons),
+        "modes": list(task.modes),
+        "fit": task.fit if task.fit is None or isinstance(task.fit, str) else list(task.fit),
+        "replicates": task.replicates,
+        "draws": task.draws,
+        "seed": task.seed,
+        "oil": str(task.oil.name or "oil"),
+        "observed": "packaged" if packaged else "given",
     }
-    return _outcome(obs, preds, fans, fits, settings)
 
 
 def _outcome(

@@ -270,25 +270,24 @@ def pooled_skill_table(
         paired = mine.merge(
             ok[ok["method"] == base], on=_GROUP + ["origin", "key"], suffixes=("", "_b")
         )
-        for (key, horizon, mode), g in paired.groupby(["key", "horizon", "mode"], sort=True):
-            by_origin = g.groupby("origin", sort=True)[["crps", "crps_b"]].mean()
-            dm = diebold_mariano(by_origin["crps"], by_origin["crps_b"], int(horizon))
-            rows.append(
-                (
-                    key,
-                    horizon,
-                    mode,
-                    base,
-                    skill(g["crps"], g["crps_b"]),
-                    dm.statistic,
-                    dm.pvalue,
-                    len(g),
-                    g["series"].nunique(),
-                )
-            )
+        for cell, g in paired.groupby(["key", "horizon", "mode"], sort=True):
+            rows.append((*cell, base, *_pooled(g, int(cell[1]))))
     table = pd.DataFrame(rows, columns=list(POOLED_COLUMNS))
     return table.astype({"n": int, "n_series": int}).sort_values(
         ["key", "horizon", "mode", "baseline"],
         ignore_index=True,
         key=_baseline_order(scores, model),
+    )
+
+
+def _pooled(g: pd.DataFrame, horizon: int) -> tuple[float, float, float, int, int]:
+    """Skill, DM statistic and p-value (on the mean of each origin), cells and series of a pool."""
+    by_origin = g.groupby("origin", sort=True)[["crps", "crps_b"]].mean()
+    dm = diebold_mariano(by_origin["crps"], by_origin["crps_b"], horizon)
+    return (
+        skill(g["crps"], g["crps_b"]),
+        dm.statistic,
+        dm.pvalue,
+        len(g),
+        g["series"].nunique(),
     )
