@@ -283,6 +283,8 @@ def test_the_command_writes_the_contracted_files(tmp_path, capsys):
     assert meta["scenario_sha256"] and meta["replicates"] == 3
     for name in ("skill.png", "fans.png", "skill_by_key.csv", "fans.csv", "left_out.csv"):
         assert (out / name).stat().st_size > 0
+    report = (out / "report.md").read_text()
+    assert "## Skill by index and family" in report and "`trade:log`" in report
 
 
 def test_the_command_refuses_bad_spans(tmp_path, capsys):

@@ -22,7 +22,17 @@ if TYPE_CHECKING:
     from .evaluate import Evaluation
     from .observations import Observations
 
-__all__ = ["LEFT_OUT_COLUMNS", "PREDICTION_COLUMNS", "left_out", "predictions_table", "summary"]
+__all__ = [
+    "LEFT_OUT_COLUMNS",
+    "PREDICTION_COLUMNS",
+    "coverage_table",
+    "left_out",
+    "predictions_table",
+    "report_evaluation",
+    "series_overview",
+    "skill_overview",
+    "summary",
+]
 
 _QUANTILES: Final[tuple[float, ...]] = (0.05, 0.25, 0.5, 0.75, 0.95)
 #: The columns of :func:`predictions_table`, in order.
@@ -186,5 +196,118 @@ def summary(ev: Evaluation, baseline: str = "persistence") -> str:
             "",
             f"series by skill against {baseline}, horizons {horizons} (3 or more forecasts):",
             *(line for mode in modes for line in _best_worst(ev, baseline, mode)),
+        ]
+    )
+
+
+# --------------------------------------------------------------------------- the Markdown report
+
+
+def _skill_cell(skill: float, pvalue: float, n: int) -> str:
+    """``+0.27* (5)``: the skill, a star where Diebold–Mariano gives p < 0.05, the forecasts."""
+    if not np.isfinite(skill):
+        return f"– ({n})"
+    star = "*" if np.isfinite(pvalue) and pvalue < 0.05 else ""
+    return f"{skill:+.2f}{star} ({n})"
+
+
+def skill_overview(ev: Evaluation) -> pd.DataFrame:
+    """Pooled skill as a wide table: a row per key, mode and baseline, a column per horizon."""
+    p = ev.pooled
+    rows = []
+    modes = ev.settings.get("modes", sorted(set(p["mode"])))
+    for (key, base), g in p.groupby(["key", "baseline"], sort=False):
+        for mode in modes:
+            m = g[g["mode"] == mode].set_index("horizon")
+            cells = {
+                f"h={h}": _skill_cell(m.loc[h, "skill"], m.loc[h, "dm_pvalue"], m.loc[h, "n"])
+                if h in m.index
+                else ""
+                for h in ev.settings.get("horizons", sorted(set(p["horizon"])))
+            }
+            rows.append({"key": key, "mode": mode, "baseline": base, **cells})
+    return pd.DataFrame(rows)
+
+
+def coverage_table(ev: Evaluation) -> pd.DataFrame:
+    """Per key, mode and method over all horizons: forecasts, mean CRPS, 50 % and 90 % coverage."""
+    pools = dict(zip(ev.history["series"], ev.history["key"]))
+    s = ev.scores.assign(key=ev.scores["series"].map(pools))
+    g = s.groupby(["key", "mode", "method"], sort=True)
+    table = g.agg(
+        n=("crps", "size"),
+        crps=("crps", "mean"),
+        covered50=("covered50", "mean"),
+        covered90=("covered90", "mean"),
+    ).reset_index()
+    order = {m: i for i, m in enumerate(["model", *METHODS, *ev.settings.get("modes", [])])}
+    table = table.sort_values(
+        ["key", "mode", "method"], key=lambda c: c if c.name == "key" else c.map(order)
+    ).reset_index(drop=True)
+    return table.round({"crps": 3, "covered50": 2, "covered90": 2})
+
+
+def series_overview(ev: Evaluation, baseline: str = "persistence") -> pd.DataFrame:
+    """Per series, skill against ``baseline`` at horizons 1, 3 and 5 in each mode."""
+    s = ev.skill[ev.skill["baseline"] == baseline]
+    pools = dict(zip(ev.history["series"], ev.history["key"]))
+    rows = []
+    for series, g in s.groupby("series", sort=False):
+        row = {"series": series, "key": pools.get(str(series), "")}
+        for mode in ev.settings.get("modes", sorted(set(s["mode"]))):
+            m = g[g["mode"] == mode].set_index("horizon")
+            for h in (1, 3, 5):
+                row[f"{mode} h={h}"] = (
+                    _skill_cell(m.loc[h, "skill"], m.loc[h, "dm_pvalue"], m.loc[h, "n"])
+                    if h in m.index
+                    else ""
+                )
+        rows.append(row)
+    return pd.DataFrame(rows).sort_values(["key", "series"], ignore_index=True)
+
+
+def report_evaluation(ev: Evaluation, command: str = "") -> str:
+    """The evaluation as Markdown: the settings, skill by key and by series, coverage, left out."""
+    from .report import _markdown as markdown
+
+    st = ev.settings
+    head = [
+        "# Rolling-origin evaluation",
+        "",
+        *([f"`{command}`", ""] if command else []),
+        (
+            f"Origins {', '.join(map(str, st.get('origins', [])))}; horizons "
+            f"{', '.join(map(str, st.get('horizons', [])))} years; modes "
+            f"{', '.join(st.get('modes', []))}; {st.get('replicates')} replicates x "
+            f"{st.get('draws')} draws of the measurement noise per forecast; seed {st.get('seed')}."
+        ),
+        "",
+        (
+            "Skill is 1 - CRPS(model) / CRPS(baseline) over the forecasts both made (> 0: the "
+            "model is better); in brackets the number of forecasts; * where the Diebold-Mariano "
+            "test (small-sample corrected, on the mean loss difference of each origin) gives "
+            "p < 0.05."
+        ),
+    ]
+    return "\n".join(
+        [
+            *head,
+            "",
+            "## Skill by index and family",
+            "",
+            markdown(skill_overview(ev)),
+            "",
+            "## Skill by series, against persistence",
+            "",
+            markdown(series_overview(ev)),
+            "",
+            "## Coverage and CRPS (every forecast each method made, all horizons)",
+            "",
+            markdown(coverage_table(ev)),
+            "",
+            "## Not forecast",
+            "",
+            markdown(ev.left_out),
+            "",
         ]
     )
