@@ -3,8 +3,10 @@
 This module owns the views of an :class:`~.evaluate.Evaluation` that are not
 scores: :func:`predictions_table` (the predictive quantiles of every scored
 forecast), :func:`left_out` (the observed series and rows the evaluation
-does not forecast, and why) and :func:`summary` (one screen of text: skill
-by measurement key at horizons 1 and 3, the best and worst series).
+does not forecast, and why), :func:`summary` (one screen of text: skill
+by measurement key at horizons 1 and 3, the best and worst series) and
+:func:`report_evaluation` (the Markdown tables: skill by key and by series,
+coverage, what is left out).
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ FILES = (
     "fans.csv",
     "fits.csv",
     "left_out.csv",
+    "report.md",
     "metadata.json",
 )
 
@@ -97,6 +98,7 @@ def add(sub: Any) -> None:
 
 def _evaluate(args: argparse.Namespace) -> int:
     from ..calibrate.evaluate import evaluate
+    from ..calibrate.evaluation_summary import report_evaluation
     from ..provenance import run_metadata
     from ..results import atomic_output
     from ..scenario import load_scenario
@@ -129,6 +131,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         ev.fans.to_csv(tmp / "fans.csv", index=False, float_format="%.6g")
         ev.fits.to_csv(tmp / "fits.csv", index=False, float_format="%.6g")
         ev.left_out.to_csv(tmp / "left_out.csv", index=False)
+        (tmp / "report.md").write_text(report_evaluation(ev, args.command_line))
         (tmp / "metadata.json").write_text(json.dumps(meta, indent=2, default=str) + "\n")
         figures_to(tmp, figures, dpi=150)
     print(ev.summary())
