@@ -19,7 +19,12 @@ import model
 from model.calibrate import averaging_matrix, prepare, with_params
 from model.calibrate import origin as origin_module
 from model.calibrate.evaluate import FAN_COLUMNS, Evaluation, evaluate
-from model.calibrate.evaluation_summary import LEFT_OUT_COLUMNS, PREDICTION_COLUMNS
+from model.calibrate.evaluation_summary import (
+    LEFT_OUT_COLUMNS,
+    PREDICTION_COLUMNS,
+    left_out,
+    summary_table,
+)
 from model.calibrate.evaluation_table import POOLED_COLUMNS, SCORE_COLUMNS, SKILL_COLUMNS
 from model.calibrate.origin import (
     annual_series,
@@ -205,6 +210,28 @@ def test_the_tables_have_their_columns_and_one_value_per_series_and_year(synthet
     assert (ev.scores["origin"] + ev.scores["horizon"] <= 2024).all()
 
 
+def test_the_summary_table_shows_the_pooled_skill_and_the_model_coverage(synthetic_eval):
+    table = summary_table(synthetic_eval, horizons=(1, 3))
+    assert list(table.columns) == [
+        "key",
+        "mode",
+        "forecasts",
+        "persistence",
+        "rw_drift",
+        "ar1",
+        "oil_regression",
+        "cover50",
+        "cover90",
+    ]
+    row = table[table["mode"] == "known-events"].iloc[0]
+    skill = _pooled(synthetic_eval, "persistence", "known-events")
+    assert row["persistence"] == f"{skill[1]:+.2f} / {skill[3]:+.2f}"
+    scores = synthetic_eval.scores
+    mine = scores[(scores["method"] == "model") & (scores["mode"] == "known-events")]
+    assert row["forecasts"] == len(mine)
+    assert row["cover90"] == pytest.approx(mine["covered90"].mean(), abs=0.005)
+
+
 def test_annual_values_in_one_year_are_averaged_and_periodic_rows_left_out():
     frame = _frame({"turkstat": np.array([10.0, 20.0, 40.0])}, years=range(2010, 2013))
     extra = frame.iloc[[1]].assign(value=5.0)
@@ -222,8 +249,6 @@ def test_annual_values_in_one_year_are_averaged_and_periodic_rows_left_out():
     assert len(both) == 2
     assert series["y"].iloc[1] == pytest.approx(both.mean())
     assert both.mean() == pytest.approx((np.log(20.0) + np.log(5.0)) / 2, abs=1e-3)
-    from model.calibrate.evaluation_summary import left_out
-
     out = left_out(obs, pd.DataFrame({"series": ["trade_total|turkstat"]}))
     assert tuple(out.columns) == LEFT_OUT_COLUMNS
     assert list(out["series"]) == ["tr_exports_to_ru|tim"]
@@ -284,7 +309,8 @@ def test_the_command_writes_the_contracted_files(tmp_path, capsys):
     for name in ("skill.png", "fans.png", "skill_by_key.csv", "fans.csv", "left_out.csv"):
         assert (out / name).stat().st_size > 0
     report = (out / "report.md").read_text()
-    assert "## Skill by index and family" in report and "`trade:log`" in report
+    assert "## Summary" in report and "## Skill by index and family" in report
+    assert "`trade:log`" in report
 
 
 def test_the_command_refuses_bad_spans(tmp_path, capsys):

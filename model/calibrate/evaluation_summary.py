@@ -12,7 +12,7 @@ coverage, what is left out).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 import pandas as pd
@@ -34,6 +34,7 @@ __all__ = [
     "series_overview",
     "skill_overview",
     "summary",
+    "summary_table",
 ]
 
 _QUANTILES: Final[tuple[float, ...]] = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -268,6 +269,38 @@ def series_overview(ev: Evaluation, baseline: str = "persistence") -> pd.DataFra
     return pd.DataFrame(rows).sort_values(["key", "series"], ignore_index=True)
 
 
+def summary_table(ev: Evaluation, horizons: Sequence[int] = (1, 3, 5)) -> pd.DataFrame:
+    """Per key and mode: the model's forecasts and coverage, and its skill against each baseline.
+
+    A column per baseline holds the pooled skill at ``horizons`` (``"+0.21 / +0.69 / +0.37"``,
+    ``--`` where none was paired); ``cover50`` and ``cover90`` are the shares of the
+    observations inside the model's central 50 % and 90 % intervals, over every horizon.
+    """
+    cover = coverage_table(ev)
+    cover = cover[cover["method"] == "model"].set_index(["key", "mode"])
+    pooled = ev.pooled
+    bases = [b for b in METHODS if b in set(pooled["baseline"])]
+    rows = []
+    for key, mode in cover.index:
+        row: dict[str, Any] = {
+            "key": key,
+            "mode": mode,
+            "forecasts": int(cover.loc[(key, mode), "n"]),
+        }
+        for b in bases:
+            g = pooled[
+                (pooled["key"] == key) & (pooled["mode"] == mode) & (pooled["baseline"] == b)
+            ]
+            by_h = dict(zip(g["horizon"], g["skill"].astype(float)))
+            row[b] = " / ".join(
+                f"{by_h[h]:+.2f}" if h in by_h and np.isfinite(by_h[h]) else "--" for h in horizons
+            )
+        row["cover50"] = cover.loc[(key, mode), "covered50"]
+        row["cover90"] = cover.loc[(key, mode), "covered90"]
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def report_evaluation(ev: Evaluation, command: str = "") -> str:
     """The evaluation as Markdown: the settings, skill by key and by series, coverage, left out."""
     from .report import _markdown as markdown
@@ -294,6 +327,10 @@ def report_evaluation(ev: Evaluation, command: str = "") -> str:
     return "\n".join(
         [
             *head,
+            "",
+            "## Summary: skill at horizons 1 / 3 / 5, the model's coverage over all horizons",
+            "",
+            markdown(summary_table(ev)),
             "",
             "## Skill by index and family",
             "",
