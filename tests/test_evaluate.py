@@ -260,6 +260,9 @@ def test_bad_settings_name_their_argument(truth, synthetic):
         ({"mode": "hindsight"}, "mode"),
         ({"horizons": (0, 1)}, "horizons"),
         ({"origins": []}, "origins"),
+        ({"origins": [1998, 2010]}, "origins"),
+        ({"origins": [2024], "horizons": (1,)}, "origins"),
+        ({"draws": 0}, "draws"),
     ):
         with pytest.raises(ArgumentError) as info:
             evaluate(truth, observed=synthetic, fit="none", **kwargs)

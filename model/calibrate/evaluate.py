@@ -169,12 +169,35 @@ def evaluate(
         if value < 1:
             raise ArgumentError(name, f"must be >= 1 (got {value})")
     obs = for_scenario(observed, scenario)
+    _check_span(obs, origins_, hs)
     seed = scenario.run.seed if seed is None else int(seed)
     fit_ = fit if fit is None or isinstance(fit, str) else tuple(fit)
     oil_ = driver(BRENT) if oil is None else oil.astype(float)
     task = OriginTask(scenario, obs, origins_[0], hs, modes, fit_, oil_, replicates, draws, seed)
     preds, fans, fits = _run_all(task, origins_, workers, progress)
+    if not preds:
+        raise ArgumentError(
+            "origins",
+            "nothing to score: no series has an annual value at an origin and another "
+            "within the horizons after it",
+        )
     return _outcome(obs, preds, fans, fits, _record(task, origins_, observed is None))
+
+
+def _check_span(obs: Observations, origins: tuple[int, ...], horizons: tuple[int, ...]) -> None:
+    """Every origin has data up to it, and some target year has data: else an ``origins`` error."""
+    if len(obs) == 0:
+        raise ArgumentError("origins", "no observations of the scenario's indices to evaluate")
+    first, last = int(obs.frame["year"].min()), int(obs.frame["year"].max())
+    if origins[0] < first:
+        raise ArgumentError(
+            "origins", f"no observations up to {origins[0]}: the data start in {first}"
+        )
+    if origins[0] + horizons[0] > last:
+        raise ArgumentError(
+            "origins",
+            f"nothing to score: the data end in {last}, before {origins[0]} + {horizons[0]}",
+        )
 
 
 def _run_all(
