@@ -166,6 +166,14 @@ def _best_worst(ev: Evaluation, baseline: str, mode: str, k: int = 3) -> list[st
     return [f"  {mode:<14}best:  {best}", f"  {'':<14}worst: {worst}"]
 
 
+def _span(values: Sequence[int]) -> str:
+    """``2005-2019`` for a run of consecutive years, ``2008, 2012`` otherwise."""
+    v = sorted(values)
+    if len(v) > 1 and v == list(range(v[0], v[-1] + 1)):
+        return f"{v[0]}-{v[-1]}"
+    return ", ".join(map(str, v))
+
+
 def summary(ev: Evaluation, baseline: str = "persistence") -> str:
     """One screen: what was run, skill by key at horizons 1 and 3, the best and worst series.
 
@@ -177,10 +185,8 @@ def summary(ev: Evaluation, baseline: str = "persistence") -> str:
     order = ["model", *METHODS]
     methods = [m for m in order if m in counts.index] + sorted(set(counts.index) - set(order))
     head = (
-        f"rolling-origin evaluation: origins {origins[0]}-{origins[-1]}, horizons "
-        f"{hs[0]}-{hs[-1]}, modes {', '.join(modes)}"
-        if origins and hs
-        else "rolling-origin evaluation"
+        f"rolling-origin evaluation: origins {_span(origins)}, horizons {_span(hs)}, "
+        f"modes {', '.join(modes)}"
     )
     horizons = " / ".join(str(h) for h in SUMMARY_HORIZONS)
     return "\n".join(
