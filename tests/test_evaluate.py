@@ -171,7 +171,11 @@ def test_the_frozen_scenario_drops_every_later_event_and_keeps_the_rest(baseline
         assert (e.date is not None and e.date > dt.date(2015, 12, 31)) == (e.id in later), e.id
     frozen = frozen_scenario(baseline, 2015)
     assert {e.id for e in frozen.timeline()} == {e.id for e in timeline} - later
-    assert frozen.hazards == baseline.hazards and frozen.policy == baseline.policy
+    stress = model.load_scenario("stress")  # hazards: the model's own rules, kept
+    frozen_stress = frozen_scenario(stress, 2015)
+    assert len(stress.hazards) > 0 and frozen_stress.hazards == stress.hazards
+    assert frozen_stress.policy == stress.policy
+    assert len(frozen_stress.timeline()) == len(stress.timeline()) - len(later_events(stress, 2015))
 
 
 def test_a_follow_up_that_acts_after_the_origin_is_dropped_with_it(tmp_path):
