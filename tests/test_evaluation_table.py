@@ -8,10 +8,12 @@ import pytest
 
 from model.calibrate.baselines import Forecast, persistence
 from model.calibrate.evaluation_table import (
+    POOLED_COLUMNS,
     SCORE_COLUMNS,
     SKILL_COLUMNS,
     Prediction,
     forecast_predictions,
+    pooled_skill_table,
     scores_table,
     skill_table,
 )
@@ -126,3 +128,36 @@ def test_a_no_change_forecast_gets_the_direction_right_only_when_nothing_changed
     still.loc[2015:] = y.loc[2014]
     stayed = scores_table(forecast_predictions(f, still, index="trade", series="s", mode="known"))
     assert stayed["direction_ok"].all()
+
+
+def test_pooled_skill_pairs_cells_across_series_and_tests_the_mean_of_each_origin():
+    rng = np.random.default_rng(4)
+    preds = []
+    for series, spread in (("a", 0.3), ("b", 0.6), ("c", 0.2)):
+        for origin in range(2005, 2013):
+            obs = float(rng.normal())
+            preds.append(
+                prediction(origin, "model", obs + spread * rng.normal(), obs, series=series)
+            )
+            if not (series == "b" and origin == 2006):  # one baseline forecast missing
+                preds.append(
+                    prediction(origin, "persistence", obs + rng.normal(), obs, series=series)
+                )
+    scores = scores_table(preds)
+    table = pooled_skill_table(scores, {"a": "trade:log", "b": "trade:log"})  # c in no pool
+    assert tuple(table.columns) == POOLED_COLUMNS
+    row = table.iloc[0]
+    assert (row["key"], row["baseline"], row["n"], row["n_series"]) == (
+        "trade:log",
+        "persistence",
+        15,
+        2,
+    )
+    s = scores[scores["series"].isin(["a", "b"])].set_index(["series", "origin", "method"])["crps"]
+    both = s.unstack("method").dropna()
+    assert row["skill"] == pytest.approx(1 - both["model"].mean() / both["persistence"].mean())
+    by_origin = both.groupby(level="origin").mean()
+    dm = diebold_mariano(by_origin["model"], by_origin["persistence"], 1)
+    assert row["dm_stat"] == pytest.approx(dm.statistic)
+    assert row["dm_pvalue"] == pytest.approx(dm.pvalue)
+    assert row["skill"] > 0 and row["dm_stat"] < 0

@@ -7,7 +7,14 @@
 - :mod:`.problem`: model parameters -> modelled index values -> measurement residuals;
 - :mod:`.fit`: :func:`calibrate`, model and measurement parameters fitted together;
 - :mod:`.hindcast`: :func:`hindcast`, fitted up to a year and scored after it;
-- :mod:`.report`: Markdown reports and checks against the record.
+- :mod:`.report`: Markdown reports and checks against the record;
+- :mod:`.drivers`: the yearly drivers (the Brent price, the US CPI);
+- :mod:`.baselines`, :mod:`.evaluation_table`: naive forecasts and the tidy tables of scores;
+- :mod:`.evaluate` (with :mod:`.origin` and :mod:`.evaluation_summary`): the rolling-origin
+  evaluation of the model against the baselines (``relsim evaluate``).
+
+The evaluation's modules use statsmodels and are not imported here, so that
+``import model`` stays light: ``from model.calibrate.evaluate import evaluate``.
 
 ``docs/VALIDATION.md`` describes the method and reports the results.
 """

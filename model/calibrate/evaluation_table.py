@@ -13,7 +13,7 @@ group-by of these two tables.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
@@ -25,10 +25,12 @@ from .scores import abs_error_median, coverage, crps_ensemble, diebold_mariano, 
 
 __all__ = [
     "DIRECTION_TOL",
+    "POOLED_COLUMNS",
     "SCORE_COLUMNS",
     "SKILL_COLUMNS",
     "Prediction",
     "forecast_predictions",
+    "pooled_skill_table",
     "scores_table",
     "skill_table",
 ]
@@ -58,6 +60,18 @@ SKILL_COLUMNS: Final[tuple[str, ...]] = (
     "dm_stat",
     "dm_pvalue",
     "n",
+)
+#: The columns of :func:`pooled_skill_table`, in order.
+POOLED_COLUMNS: Final[tuple[str, ...]] = (
+    "key",
+    "horizon",
+    "mode",
+    "baseline",
+    "skill",
+    "dm_stat",
+    "dm_pvalue",
+    "n",
+    "n_series",
 )
 #: Predicted or observed changes no larger than this count as no change in ``direction_ok``.
 DIRECTION_TOL: Final[float] = 1e-9
@@ -231,3 +245,49 @@ def _baseline_order(scores: pd.DataFrame, model: str):
         return col.map(order) if col.name == "baseline" else col
 
     return key
+
+
+def pooled_skill_table(
+    scores: pd.DataFrame, pools: Mapping[str, str], model: str = "model"
+) -> pd.DataFrame:
+    """The model against each baseline over the series of a pool, columns :data:`POOLED_COLUMNS`.
+
+    ``pools`` maps each series to its pool (``key``, e.g. ``trade:log``: series
+    whose scores are in the same units); series not in it are left out. For
+    every pool, horizon, mode and baseline, the cells (series and origins)
+    both methods scored are paired: ``skill`` is ``1 - mean(model) /
+    mean(baseline)`` over them, ``n`` their number and ``n_series`` the series
+    among them. The Diebold–Mariano test runs on the mean loss differential
+    of each origin, in time order (the series of one origin are not
+    independent draws: they share the year's events).
+    """
+    _unique(scores, _CELL, "scores")
+    ok = scores[np.isfinite(scores["crps"].to_numpy(float))]
+    ok = ok.assign(key=ok["series"].map(pools)).dropna(subset=["key"])
+    mine = ok[ok["method"] == model]
+    rows = []
+    for base in _baselines(scores["method"], model):
+        paired = mine.merge(
+            ok[ok["method"] == base], on=_GROUP + ["origin", "key"], suffixes=("", "_b")
+        )
+        for cell, g in paired.groupby(["key", "horizon", "mode"], sort=True):
+            rows.append((*cell, base, *_pooled(g, int(cell[1]))))
+    table = pd.DataFrame(rows, columns=list(POOLED_COLUMNS))
+    return table.astype({"n": int, "n_series": int}).sort_values(
+        ["key", "horizon", "mode", "baseline"],
+        ignore_index=True,
+        key=_baseline_order(scores, model),
+    )
+
+
+def _pooled(g: pd.DataFrame, horizon: int) -> tuple[float, float, float, int, int]:
+    """Skill, DM statistic and p-value (on the mean of each origin), cells and series of a pool."""
+    by_origin = g.groupby("origin", sort=True)[["crps", "crps_b"]].mean()
+    dm = diebold_mariano(by_origin["crps"], by_origin["crps_b"], horizon)
+    return (
+        skill(g["crps"], g["crps_b"]),
+        dm.statistic,
+        dm.pvalue,
+        len(g),
+        g["series"].nunique(),
+    )

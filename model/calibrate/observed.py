@@ -6,7 +6,8 @@ Western alignment, dated leader meetings) and the one way to read them:
 
 * :func:`load_observed` returns a tidy frame, one row per stated value;
 * :func:`load_leader_meetings` returns the dated Putin–Erdoğan meetings;
-* :func:`series_catalog` summarises each series.
+* :func:`series_catalog` summarises each series;
+* :func:`load_drivers` (from :mod:`.drivers`) returns the yearly drivers (Brent, US CPI).
 
 Every value keeps its own source (``source``, ``source_ref``) and note. Values
 are never interpolated: a blank value in the files is a gap and is dropped.
@@ -35,7 +36,16 @@ from typing import Final
 
 import pandas as pd
 
-__all__ = ["INDICATORS", "KINDS", "load_leader_meetings", "load_observed", "series_catalog"]
+from .drivers import load_drivers
+
+__all__ = [
+    "INDICATORS",
+    "KINDS",
+    "load_drivers",
+    "load_leader_meetings",
+    "load_observed",
+    "series_catalog",
+]
 
 #: Accepted values of ``kind`` in :func:`load_observed`.
 KINDS: Final[tuple[str, ...]] = ("all", "annual", "periodic", "proxies")

@@ -1,8 +1,8 @@
 """The ``relsim`` command: a thin shell over the library, and the only place that prints or exits.
 
 Each sub-command parses its flags, calls library functions and writes files
-(:mod:`.run`, :mod:`.scenarios`, :mod:`.calibrate`, :mod:`.explore`,
-:mod:`.app`). :func:`main` turns errors into exit statuses: 0 on success, 2
+(:mod:`.run`, :mod:`.scenarios`, :mod:`.calibrate`, :mod:`.evaluate`,
+:mod:`.explore`, :mod:`.app`). :func:`main` turns errors into exit statuses: 0 on success, 2
 on bad input (one line ``FILE: field: problem`` on standard error, nothing
 written; a bad argument is named by the flag that set it), 1 on an internal
 error.
@@ -14,7 +14,7 @@ import argparse
 import sys
 
 from ..errors import ArgumentError, ModelError
-from . import app, calibrate, explore, run, scenarios
+from . import app, calibrate, evaluate, explore, run, scenarios
 from .common import Parser
 
 __all__ = ["main", "program"]
@@ -27,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--version", action="store_true", help="print the version and exit")
     sub = p.add_subparsers(dest="command", parser_class=Parser)
-    for room in (run, scenarios, app, calibrate, explore):
+    for room in (run, scenarios, app, calibrate, evaluate, explore):
         room.add(sub)
     return p
 

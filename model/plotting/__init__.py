@@ -9,11 +9,13 @@ readable on a projector and in print (:mod:`.style`).
 - :mod:`.runs`: one run (trajectories, fan charts, key events);
 - :mod:`.compare`: scenarios and policies side by side;
 - :mod:`.validation`: observations over the modelled bands;
+- :mod:`.evaluation`: the rolling-origin evaluation (skill by horizon, the model's fans);
 - :mod:`.explore`: sensitivity indices, sweeps, event contributions;
 - :mod:`.classroom`: the classroom page's charts.
 """
 
 from .compare import plot_differences, plot_overlay, plot_policy_grid, plot_tradeoff
+from .evaluation import plot_evaluation_fans, plot_skill
 from .explore import plot_sensitivity, plot_sweep, plot_waterfall
 from .runs import key_events, plot_fan, plot_fans, plot_index, plot_trajectories
 from .style import COLORS, color, save_figure
@@ -24,6 +26,7 @@ __all__ = [
     "color",
     "key_events",
     "plot_differences",
+    "plot_evaluation_fans",
     "plot_fan",
     "plot_fans",
     "plot_fit",
@@ -33,6 +36,7 @@ __all__ = [
     "plot_policy_grid",
     "plot_sensitivity",
     "plot_series",
+    "plot_skill",
     "plot_sweep",
     "plot_tradeoff",
     "plot_trajectories",
