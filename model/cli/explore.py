@@ -86,7 +86,11 @@ def add(sub: Any) -> None:
     sw.add_argument("--sample-seed", type=positive("--sample-seed", 0), default=0)
     _outcome_options(sw)
     sw.set_defaults(func=_sweep, flags={**_RANGES, "samples": "--lhs"})
+    _add_attribute(sub)
 
+
+def _add_attribute(sub: Any) -> None:
+    """``relsim attribute``: by causal cluster, or per event."""
     at = sub.add_parser(
         "attribute", help="what each causal cluster or event contributed to each index at a date"
     )

@@ -135,20 +135,17 @@ def attribute(
 
     By default every causal cluster with an event on or before ``at`` is one
     factor, knocked out whole (the Su-24 downing with the sanctions, their
-    lifting and the thaw), and every other such event is a factor alone;
-    ``per_event`` makes each event a factor. ``events`` chooses instead:
-    event ids (each alone) and cluster ids (each whole).
+    lifting and the thaw), and every other such event a factor alone;
+    ``per_event`` makes each event a factor; ``events`` chooses event ids
+    (each alone) and cluster ids (each whole).
 
-    Every run uses the same seed and replicate numbers (common random
-    numbers) and contributions are taken replicate by replicate.
-    ``method="loo"`` (leave one out): a factor's contribution is the level
-    with every event minus the level without that factor; interactions between
-    the chosen factors are left over and reported as their own row.
+    Runs share seed and replicate numbers (common random numbers) and
+    contributions are taken replicate by replicate. ``method="loo"``: a
+    factor's contribution is the level with every event minus the level
+    without that factor; the interactions are their own row.
     ``method="shapley"``: exact Shapley values over the chosen factors (2^n
-    runs, at most 10 factors): each gets its marginal contribution averaged
-    over every order of adding the chosen factors, and the contributions add
-    up exactly to the level with all of them minus the level without any.
-    Factors not chosen stay in every run.
+    runs, at most 10), which add up to the level with all of them minus the
+    level without any. Factors not chosen stay in every run.
 
     ``removal="zero"`` (the default) keeps a removed event on the calendar
     with its effects scaled to zero, so the paired runs split time at the same
@@ -170,21 +167,18 @@ def attribute(
     def run(variants: list[Scenario]) -> np.ndarray:
         return _run_variants(variants, replicates, seed, at, workers, scheduler, progress)
 
-    groups = [f.members for f in chosen]
-    contrib, full, none = _METHODS[method](sc, groups, removal, run)
+    contrib, full, none = _METHODS[method](sc, [f.members for f in chosen], removal, run)
     contributions = _contribution_table(sc, chosen, contrib, full - none, method, label)
-    settings = {
+    settings: dict[str, Any] = {
         "kind": "attribution",
         "method": method,
         "removal": removal,
         "at": label,
-        "events": [f.id for f in chosen],
-        "factors": {f.id: list(f.members) for f in chosen},
-        "per_event": per_event,
     }
+    settings |= {"events": [f.id for f in chosen], "per_event": per_event}
+    settings["factors"] = {f.id: list(f.members) for f in chosen}
     meta = analysis_metadata(sc, seed, replicates, settings)
-    levels = _level_table(sc, chosen, full, none)
-    return Attribution(method, label, contributions, levels, meta)
+    return Attribution(method, label, contributions, _level_table(sc, chosen, full, none), meta)
 
 
 def _check_choice(sc: Scenario, chosen: list[Factor], method: str, last_day: str) -> None:
