@@ -13,6 +13,7 @@ path as a scenario file, for the file itself or for an ``extends`` naming it.
 
 from __future__ import annotations
 
+import datetime as dt
 import errno
 import os
 import re
@@ -28,6 +29,7 @@ __all__ = ["file_problem", "read_toml"]
 
 _AT = re.compile(r"\(at line (\d+), column (\d+)\)")
 _HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+_DATE = re.compile(r"(?<![\w.\-])\d{4}-\d{2}-\d{2}(?![\w\-])")
 _KEY = re.compile(r"""([A-Za-z0-9_.\-"' ]+?)\s*=\s*$""")
 
 
@@ -98,16 +100,27 @@ def _syntax_error(text: str, message: str, path: Path | str) -> ScenarioError:
     line_no, column = int(at.group(1)), int(at.group(2))
     lines = text.splitlines() or [""]
     line = lines[min(line_no, len(lines)) - 1]
-    field = _field_at(lines, line_no, column)
     if what.startswith("Invalid date"):
         value = re.split(r"[\s,}\]#]", line[column - 1 :], maxsplit=1)[0]
+    else:  # a month or day the parser does not take for a date at all (2027-13-01)
+        value, column = next(
+            ((m.group(), m.start() + 1) for m in _DATE.finditer(line) if not _is_date(m.group())),
+            ("", column),
+        )
+    if value:
         problem = f"{value!r} is not a valid date or time (line {line_no})"
-        if field:
-            return ScenarioError(path, field, problem)
-        return ScenarioError(path, "(syntax)", problem)
+        return ScenarioError(path, _field_at(lines, line_no, column) or "(syntax)", problem)
     return ScenarioError(
         path, "(syntax)", f"not valid TOML: {what} (line {line_no}, column {column})"
     )
+
+
+def _is_date(text: str) -> bool:
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _field_at(lines: list[str], line_no: int, column: int) -> str:

@@ -26,6 +26,7 @@ __all__ = [
     "MAX_DEPTH",
     "MAX_GRID_STEPS",
     "MAX_NUMBER",
+    "MAX_POINTS",
     "MAX_RATE",
     "MAX_REPLICATES",
     "MAX_SEED",
@@ -48,6 +49,8 @@ MAX_REPLICATES = 100_000_000
 MAX_SEED = 2**63 - 1
 #: The most steps of one ``--grid`` axis.
 MAX_GRID_STEPS = 1000
+#: The most parameter points of a ``--lhs`` sweep or ``--samples`` of a sensitivity analysis.
+MAX_POINTS = 1_000_000
 
 #: Integer keys with their own bounds in the schema, left out of the ``MAX_NUMBER`` rule.
 _COUNTS = frozenset({"replicates", "seed", "days"})
