@@ -422,3 +422,9 @@ def test_a_cycle_of_follow_ups_names_the_ids(folder, capsys):
     (folder / "case.toml").write_text(HEAD + body)
     line = refused(folder, capsys, "case.toml")
     assert "events.add[a].after.event: follow-ups form a cycle: a -> b -> a" in line
+
+
+def test_a_key_with_a_line_break_still_gives_one_line(folder, capsys):
+    """Found by tests/test_fuzz.py: a quoted key holding a newline split the message in two."""
+    (folder / "case.toml").write_text(HEAD + '[events]\n"\\n" = 0.0\n')
+    assert 'case.toml: events."\\n": unknown key' in refused(folder, capsys, "case.toml")

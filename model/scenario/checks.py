@@ -10,6 +10,8 @@ the origins recorded while loading) and the field (``events.add[id].date``).
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
@@ -28,6 +30,9 @@ from ..timeaxis import MAX_DAYS
 from .schema import EventsControl, Hazard, IndexSpec, RunSettings, Scenario
 
 __all__ = ["as_scenario_error", "check_semantics", "scenario_error"]
+
+#: A key written bare in a field name; any other is quoted (``events."a b"``).
+_BARE = re.compile(r"^[A-Za-z0-9_\-]+$")
 
 
 def _origin(origins: dict, loc: tuple, file: str) -> str:
@@ -55,7 +60,7 @@ def _field_name(loc: tuple, data: dict) -> str:
             else:
                 parts.append(f"[{ident}]")
         else:
-            parts.append(str(key))
+            parts.append(key if isinstance(key, str) and _BARE.match(key) else json.dumps(key))
         try:
             node = node[key]
         except (KeyError, IndexError, TypeError):

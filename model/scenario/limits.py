@@ -65,7 +65,7 @@ def number_problem(key: object, value: object) -> str | None:
     if isinstance(value, int) and key in _COUNTS:
         return None
     if abs(value) > MAX_NUMBER:
-        return f"must be between -{MAX_NUMBER:,.0f} and {MAX_NUMBER:,.0f} (got {value:g})"
+        return f"must be between -{MAX_NUMBER:,.0f} and {MAX_NUMBER:,.0f} (got {value!r})"
     return None
 
 
