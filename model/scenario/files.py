@@ -96,7 +96,7 @@ def _syntax_error(text: str, message: str, path: Path | str) -> ScenarioError:
     at = _AT.search(message)
     what = _AT.sub("", message).strip()
     if at is None:
-        return ScenarioError(path, "(syntax)", f"not valid TOML: {what}")
+        return ScenarioError(path, "(syntax)", f"not valid TOML: {message}")
     line_no, column = int(at.group(1)), int(at.group(2))
     lines = text.splitlines() or [""]
     line = lines[min(line_no, len(lines)) - 1]
@@ -110,9 +110,7 @@ def _syntax_error(text: str, message: str, path: Path | str) -> ScenarioError:
     if value:
         problem = f"{value!r} is not a valid date or time (line {line_no})"
         return ScenarioError(path, _field_at(lines, line_no, column) or "(syntax)", problem)
-    return ScenarioError(
-        path, "(syntax)", f"not valid TOML: {what} (line {line_no}, column {column})"
-    )
+    return ScenarioError(path, "(syntax)", f"not valid TOML: {message}")
 
 
 def _is_date(text: str) -> bool:
