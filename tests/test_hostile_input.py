@@ -152,6 +152,17 @@ UNBOUNDED = {
     "replicates = 1e11": ("[run]\nreplicates = 100000000000\n", "run.replicates", "100000000"),
     "seed = 2^64": (f"[run]\nseed = {2**64}\n", "run.seed", "9223372036854775807"),
     "start in 1066": ("[run]\nstart = 1066-10-14\n", "run.start", "supported calendar"),
+    "half_life = 1e-6": (
+        "[indices.trade]\nhalf_life = 1e-6\n",
+        "indices.trade.half_life",
+        "'half_life' must be at least one day (0.00274 years)",
+    ),
+    "half_life drawn below a day": (
+        '[indices.trade]\nhalf_life = { dist = "lognormal", median = 1.0, sigma = 2.0 }\n',
+        "indices.trade.half_life",
+        "which it can draw",
+    ),
+    "sigma = 1e6": ("[indices.trade]\nsigma = 1e6\n", "indices.trade.sigma", "at most 10"),
 }
 
 

@@ -10,7 +10,10 @@ running finite lives here, with the reason (``docs/SCENARIOS.md``, "Limits"):
   counts with their own bounds (:data:`MAX_REPLICATES`, :data:`MAX_SEED`, a
   follow-up's ``days``), so no sum or product of them overflows;
 - a hazard's rate is at most :data:`MAX_RATE` a year where it is highest, so a
-  run draws a bounded number of incidents.
+  run draws a bounded number of incidents;
+- a half-life is at least :data:`MIN_HALF_LIFE` and a noise ``sigma`` at most
+  :data:`MAX_SIGMA`, for every value a distribution can draw, so the exact
+  transitions stay finite.
 
 :func:`walk_problem` finds the first value that breaks the depth or number
 rules, as a location and a one-line problem.
@@ -30,6 +33,8 @@ __all__ = [
     "MAX_RATE",
     "MAX_REPLICATES",
     "MAX_SEED",
+    "MAX_SIGMA",
+    "MIN_HALF_LIFE",
     "depth_problem",
     "number_problem",
     "walk_problem",
@@ -43,6 +48,10 @@ MAX_DEPTH = 16
 MAX_NUMBER = 1e6
 #: The highest hazard rate, per year, at the level where incidents are likeliest.
 MAX_RATE = 365.0
+#: The shortest half-life, in years: one day, the engine's step (a draw included).
+MIN_HALF_LIFE = 1 / 365.25
+#: The largest latent noise ``sigma`` per square root of a year (a draw included).
+MAX_SIGMA = 10.0
 #: The most replicates of a run (the schema's and the command line's).
 MAX_REPLICATES = 100_000_000
 #: The largest seed: a signed 64-bit integer, the largest integer TOML can hold.
