@@ -14,17 +14,30 @@ results on arrival (the ensemble) or put them back in order (the analyses):
 Inside a task, BLAS runs on one thread (:func:`one_blas_thread`): threads
 inside a worker only slow small matrices down, and processes give the
 parallelism.
+
+Worker processes end with their parent: they ignore SIGINT (Ctrl-C reaches
+the whole process group, and the parent decides), the parent terminates them
+when it stops for any reason (an error, SIGINT, SIGTERM), and on Linux the
+kernel sends them SIGTERM if the parent dies without a word. A Dask scheduler
+that does not answer within :data:`SCHEDULER_TIMEOUT` seconds is an
+:class:`~model.errors.ArgumentError` naming ``scheduler``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-__all__ = ["one_blas_thread", "progress_bar", "run_tasks", "worker_count"]
+from .errors import ArgumentError
+
+__all__ = ["SCHEDULER_TIMEOUT", "one_blas_thread", "progress_bar", "run_tasks", "worker_count"]
+
+#: Seconds to wait for a Dask scheduler to answer before giving up.
+SCHEDULER_TIMEOUT = 10
 
 
 def worker_count(workers: int | None) -> int:
@@ -85,7 +98,9 @@ def _on_processes(
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     todo = list(reversed(range(len(tasks))))
-    with ProcessPoolExecutor(max_workers=min(workers, len(tasks))) as pool:
+    with ProcessPoolExecutor(
+        max_workers=min(workers, len(tasks)), initializer=_worker_start
+    ) as pool:
         running: dict = {}
         try:
             while todo or running:
@@ -96,9 +111,35 @@ def _on_processes(
                 for fut in done:
                     yield running.pop(fut), fut.result()
         except BaseException:
-            for fut in running:
-                fut.cancel()
+            _stop(pool, running)
             raise
+
+
+def _worker_start() -> None:
+    """In each worker: leave SIGINT to the parent, die on SIGTERM, and die with the parent."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None).prctl(pr_set_pdeathsig, int(signal.SIGTERM))
+
+
+def _stop(pool: Any, running: dict) -> None:
+    """Cancel what waits and end the worker processes now (not when their tasks finish)."""
+    for fut in running:
+        fut.cancel()
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in processes:
+        with contextlib.suppress(Exception):
+            proc.terminate()
+    for proc in processes:
+        with contextlib.suppress(Exception):
+            proc.join(timeout=2)
+            if proc.is_alive():
+                proc.kill()
 
 
 def _on_dask(
@@ -111,7 +152,19 @@ def _on_dask(
         if scheduler == "local"
         else None
     )
-    client = Client(cluster if cluster is not None else scheduler)
+    try:
+        client = Client(
+            cluster if cluster is not None else scheduler, timeout=f"{SCHEDULER_TIMEOUT}s"
+        )
+    except (OSError, TimeoutError, ValueError) as exc:
+        if cluster is not None:
+            cluster.close()
+        problem = (
+            f"{scheduler!r} is not a scheduler address (use 'local' or tcp://HOST:PORT)"
+            if isinstance(exc, ValueError)
+            else f"no Dask scheduler answered at {scheduler!r} within {SCHEDULER_TIMEOUT} s"
+        )
+        raise ArgumentError("scheduler", problem) from None
     try:
         futures = [client.submit(fn, *task, pure=False) for task in tasks]
         index = {fut.key: i for i, fut in enumerate(futures)}
