@@ -49,6 +49,7 @@ __all__ = [
     "atomic_output",
     "check_target",
     "claiming",
+    "raise_if_stopped",
     "raise_on_signals",
 ]
 
@@ -92,6 +93,18 @@ class Interrupted(KeyboardInterrupt):
 
 _held: list[int] = []  # signals held back during a swap
 _holding = threading.local()
+_received: list[int] = []  # every stop signal received under raise_on_signals
+
+
+def raise_if_stopped() -> None:
+    """Raise :class:`Interrupted` if a stop signal came (even if its exception was swallowed).
+
+    Some libraries catch everything around an import or a call; a signal
+    that arrived there would be lost. Long loops and every folder about to be
+    put in place call this, so a stopped run never writes.
+    """
+    if _received:
+        raise Interrupted(_received[-1])
 
 
 @contextlib.contextmanager
@@ -102,17 +115,20 @@ def raise_on_signals() -> Iterator[None]:
         return
 
     def handler(signum: int, frame: Any) -> None:
+        _received.append(signum)
         if getattr(_holding, "on", False):
             _held.append(signum)
             return
         raise Interrupted(signum)
 
     old = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGINT)}
+    _received.clear()
     try:
         yield
     finally:
         for s, h in old.items():
             signal.signal(s, h)
+        _received.clear()
 
 
 @contextlib.contextmanager
@@ -127,6 +143,11 @@ def _signals_held() -> Iterator[None]:
         signum = _held.pop()
         _held.clear()
         raise Interrupted(signum)
+
+
+def _signals_held_file() -> contextlib.AbstractContextManager[None]:
+    raise_if_stopped()
+    return _signals_held()
 
 
 def check_target(out: str | Path, argument: str = "out") -> Path:
@@ -227,6 +248,7 @@ class atomic_output:
         try:
             if exc_type is None:
                 _stamp(self.tmp)
+                raise_if_stopped()
                 try:
                     with _signals_held():
                         _swap(self.tmp, self.out.resolve())
@@ -339,7 +361,7 @@ def atomic_file(path: str | Path, text: str, replaceable: bool, argument: str) -
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
-        with _signals_held():
+        with _signals_held_file():
             os.replace(tmp, path)
     finally:
         with contextlib.suppress(FileNotFoundError):

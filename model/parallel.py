@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from .errors import ArgumentError
+from .outputs import raise_if_stopped
 
 __all__ = ["SCHEDULER_TIMEOUT", "one_blas_thread", "progress_bar", "run_tasks", "worker_count"]
 
@@ -86,6 +87,7 @@ def run_tasks(
     else:
         runs = _on_processes(fn, tasks, workers)
     for i, result in runs:
+        raise_if_stopped()
         if bar is not None:
             bar.update(sizes[i])
         yield i, result
@@ -131,6 +133,9 @@ def _stop(pool: Any, running: dict) -> None:
     for fut in running:
         fut.cancel()
     processes = list((getattr(pool, "_processes", None) or {}).values())
+    queue = getattr(pool, "_call_queue", None)
+    if queue is not None:  # tasks still in the pipe must not hold the exit up
+        queue.cancel_join_thread()
     pool.shutdown(wait=False, cancel_futures=True)
     for proc in processes:
         with contextlib.suppress(Exception):

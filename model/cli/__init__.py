@@ -12,6 +12,7 @@ folders are left as they were, :mod:`model.outputs`).
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 
@@ -82,5 +83,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def program() -> None:
-    """``relsim`` as a program: :func:`main`, then exit with its status."""
-    sys.exit(main())
+    """``relsim`` as a program: :func:`main`, then exit with its status.
+
+    After a stop signal everything is already cleaned up (temporary folders
+    removed, workers ended), so the process exits at once rather than wait
+    for threads that fed the workers.
+    """
+    status = main()
+    if status in (128 + signal.SIGINT, 128 + signal.SIGTERM):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    sys.exit(status)

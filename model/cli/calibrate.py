@@ -140,6 +140,7 @@ def _calibration_figures(cal: Any) -> dict[str, Any]:
 def _hindcast(args: argparse.Namespace) -> int:
     from ..calibrate import TREND_KEYS, hindcast, report_hindcast
     from ..calibrate.report import score_table
+    from ..ensemble import with_run
     from ..outputs import atomic_output, check_owner
     from ..provenance import run_metadata
     from ..scenario import load_scenario
@@ -155,7 +156,8 @@ def _hindcast(args: argparse.Namespace) -> int:
         trend=TREND_KEYS if args.trend else None,
     )
     seed = scenario.run.seed if args.seed is None else args.seed
-    meta = provenance(args, run_metadata(scenario, args.replicates or 100, seed))
+    as_run = with_run(scenario, args.replicates or 100, seed)
+    meta = provenance(args, run_metadata(as_run, as_run.run.replicates, seed))
     meta["hindcast"] = {"until": args.until, "fit": args.fit or _DEFAULT_FIT, "trend": args.trend}
     figures: dict[str, Any] = {}
     if not args.no_plots:
