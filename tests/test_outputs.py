@@ -167,3 +167,16 @@ def test_library_save_refuses_a_folder_that_is_not_a_result(tmp_path, baseline_r
     baseline_run.save(tmp_path / "fresh")
     baseline_run.save(tmp_path / "fresh")  # its own result again: replaced
     assert (tmp_path / "fresh" / "quantiles.csv").is_file()
+
+
+def test_the_folder_is_replaced_whole_without_renameat2(tmp_path, monkeypatch):
+    import model.outputs
+
+    monkeypatch.setattr(model.outputs, "_exchange", lambda a, b: False)
+    out = tmp_path / "out"
+    for files in (["metadata.json", "a.csv", "b.csv"], ["metadata.json", "c.csv"]):
+        with atomic_output(out) as tmp:
+            for name in files:
+                (tmp / name).write_text("{}\n")
+        assert sorted(contents(out)) == sorted(files)
+        assert nothing_beside(out) == []

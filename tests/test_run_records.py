@@ -3,12 +3,15 @@ and trajectories that do not depend on how the work was shared out."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import tomllib
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from model.cli import main
 
@@ -103,3 +106,37 @@ def test_calibrate_toml_follows_the_overwrite_rule(tmp_path, capsys):
     assert "extends" in mine.read_text()
     assert main([*args, "--toml", str(tmp_path)]) == 2
     assert "is a folder, not a file" in capsys.readouterr().err
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    sizes=st.lists(st.integers(1, 300), min_size=1, max_size=8),
+    order=st.randoms(use_true_random=False),
+)
+def test_trajectory_file_does_not_depend_on_chunks_or_arrival(tmp_path_factory, sizes, order):
+    """Any chunking, chunks arriving in any order: the same bytes as one chunk."""
+    from types import SimpleNamespace
+
+    from model.ensemble import _ParquetWriter
+    from model.scenario import load_scenario
+
+    sc = load_scenario(BASELINE)
+    n, n_t, k = sum(sizes), len(sc.record_dates()), len(sc.indicators)
+    paths = np.random.default_rng(n).random((n_t, n, k))
+    folder = tmp_path_factory.mktemp("traj")
+
+    def write(name: str, bounds: list[int], shuffle: bool) -> bytes:
+        chunks = [
+            SimpleNamespace(ids=np.arange(a, b), paths=paths[:, a:b])
+            for a, b in itertools.pairwise(bounds)
+        ]
+        if shuffle:
+            order.shuffle(chunks)
+        writer = _ParquetWriter(folder / name, sc)
+        for chunk in chunks:
+            writer.write(chunk)
+        writer.close()
+        return (folder / name).read_bytes()
+
+    cuts = list(np.cumsum([0, *sizes]))
+    assert write("chunked.parquet", cuts, True) == write("whole.parquet", [0, n], False)
