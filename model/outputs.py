@@ -7,8 +7,8 @@
 - a lock next to the folder (``.<name>.lock``) refuses a second run into the
   same folder while one is writing;
 - a folder that holds something else is not replaced: files that are not a
-  result (no ``metadata.json``), or the result of another command or
-  scenario (its ``metadata.json`` records which, under ``output``), unless
+  result (no ``metadata.json``) never, the result of another command or
+  scenario (its ``metadata.json`` records which, under ``output``) only if
   ``force`` is given; re-running the same command on the same scenarios
   replaces its own results;
 - everything is written into a temporary folder beside the target
@@ -174,24 +174,29 @@ def _first_existing(path: Path) -> Path:
     return path
 
 
-def _owner_problem(out: Path, claim: Claim | None) -> str | None:
-    """Why ``out`` may not be replaced, or ``None``."""
-    if not out.is_dir() or not any(out.iterdir()) or (claim and claim.force):
+def _owner_problem(out: Path, claim: Claim | None) -> tuple[str, bool] | None:
+    """Why ``out`` may not be replaced and whether ``--force`` may override it, or ``None``.
+
+    A folder that is not a relsim result is never replaced: ``--force`` only
+    lets one command's results replace another's.
+    """
+    if not out.is_dir() or not any(out.iterdir()):
         return None
     meta_file = out / "metadata.json"
     if not meta_file.is_file():
-        return f"{out}: holds files that are not a relsim result (no metadata.json)"
+        problem = f"{out}: holds files that are not a relsim result (no metadata.json)"
+        return problem + "; give a new or empty folder", False
+    if claim is None or claim.force:
+        return None
     try:
         meta = json.loads(meta_file.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return f"{out}: its metadata.json cannot be read"
-    if claim is None:
-        return None
+        return f"{out}: its metadata.json cannot be read", True
     theirs = meta.get("output") if isinstance(meta, dict) else None
     if not isinstance(theirs, dict):
-        return f"{out}: holds a result that does not record who wrote it"
+        return f"{out}: holds a result that does not record who wrote it", True
     if theirs != claim.owner:
-        return f"{out}: holds the results of {_describe(theirs)}"
+        return f"{out}: holds the results of {_describe(theirs)}", True
     return None
 
 
@@ -209,9 +214,9 @@ def check_owner(out: str | Path, argument: str = "out") -> Path:
     """:func:`check_target`, and that ``out`` may be replaced by the current claim."""
     path = check_target(out, argument)
     claim = _CLAIM.get()
-    if problem := _owner_problem(path, claim):
-        hint = "; add --force to replace them" if claim is not None else ""
-        raise ArgumentError(argument, problem + hint)
+    if found := _owner_problem(path, claim):
+        problem, forceable = found
+        raise ArgumentError(argument, problem + ("; add --force to replace them" * forceable))
     return path
 
 

@@ -51,6 +51,22 @@ def test_default_folder_is_the_scenario_files_stem(child, tmp_path, monkeypatch)
     assert contents(tmp_path / "results" / "baseline") == baseline_files
 
 
+def test_a_taken_folder_is_refused_before_the_work(tmp_path, capsys, monkeypatch):
+    import model.ensemble
+
+    out = tmp_path / "out"
+    assert main(["run", NO_S400, "--out", str(out), *FAST]) == 0
+
+    def never(*args, **kwargs):
+        raise AssertionError("the run started")
+
+    monkeypatch.setattr(model.ensemble, "simulate", never)
+    for command in (["run", BASELINE], ["sweep", BASELINE, "--grid", "dummy=0:1:2"]):
+        capsys.readouterr()
+        assert main([*command, "--out", str(out)]) == 2
+        assert "holds the results of 'relsim run" in one_error_line(capsys)
+
+
 def test_another_scenarios_folder_is_refused_without_force(child, tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["run", BASELINE, "--out", str(out), *FAST]) == 0
@@ -102,6 +118,7 @@ def test_unusable_out_is_one_line_and_exit_2(target, message, tmp_path, monkeypa
     before = sorted(p.name for p in tmp_path.rglob("*"))
     assert main(["run", BASELINE, "--out", target, *FAST]) == 2
     assert message in one_error_line(capsys)
+    assert main(["run", BASELINE, "--out", target, *FAST, "--force"]) == 2  # not for these
     assert sorted(p.name for p in tmp_path.rglob("*")) == before
     assert (tmp_path / "afile").read_text() == "mine\n"
 

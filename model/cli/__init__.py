@@ -17,7 +17,7 @@ import signal
 import sys
 
 from ..errors import ArgumentError, ModelError
-from ..outputs import claiming, raise_on_signals
+from ..outputs import check_owner, claiming, raise_on_signals
 from . import app, calibrate, evaluate, explore, run, scenarios
 from .common import Parser, owner, provenance
 
@@ -54,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
         args.command_line = " ".join(["relsim", *argv])
         force = bool(getattr(args, "force", False))
         with raise_on_signals(), claiming(owner(args), force, provenance(args, {})):
+            if getattr(args, "out", None) is not None:  # refused before the work, not after
+                check_owner(args.out)
             return int(args.func(args))
     except ArgumentError as exc:
         flags = getattr(args, "flags", {}) or {}
