@@ -26,6 +26,7 @@ that does not answer within :data:`SCHEDULER_TIMEOUT` seconds is an
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import signal
 import sys
@@ -153,7 +154,14 @@ def _on_dask(
     from dask.distributed import Client, LocalCluster, as_completed
 
     cluster = (
-        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.CRITICAL,  # a stopped run says one line (task errors still
+            # reach the parent through the futures)
+        )
         if scheduler == "local"
         else None
     )
@@ -170,12 +178,15 @@ def _on_dask(
             else f"no Dask scheduler answered at {scheduler!r} within {SCHEDULER_TIMEOUT} s"
         )
         raise ArgumentError("scheduler", problem) from None
+    futures: list = []
     try:
         futures = [client.submit(fn, *task, pure=False) for task in tasks]
         index = {fut.key: i for i, fut in enumerate(futures)}
         for fut in as_completed(futures):
             yield index[fut.key], fut.result()
     finally:
+        with contextlib.suppress(Exception):
+            client.cancel([f for f in futures if not f.done()])
         client.close()
         if cluster is not None:
             cluster.close()
