@@ -109,7 +109,10 @@ def raise_if_stopped() -> None:
 
 @contextlib.contextmanager
 def raise_on_signals() -> Iterator[None]:
-    """Within the block, SIGTERM and SIGINT raise :class:`Interrupted` (main thread only)."""
+    """Within the block, SIGTERM and SIGINT raise :class:`Interrupted` (main thread only).
+
+    A signal the process was started ignoring stays ignored.
+    """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -121,7 +124,9 @@ def raise_on_signals() -> Iterator[None]:
             return
         raise Interrupted(signum)
 
-    old = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGINT)}
+    # a SIGINT ignored by whoever started us (a background job, nohup) stays ignored
+    wanted = [s for s in (signal.SIGTERM, signal.SIGINT) if signal.getsignal(s) != signal.SIG_IGN]
+    old = {s: signal.signal(s, handler) for s in wanted}
     _received.clear()
     try:
         yield

@@ -78,3 +78,40 @@ def test_a_signal_halfway_leaves_nothing_behind(signum, status, tmp_path):
     assert session_processes(proc.pid) == []
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no temporary folder, no lock
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_a_signal_raises_interrupted_and_is_not_lost_when_swallowed():
+    from model.outputs import Interrupted, raise_if_stopped, raise_on_signals
+
+    with raise_on_signals():
+        with pytest.raises(Interrupted) as caught:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(1)
+        assert caught.value.signum == signal.SIGTERM
+        try:  # a library that catches everything swallows the exception ...
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(1)
+        except BaseException:  # noqa: BLE001, S110 - on purpose
+            pass
+        with pytest.raises(Interrupted):  # ... and the next check raises it again
+            raise_if_stopped()
+    raise_if_stopped()  # outside the block: nothing pending
+
+
+def test_a_signal_during_the_swap_waits_for_it_and_says_what_was_written(tmp_path, monkeypatch):
+    import model.outputs
+    from model.outputs import Interrupted, atomic_output, raise_on_signals
+
+    swap = model.outputs._swap
+
+    def swap_then_signal(new, out):
+        os.kill(os.getpid(), signal.SIGTERM)  # arrives between the steps of the swap
+        swap(new, out)
+
+    monkeypatch.setattr(model.outputs, "_swap", swap_then_signal)
+    out = tmp_path / "out"
+    with raise_on_signals(), pytest.raises(Interrupted) as caught, atomic_output(out) as tmp:
+        (tmp / "metadata.json").write_text("{}\n")
+    assert caught.value.wrote == out
+    assert sorted(p.name for p in out.iterdir()) == ["metadata.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
