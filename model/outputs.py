@@ -241,14 +241,22 @@ class atomic_output:
     def __enter__(self) -> Path:
         self.out = check_target(self.out, self.argument)
         parent = self.out.resolve().parent
-        parent.mkdir(parents=True, exist_ok=True)
-        self.lock = _Lock(parent / f".{self.out.name}.lock", self.out, self.argument)
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+            self.lock = _Lock(parent / f".{self.out.name}.lock", self.out, self.argument)
+        except OSError as exc:
+            problem = f"{self.out}: cannot write there ({exc.strerror or exc})"
+            raise ArgumentError(self.argument, problem) from None
         try:
             check_owner(self.out, self.argument)
             for stale in parent.glob(f".{self.out.name}.tmp-*"):
                 shutil.rmtree(stale, ignore_errors=True)
             self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.tmp-", dir=parent))
             os.chmod(self.tmp, 0o777 & ~_umask())  # as a folder made with mkdir would be
+        except OSError as exc:
+            self.lock.release()
+            problem = f"{self.out}: cannot write there ({exc.strerror or exc})"
+            raise ArgumentError(self.argument, problem) from None
         except BaseException:
             self.lock.release()
             raise

@@ -197,3 +197,16 @@ def test_the_folder_is_replaced_whole_without_renameat2(tmp_path, monkeypatch):
                 (tmp / name).write_text("{}\n")
         assert sorted(contents(out)) == sorted(files)
         assert nothing_beside(out) == []
+
+
+def test_a_folder_that_cannot_be_made_is_one_line(tmp_path, monkeypatch, capsys):
+    import model.outputs
+
+    def refuse(*args, **kwargs):
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(model.outputs.tempfile, "mkdtemp", refuse)
+    out = tmp_path / "out"
+    assert main(["run", BASELINE, "--out", str(out), "--replicates", "2", "--no-plots"]) == 2
+    assert "cannot write there (Read-only file system)" in one_error_line(capsys)
+    assert list(tmp_path.iterdir()) == []
