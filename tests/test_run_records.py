@@ -106,6 +106,8 @@ def test_calibrate_toml_follows_the_overwrite_rule(tmp_path, capsys):
     assert "extends" in mine.read_text()
     assert main([*args, "--toml", str(tmp_path)]) == 2
     assert "is a folder, not a file" in capsys.readouterr().err
+    assert main([*args, "--toml", ""]) == 2
+    assert "--toml is empty" in capsys.readouterr().err
 
 
 @settings(max_examples=15, deadline=None)

@@ -42,7 +42,7 @@ def add(sub: Any) -> None:
     output_options(cal, "results/calibrate-<stem>")
     cal.add_argument(
         "--toml",
-        type=Path,
+        type=_toml_file,
         help="where to write the calibrated scenario (default: OUT/calibrated.toml); an "
         "existing file is replaced only if it calibrates the same scenario, or with --force",
     )
@@ -179,6 +179,12 @@ def _hindcast(args: argparse.Namespace) -> int:
         "metadata.json" + "".join(" " + f for f in figures)
     )
     return 0
+
+
+def _toml_file(text: str) -> Path:
+    if text.strip() == "":
+        raise argparse.ArgumentTypeError("--toml is empty: give a file name")
+    return Path(text)
 
 
 def _calibrates(toml: Path | None, scenario: Path) -> bool:
