@@ -24,7 +24,24 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-__all__ = ["one_blas_thread", "progress_bar", "run_tasks", "worker_count"]
+from .errors import ArgumentError
+
+__all__ = ["one_blas_thread", "progress_bar", "require_dask", "run_tasks", "worker_count"]
+
+#: How to install what ``scheduler=`` needs.
+DASK_EXTRA = 'pip install -e ".[dask]"'
+
+
+def require_dask(argument: str = "scheduler") -> None:
+    """Raise :class:`ArgumentError` naming ``argument`` unless Dask's distributed scheduler can
+    be imported, saying which extra installs it."""
+    try:
+        import dask.distributed  # noqa: F401
+    except ImportError:
+        raise ArgumentError(
+            argument,
+            f"running on Dask needs the dask extra, which is not installed: {DASK_EXTRA}",
+        ) from None
 
 
 def worker_count(workers: int | None) -> int:
@@ -104,6 +121,7 @@ def _on_processes(
 def _on_dask(
     fn: Callable[..., Any], tasks: Sequence[tuple], scheduler: str
 ) -> Iterator[tuple[int, Any]]:
+    require_dask()
     from dask.distributed import Client, LocalCluster, as_completed
 
     cluster = (
