@@ -43,8 +43,15 @@ def _imported_after(argv: list[str]) -> tuple[int, list[str], str]:
 
 @pytest.mark.parametrize(
     "argv",
-    [["--help"], ["run", "--help"], ["validate", BASELINE], ["validate", STRESS], ["show", STRESS]],
-    ids=["help", "run-help", "validate-baseline", "validate-stress", "show-stress"],
+    [
+        ["--help"],
+        ["run", "--help"],
+        ["validate", BASELINE],
+        ["validate", STRESS],
+        ["show", STRESS],
+        ["scenarios"],
+    ],
+    ids=["help", "run-help", "validate-baseline", "validate-stress", "show-stress", "scenarios"],
 )
 def test_help_and_validate_import_no_heavy_library(argv):
     status, modules, _ = _imported_after(argv)

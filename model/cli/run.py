@@ -123,8 +123,9 @@ def _parent_diff(path: Path) -> str:
     import difflib
     import tomllib
 
-    from ..scenario import load_scenario
+    from ..scenario import find_scenario, load_scenario
 
+    path = find_scenario(path)  # a shipped scenario's name, too
     raw = tomllib.loads(path.read_text(encoding="utf-8"))
     parent = load_scenario(path.parent / raw["extends"]).to_toml().splitlines(keepends=True)
     child = load_scenario(path).to_toml().splitlines(keepends=True)
