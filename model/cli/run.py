@@ -22,7 +22,7 @@ def add(sub: Any) -> None:
     run.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     parallel_options(run)
     run.add_argument("--chunk-size", type=positive("--chunk-size"), help="replicates per chunk")
-    run.set_defaults(func=_run)
+    run.set_defaults(func=_run, flags={"trajectory_file": "--trajectories"})
 
     cmp = sub.add_parser(
         "compare", help="run scenarios with common random numbers and compare them"
