@@ -8,6 +8,7 @@ from typing import Any
 
 from ..errors import ArgumentError
 from .common import figures_to, parallel_options, positive, use_agg
+from .summaries import compare_lines, policy_lines, run_lines
 
 __all__ = ["add"]
 
@@ -81,6 +82,7 @@ def _run(args: argparse.Namespace) -> int:
     )
     for line in scenario.resolution().lines() + _conditional_reach(scenario, result):
         print(line)
+    print("\n".join(run_lines(result, scenario)))
     return 0
 
 
@@ -161,7 +163,10 @@ def _compare(args: argparse.Namespace) -> int:
         for sc in scenarios:
             (tmp / f"{sc.name}.resolved.toml").write_text(sc.to_toml())
         figures_to(tmp, figures)
-    print(f"wrote {out}/: differences.csv metrics.csv quantiles.csv " + " ".join(figures))
+    print(
+        f"wrote {out}/: " + " ".join(["differences.csv", "metrics.csv", "quantiles.csv", *figures])
+    )
+    print("\n".join(compare_lines(result.differences, result.reference)))
     return 0
 
 
@@ -196,8 +201,10 @@ def _policies(args: argparse.Namespace) -> int:
         (tmp / "scenario.resolved.toml").write_text(scenario.to_toml())
         figures = [] if args.no_plots else _policy_figures(cmp, tmp, f"{first}-01-01")
     print(
-        f"wrote {out}/: policies.csv policies_wide.csv scenario.resolved.toml " + " ".join(figures)
+        f"wrote {out}/: policies.csv policies_wide.csv scenario.resolved.toml"
+        + "".join(" " + f for f in figures)
     )
+    print("\n".join(policy_lines(cmp.metrics, cmp.period, scenario.name)))
     return 0
 
 
