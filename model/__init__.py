@@ -50,15 +50,19 @@ if TYPE_CHECKING:
 
 
 def __getattr__(name: str) -> object:
-    """A public name, or ``model.plotting``, imported on first use."""
+    """A public name, or a room of the package (``model.plotting``), imported on first use."""
     import importlib
 
-    if name == "plotting":
-        return importlib.import_module(".plotting", __name__)
     if name in _LAZY:
         value = getattr(importlib.import_module("." + _LAZY[name], __name__), name)
         globals()[name] = value
         return value
+    if not name.startswith("_"):  # a room of the package (model.plotting, model.scenario, ...)
+        try:
+            return importlib.import_module("." + name, __name__)
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise
     raise AttributeError(f"module 'model' has no attribute {name!r}")
 
 

@@ -72,9 +72,10 @@ def test_the_library_is_still_there_on_first_use():
         "sc = model.load_scenario('baseline')\n"
         "cmp = model.compare_policies\n"
         "import model.compare\n"  # the module of that name does not hide the function
-        "print(callable(model.compare), model.simulate(sc, replicates=2).quantiles.shape[0] > 0)"
+        "print(callable(model.compare), model.simulate(sc, replicates=2).quantiles.shape[0] > 0)\n"
+        "print(model.scenario.PolicyRule.__name__, hasattr(model, 'nosuch'))"
     )
-    assert done.stdout.split() == ["True", "True"], done.stderr
+    assert done.stdout.split() == ["True", "True", "PolicyRule", "False"], done.stderr
 
 
 @pytest.mark.parametrize(
