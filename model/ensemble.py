@@ -3,7 +3,8 @@
 Replicates are numbered ``0..R-1`` and split into chunks; each chunk runs in
 one SimPy environment (:func:`model.engine.simulate_chunk`), in this process,
 in a pool of worker processes, or on a Dask cluster. A chunk is reduced on the
-spot to mergeable summaries, so memory does not grow with the replicate count:
+spot to mergeable summaries, so memory grows only by the per-replicate metrics
+(:mod:`model.memory` estimates a run's needs and refuses what cannot fit):
 
 - per record date and index, a histogram of levels on fixed bins of
   ``BIN_WIDTH`` points (quantiles are read off the merged histogram by linear
@@ -41,13 +42,14 @@ from .eventlog import (
     events_table,
     group_by_month,
 )
+from .memory import Need, check_disk, check_fits, ensemble_need
 from .metrics import RunningMetrics, summarise
 from .parallel import one_blas_thread, progress_bar, run_tasks, worker_count
 from .provenance import run_metadata
 from .results import Result, quantile_frame
 from .scenario import Scenario
 
-__all__ = ["BIN_WIDTH", "ChunkSummary", "simulate", "with_run"]
+__all__ = ["BIN_WIDTH", "ChunkSummary", "run_need", "simulate", "with_run"]
 
 BIN_WIDTH = 0.05
 N_BINS = round(100 / BIN_WIDTH)
@@ -190,6 +192,12 @@ def simulate(
     scenario = with_run(scenario, n, seed)  # what the result records is what was run
     workers = worker_count(workers)
     size = chunk_size or max(min(10_000, -(-n // workers)), 1)
+    # before anything is allocated: refuse what cannot fit (docs/PERFORMANCE.md)
+    stream = trajectory_file is not None
+    check_fits(run_need(scenario, n, workers, size, keep_paths=trajectories, stream_paths=stream))
+    if trajectory_file is not None:
+        values = n * len(scenario.record_dates()) * len(scenario.indicators)
+        check_disk(trajectory_file, values)
     chunks = [np.arange(a, min(a + size, n)) for a in range(0, n, size)]
     keep_all = trajectories or trajectory_file is not None
     by_month = n > eventlog.INCIDENT_ROWS_LIMIT
@@ -224,6 +232,22 @@ def with_run(scenario: Scenario, replicates: int, seed: int) -> Scenario:
         return scenario
     run = run.model_copy(update={"replicates": int(replicates), "seed": int(seed)})
     return scenario.model_copy(update={"run": run})
+
+
+def run_need(scenario: Scenario, n: int, workers: int, chunk_size: int, **kw: Any) -> Need:
+    """The memory an ensemble of ``n`` replicates of ``scenario`` needs
+    (:func:`model.memory.ensemble_need`; ``kw``: ``keep_paths``, ``stream_paths``, ``runs``,
+    ``paths_needed``, ``path_copies``)."""
+    return ensemble_need(
+        n,
+        len(scenario.record_dates()),
+        len(scenario.indicators),
+        workers=workers,
+        chunk_size=chunk_size,
+        bins=N_BINS,
+        hazards=bool(scenario.hazards),
+        **kw,
+    )
 
 
 class _Merge:

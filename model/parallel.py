@@ -36,10 +36,32 @@ from typing import Any
 from .errors import ArgumentError
 from .outputs import raise_if_stopped
 
-__all__ = ["SCHEDULER_TIMEOUT", "one_blas_thread", "progress_bar", "run_tasks", "worker_count"]
+__all__ = [
+    "SCHEDULER_TIMEOUT",
+    "one_blas_thread",
+    "progress_bar",
+    "require_dask",
+    "run_tasks",
+    "worker_count",
+]
 
 #: Seconds to wait for a Dask scheduler to answer before giving up.
 SCHEDULER_TIMEOUT = 10
+
+#: How to install what ``scheduler=`` needs.
+DASK_EXTRA = 'pip install -e ".[dask]"'
+
+
+def require_dask(argument: str = "scheduler") -> None:
+    """Raise :class:`ArgumentError` naming ``argument`` unless Dask's distributed scheduler can
+    be imported, saying which extra installs it."""
+    try:
+        import dask.distributed  # noqa: F401
+    except ImportError:
+        raise ArgumentError(
+            argument,
+            f"running on Dask needs the dask extra, which is not installed: {DASK_EXTRA}",
+        ) from None
 
 
 def worker_count(workers: int | None) -> int:
@@ -151,6 +173,7 @@ def _stop(pool: Any, running: dict) -> None:
 def _on_dask(
     fn: Callable[..., Any], tasks: Sequence[tuple], scheduler: str
 ) -> Iterator[tuple[int, Any]]:
+    require_dask()
     from dask.distributed import Client, LocalCluster, as_completed
 
     cluster = (

@@ -19,7 +19,7 @@ import sys
 from ..errors import ArgumentError, ModelError
 from ..outputs import check_owner, claiming, raise_on_signals
 from . import app, calibrate, evaluate, explore, run, scenarios
-from .common import Parser, owner, provenance
+from .common import Parser, UsageError, owner, provenance
 
 __all__ = ["main", "program"]
 
@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = None
     try:
-        args = parser.parse_args(argv)
+        args = _parse(parser, argv)
         if args.version:
             from .._version import __version__
 
@@ -52,11 +52,20 @@ def main(argv: list[str] | None = None) -> int:
             parser.print_help()
             return 2
         args.command_line = " ".join(["relsim", *argv])
+        if getattr(args, "scheduler", None) is not None:
+            from ..parallel import require_dask
+
+            require_dask("scheduler")
         force = bool(getattr(args, "force", False))
         with raise_on_signals(), claiming(owner(args), force, provenance(args, {})):
             if getattr(args, "out", None) is not None:  # refused before the work, not after
                 check_owner(args.out)
             return int(args.func(args))
+    except UsageError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except SystemExit as exc:  # --help
+        return int(exc.code or 0) if isinstance(exc.code, int | None) else 2
     except ArgumentError as exc:
         flags = getattr(args, "flags", {}) or {}
         flag = flags.get(exc.argument, "--" + exc.argument.replace("_", "-"))
@@ -82,6 +91,16 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the last line of defence
         print(f"internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
+
+
+def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
+    """The parsed command line; flags no command knows are reported against that command."""
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        command = getattr(args, "command", None)
+        prog = f"relsim {command}" if command else "relsim"
+        raise UsageError(f"{prog}: error: unrecognized arguments: {' '.join(extra)}")
+    return args
 
 
 def program() -> None:

@@ -7,10 +7,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..errors import ScenarioError
-
 __all__ = [
     "Parser",
+    "UsageError",
     "command_line",
     "figures_to",
     "out_folder",
@@ -25,11 +24,15 @@ __all__ = [
 ]
 
 
+class UsageError(Exception):
+    """A command line that cannot be read: printed as one line, ``relsim: error: ...``."""
+
+
 class Parser(argparse.ArgumentParser):
     """argparse that reports bad arguments as one line and exit status 2."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise ScenarioError("relsim", self.prog.split()[-1], message)
+        raise UsageError(f"{self.prog}: error: {message}")
 
 
 def positive(name: str, minimum: int = 1) -> Any:

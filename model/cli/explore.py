@@ -8,6 +8,7 @@ from typing import Any
 
 from ..errors import ArgumentError
 from .common import out_folder, output_options, parallel_options, positive, use_agg
+from .summaries import sensitivity_lines, sweep_lines
 
 __all__ = ["add"]
 
@@ -180,6 +181,7 @@ def _sensitivity(args: argparse.Namespace) -> int:
     print(
         f"wrote {out}/: indices.csv samples.csv metadata.json" + "".join(" " + f for f in figures)
     )
+    print("\n".join(sensitivity_lines(res.indices, res.method)))
     return 0
 
 
@@ -223,6 +225,7 @@ def _sweep(args: argparse.Namespace) -> int:
     figures = _figures(args, "sweep.png", lambda: plot_sweep(res))
     out = res.save(out_folder(args, "{stem}-sweep"), figures)
     print(f"wrote {out}/: sweep.csv metadata.json" + "".join(" " + f for f in figures))
+    print("\n".join(sweep_lines(res.table, res.parameters, res.outcomes)))
     return 0
 
 

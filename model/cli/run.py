@@ -17,6 +17,7 @@ from .common import (
     scenario_file,
     use_agg,
 )
+from .summaries import compare_lines, policy_lines, run_lines
 
 __all__ = ["add"]
 
@@ -31,7 +32,7 @@ def add(sub: Any) -> None:
     run.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     parallel_options(run)
     run.add_argument("--chunk-size", type=positive("--chunk-size"), help="replicates per chunk")
-    run.set_defaults(func=_run)
+    run.set_defaults(func=_run, flags={"trajectory_file": "--trajectories"})
 
     cmp = sub.add_parser(
         "compare", help="run scenarios with common random numbers and compare them"
@@ -91,6 +92,7 @@ def _run(args: argparse.Namespace) -> int:
     )
     for line in scenario.resolution().lines() + _conditional_reach(scenario, result):
         print(line)
+    print("\n".join(run_lines(result, scenario)))
     return 0
 
 
@@ -133,8 +135,9 @@ def _parent_diff(path: Path) -> str:
     import difflib
     import tomllib
 
-    from ..scenario import load_scenario
+    from ..scenario import find_scenario, load_scenario
 
+    path = find_scenario(path)  # a shipped scenario's name, too
     raw = tomllib.loads(path.read_text(encoding="utf-8"))
     parent = load_scenario(path.parent / raw["extends"]).to_toml().splitlines(keepends=True)
     child = load_scenario(path).to_toml().splitlines(keepends=True)
@@ -176,6 +179,7 @@ def _compare(args: argparse.Namespace) -> int:
         f"wrote {out}/: differences.csv metrics.csv quantiles.csv metadata.json "
         + " ".join(figures)
     )
+    print("\n".join(compare_lines(result.differences, result.reference)))
     return 0
 
 
@@ -227,6 +231,7 @@ def _policies(args: argparse.Namespace) -> int:
         f"wrote {out}/: policies.csv policies_wide.csv scenario.resolved.toml metadata.json "
         + " ".join(figures)
     )
+    print("\n".join(policy_lines(cmp.metrics, cmp.period, scenario.name)))
     return 0
 
 
