@@ -4,13 +4,16 @@ Every output folder's ``metadata.json`` comes from :func:`run_metadata`: the
 format version of the files, the scenario's name and the SHA-256 of the
 resolved scenario, the seed and replicate count, the package version, the
 git commit of the checkout the package runs from (if any), the Python and
-library versions, and when it was made.
+library versions, and when it was made. The command line adds the command
+as typed and the scenario's :func:`lineage` (the file and each file it
+extends, with their hashes).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import platform
+import stat
 import subprocess
 from functools import cache
 from importlib import metadata as importlib_metadata
@@ -22,7 +25,7 @@ from ._version import __version__
 if TYPE_CHECKING:  # pragma: no cover
     from .scenario import Scenario
 
-__all__ = ["FORMAT_VERSION", "environment", "git_commit", "run_metadata"]
+__all__ = ["FORMAT_VERSION", "environment", "git_commit", "lineage", "run_metadata"]
 
 #: Version of the layout of the files a run writes.
 FORMAT_VERSION = 1
@@ -58,6 +61,43 @@ def run_metadata(scenario: Scenario, replicates: int, seed: int) -> dict[str, An
         "events_dropped": scenario.resolution().dropped(),
     }
     return meta | environment()
+
+
+def lineage(path: Path) -> list[dict[str, str]]:
+    """The scenario file and each file it ``extends``, in turn: path and SHA-256 of its bytes."""
+    import hashlib
+    import tomllib
+
+    chain: list[dict[str, str]] = []
+    seen: set[Path] = set()
+    here = _regular(Path(path))
+    while here is not None and here not in seen:
+        seen.add(here)
+        data = here.read_bytes()
+        chain.append({"file": str(here), "sha256": hashlib.sha256(data).hexdigest()})
+        try:
+            parent = tomllib.loads(data.decode("utf-8-sig")).get("extends")
+        except (UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
+            parent = None
+        here = _regular(here.parent / parent) if isinstance(parent, str) and parent else None
+    return chain
+
+
+#: The largest file :func:`lineage` reads: a scenario's limit (model/scenario/limits.py).
+_LINEAGE_BYTES = 4 * 1024 * 1024
+
+
+def _regular(path: Path) -> Path | None:
+    """``path`` resolved if it is a regular file a scenario may be, else None (a folder, a
+    device, a FIFO, a symlink loop, a file too large: loading the scenario reports it)."""
+    try:
+        here = path.resolve()
+        info = here.stat()
+    except (OSError, RuntimeError, ValueError):
+        return None
+    if not stat.S_ISREG(info.st_mode) or info.st_size > _LINEAGE_BYTES:
+        return None
+    return here
 
 
 @cache
