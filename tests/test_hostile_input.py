@@ -439,3 +439,20 @@ def test_a_key_with_a_line_break_still_gives_one_line(folder, capsys):
     """Found by tests/test_fuzz.py: a quoted key holding a newline split the message in two."""
     (folder / "case.toml").write_text(HEAD + '[events]\n"\\n" = 0.0\n')
     assert 'case.toml: events."\\n": unknown key' in refused(folder, capsys, "case.toml")
+
+
+def test_a_child_shortening_the_run_is_blamed_for_the_parents_dates(folder, capsys):
+    (folder / "parent.toml").write_text(
+        HEAD.replace('"x"', '"p"') + EVENT + _effect(jump="-1.0").replace("2027", "2031")
+    )
+    (folder / "child.toml").write_text(
+        'name = "c"\nextends = "parent.toml"\n[run]\nend = 2030-12-31\n'
+    )
+    line = refused(folder, capsys, "child.toml")
+    assert "child.toml: run.end: the run 2000-01-01..2030-12-31 leaves out " in line
+    assert "events.add[e].date = 2031-01-01 (set in " in line and "parent.toml)" in line
+    (folder / "late.toml").write_text(
+        'name = "l"\nextends = "parent.toml"\n[[events.add]]\nid = "e"\ndate = 2040-01-01\n'
+    )
+    line = refused(folder, capsys, "late.toml")
+    assert "late.toml: events.add[e].date: 2040-01-01 is outside the run" in line
