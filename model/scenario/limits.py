@@ -94,7 +94,7 @@ def walk_problem(data: Any, numbers: bool = True) -> tuple[tuple, str] | None:
         loc, value = stack.pop()
         if isinstance(value, dict | list):
             if len(loc) >= MAX_DEPTH:
-                return loc[: MAX_DEPTH + 1], depth_problem()
+                return loc, depth_problem()
             items = value.items() if isinstance(value, dict) else enumerate(value)
             stack.extend((loc + (k,), v) for k, v in reversed(list(items)))
         elif numbers and (problem := number_problem(loc[-1] if loc else None, value)):
