@@ -456,3 +456,12 @@ def test_a_child_shortening_the_run_is_blamed_for_the_parents_dates(folder, caps
     )
     line = refused(folder, capsys, "late.toml")
     assert "late.toml: events.add[e].date: 2040-01-01 is outside the run" in line
+
+
+def test_a_key_of_megabytes_and_a_name_of_megabytes_get_short_lines(folder, capsys):
+    (folder / "key.toml").write_text('name = "x"\n' + "k" * 3_000_000 + " = 1\n")
+    line = refused(folder, capsys, "key.toml")
+    assert "is 3,000,000 characters long; a key is at most 100" in line and len(line) < 300
+    (folder / "name.toml").write_text('name = "' + "n" * 3_000_000 + '"\n')
+    line = refused(folder, capsys, "name.toml")
+    assert "name: String should have at most 100 characters" in line and len(line) < 300

@@ -5,7 +5,8 @@ running finite lives here, with the reason (``docs/SCENARIOS.md``, "Limits"):
 
 - a file is at most :data:`MAX_BYTES` long, refused before it is read whole;
 - tables and arrays nest at most :data:`MAX_DEPTH` levels (a dotted key counts
-  one level per part), so loading never runs out of stack;
+  one level per part), so loading never runs out of stack, and a key is at
+  most :data:`MAX_KEY` characters, so a message naming it stays readable;
 - every number is finite and within ``±``:data:`MAX_NUMBER`, apart from the
   counts with their own bounds (:data:`MAX_REPLICATES`, :data:`MAX_SEED`, a
   follow-up's ``days``), so no sum or product of them overflows;
@@ -28,6 +29,7 @@ __all__ = [
     "MAX_BYTES",
     "MAX_DEPTH",
     "MAX_GRID_STEPS",
+    "MAX_KEY",
     "MAX_NUMBER",
     "MAX_POINTS",
     "MAX_RATE",
@@ -44,6 +46,8 @@ __all__ = [
 MAX_BYTES = 4 * 1024 * 1024
 #: The deepest nesting of tables and arrays (the schema needs 7).
 MAX_DEPTH = 16
+#: The longest key, in characters (the longest event id of the catalog has 37).
+MAX_KEY = 100
 #: The largest magnitude of any number in a scenario (index points, rates, factors, ...).
 MAX_NUMBER = 1e6
 #: The highest hazard rate, per year, at the level where incidents are likeliest.
@@ -78,6 +82,17 @@ def number_problem(key: object, value: object) -> str | None:
     return None
 
 
+def _long_key(table: dict) -> str | None:
+    """The problem of the first key of ``table`` longer than :data:`MAX_KEY`, or None."""
+    for key in table:
+        if isinstance(key, str) and len(key) > MAX_KEY:
+            return (
+                f"the key {key[:20]!r}... is {len(key):,} characters long; "
+                f"a key is at most {MAX_KEY}"
+            )
+    return None
+
+
 def depth_problem() -> str:
     """The one-line problem of a value nested deeper than :data:`MAX_DEPTH`."""
     return (
@@ -95,6 +110,8 @@ def walk_problem(data: Any, numbers: bool = True) -> tuple[tuple, str] | None:
         if isinstance(value, dict | list):
             if len(loc) >= MAX_DEPTH:
                 return loc, depth_problem()
+            if isinstance(value, dict) and (long := _long_key(value)):
+                return loc, long
             items = value.items() if isinstance(value, dict) else enumerate(value)
             stack.extend((loc + (k,), v) for k, v in reversed(list(items)))
         elif numbers and (problem := number_problem(loc[-1] if loc else None, value)):

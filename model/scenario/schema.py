@@ -244,7 +244,7 @@ class Scenario(BaseModel):
     """A fully resolved, validated scenario (after ``extends`` and defaults)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=100)
     description: str = ""
     extends: str | None = None
     run: RunSettings = RunSettings()
