@@ -84,7 +84,7 @@ def lineage(path: Path) -> list[dict[str, str]]:
 
 
 #: The largest file :func:`lineage` reads: a scenario's limit (model/scenario/limits.py).
-_LINEAGE_BYTES = 4 * 1024 * 1024
+_LINEAGE_BYTES = 1024 * 1024
 
 
 def _regular(path: Path) -> Path | None:

@@ -119,25 +119,37 @@ def _check_added(sc: Scenario, names: set[str], fail: Fail) -> None:
 
 def _check_followups(sc: Scenario, fail: Fail) -> None:
     """Follow-ups form no cycle (none of its events could ever fire), and each acts at most
-    :data:`~model.timeaxis.MAX_DAYS` after the dated event that starts its chain."""
+    :data:`~model.timeaxis.MAX_DAYS` after the dated event that starts its chain.
+
+    Each chain is walked once: an event's start and delay are kept for those that follow it.
+    """
     events = {e.id: e for e in (*load_catalog().values(), *sc.events.add)}
+    reach: dict[str, tuple[str, int]] = {}  # id -> (the event starting its chain, days after)
     for i, ev in enumerate(sc.events.add):
-        chain, days, node = [ev.id], 0, ev
-        while node.after is not None and node.after.event in events:
-            days += node.after.days
-            node = events[node.after.event]
-            if node.id in chain:
-                loop = chain[chain.index(node.id) :] + [node.id]
+        path: list[str] = []
+        on_path: set[str] = set()
+        node = ev
+        while node.id not in reach and node.after is not None and node.after.event in events:
+            if node.id in on_path:
+                loop = path[path.index(node.id) :] + [node.id]
                 fail(
                     ("events", "add", i, "after", "event"),
                     f"follow-ups form a cycle: {' -> '.join(loop)} (each follows the next, "
                     "so none of them can ever fire)",
                 )
-            chain.append(node.id)
+            path.append(node.id)
+            on_path.add(node.id)
+            node = events[node.after.event]
+        root, days = reach.get(node.id, (node.id, 0))
+        for ident in reversed(path):
+            after = events[ident].after
+            days += after.days if after is not None else 0
+            reach[ident] = (root, days)
+        root, days = reach.get(ev.id, (ev.id, 0))
         if days > MAX_DAYS:
             fail(
                 ("events", "add", i, "after", "days"),
-                f"{ev.id!r} would act {days} days after {chain[-1]!r}, more than "
+                f"{ev.id!r} would act {days} days after {root!r}, more than "
                 f"{MAX_DAYS} days (300 years, the supported calendar's span)",
             )
 

@@ -6,7 +6,9 @@ running finite lives here, with the reason (``docs/SCENARIOS.md``, "Limits"):
 - a file is at most :data:`MAX_BYTES` long, refused before it is read whole;
 - tables and arrays nest at most :data:`MAX_DEPTH` levels (a dotted key counts
   one level per part), so loading never runs out of stack, and a key is at
-  most :data:`MAX_KEY` characters, so a message naming it stays readable;
+  most :data:`MAX_KEY` characters, so a message naming it stays readable, and
+  a table or an array holds at most :data:`MAX_ITEMS` entries, so no check
+  that compares entries takes long;
 - every number is finite and within ``±``:data:`MAX_NUMBER`, apart from the
   counts with their own bounds (:data:`MAX_REPLICATES`, :data:`MAX_SEED`, a
   follow-up's ``days``), so no sum or product of them overflows;
@@ -26,9 +28,12 @@ import math
 from typing import Any
 
 __all__ = [
+    "MAX_ADDED",
     "MAX_BYTES",
     "MAX_DEPTH",
     "MAX_GRID_STEPS",
+    "MAX_HAZARDS",
+    "MAX_ITEMS",
     "MAX_KEY",
     "MAX_NUMBER",
     "MAX_POINTS",
@@ -43,11 +48,18 @@ __all__ = [
 ]
 
 #: The largest scenario file, in bytes (the shipped ones are under 10 kB).
-MAX_BYTES = 4 * 1024 * 1024
+MAX_BYTES = 1024 * 1024
 #: The deepest nesting of tables and arrays (the schema needs 7).
 MAX_DEPTH = 16
+#: The most entries of one table or array (a scenario's longest, events.add, holds 1,000).
+MAX_ITEMS = 2000
 #: The longest key, in characters (the longest event id of the catalog has 37).
 MAX_KEY = 100
+#: The most events a scenario adds (the catalog has 80): the checks and the cascade follow
+#: every chain of follow-ups and every link, so this keeps validation within seconds.
+MAX_ADDED = 1000
+#: The most hazards of a scenario (each is a process drawing candidates in every replicate).
+MAX_HAZARDS = 100
 #: The largest magnitude of any number in a scenario (index points, rates, factors, ...).
 MAX_NUMBER = 1e6
 #: The highest hazard rate, per year, at the level where incidents are likeliest.
@@ -110,6 +122,12 @@ def walk_problem(data: Any, numbers: bool = True) -> tuple[tuple, str] | None:
         if isinstance(value, dict | list):
             if len(loc) >= MAX_DEPTH:
                 return loc, depth_problem()
+            if len(value) > MAX_ITEMS:
+                kind = "a table of" if isinstance(value, dict) else "an array of"
+                return (
+                    loc,
+                    f"{kind} {len(value):,} entries; tables and arrays hold at most {MAX_ITEMS:,}",
+                )
             if isinstance(value, dict) and (long := _long_key(value)):
                 return loc, long
             items = value.items() if isinstance(value, dict) else enumerate(value)

@@ -33,7 +33,15 @@ from ..distributions import (
 from ..timeaxis import FIRST_DATE, LAST_DATE, check_duration, record_dates
 from .cascade import Resolution, resolve_events
 from .factors import Factor, factors
-from .limits import MAX_RATE, MAX_REPLICATES, MAX_SEED, MAX_SIGMA, MIN_HALF_LIFE
+from .limits import (
+    MAX_ADDED,
+    MAX_HAZARDS,
+    MAX_RATE,
+    MAX_REPLICATES,
+    MAX_SEED,
+    MAX_SIGMA,
+    MIN_HALF_LIFE,
+)
 
 __all__ = [
     "EventsControl",
@@ -236,7 +244,7 @@ class EventsControl(BaseModel):
     keep: tuple[str, ...] = ()
     move: dict[str, dt.date] = {}
     scale: dict[str, EventScale] = {}
-    add: tuple[Event, ...] = ()
+    add: tuple[Event, ...] = Field(default=(), max_length=MAX_ADDED)
     dropped: dict[str, str] = {}
 
 
@@ -252,7 +260,7 @@ class Scenario(BaseModel):
     indices: dict[str, IndexSpec]
     spillover: dict[str, dict[str, Number]] = {}
     damping: Number = 0.6
-    hazards: tuple[Hazard, ...] = ()
+    hazards: tuple[Hazard, ...] = Field(default=(), max_length=MAX_HAZARDS)
     policy: PolicySpec = PolicySpec()
 
     @field_validator("damping")
