@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..scenario.limits import MAX_POINTS, MAX_REPLICATES, MAX_SEED
+
 __all__ = [
     "Parser",
     "UsageError",
@@ -35,8 +37,20 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: error: {message}")
 
 
+#: The largest value of a counting flag: the bounds a scenario file has (docs/SCENARIOS.md).
+MAXIMA = {
+    "--replicates": MAX_REPLICATES,
+    "--chunk-size": MAX_REPLICATES,
+    "--seed": MAX_SEED,
+    "--sample-seed": MAX_SEED,
+    "--samples": MAX_POINTS,
+    "--lhs": MAX_POINTS,
+}
+
+
 def positive(name: str, minimum: int = 1) -> Any:
-    """A flag's value: an integer of at least ``minimum``."""
+    """A flag's value: an integer of at least ``minimum`` (and at most :data:`MAXIMA`'s)."""
+    maximum = MAXIMA.get(name)
 
     def parse(text: str) -> int:
         try:
@@ -45,6 +59,8 @@ def positive(name: str, minimum: int = 1) -> Any:
             raise argparse.ArgumentTypeError(f"{name} must be an integer (got {text!r})") from None
         if value < minimum:
             raise argparse.ArgumentTypeError(f"{name} must be >= {minimum} (got {value})")
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(f"{name} must be <= {maximum:,} (got {value:,})")
         return value
 
     return parse
