@@ -62,6 +62,10 @@ def run_metadata(scenario: Scenario, replicates: int, seed: int) -> dict[str, An
     return meta | environment()
 
 
+#: Files larger than this are not hashed into the lineage (the loader refuses them anyway).
+LINEAGE_MAX_BYTES = 16 * 1024 * 1024
+
+
 def lineage(path: Path) -> list[dict[str, str]]:
     """The scenario file and each file it ``extends``, in turn: path and SHA-256 of its bytes."""
     import hashlib
@@ -72,13 +76,18 @@ def lineage(path: Path) -> list[dict[str, str]]:
     here: Path | None = Path(path).resolve()
     while here is not None and here not in seen and here.is_file():
         seen.add(here)
+        if here.stat().st_size > LINEAGE_MAX_BYTES:  # refused by the loader; not read here
+            break
         data = here.read_bytes()
         chain.append({"file": str(here), "sha256": hashlib.sha256(data).hexdigest()})
         try:
             parent = tomllib.loads(data.decode("utf-8-sig")).get("extends")
-        except (UnicodeDecodeError, tomllib.TOMLDecodeError):
-            parent = None
-        here = (here.parent / parent).resolve() if isinstance(parent, str) and parent else None
+        except (UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
+            parent = None  # the loader reports what is wrong with the file
+        try:
+            here = (here.parent / parent).resolve() if isinstance(parent, str) and parent else None
+        except (OSError, RuntimeError):  # a symlink loop: the loader reports it
+            here = None
     return chain
 
 
