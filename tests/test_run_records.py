@@ -35,6 +35,7 @@ def metadata(folder: Path) -> dict:
         ["calibrate", BASELINE, "--fit", "none", "--no-plots"],
         ["hindcast", BASELINE, "--until", "2015", "--fit", "none", "--replicates", "3"]
         + ["--no-plots"],
+        ["sweep", BASELINE, "--grid", "dummy=0:1:2", "--replicates", "2", "--no-plots"],
     ],
     ids=lambda c: c[0],
 )
