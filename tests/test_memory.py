@@ -29,13 +29,27 @@ def small_machine(monkeypatch):
 
 
 def test_a_trillion_replicates_is_refused_at_once_with_one_line(tmp_path, capsys):
+    """Beyond the schema's maximum the flag itself is refused, before anything is estimated."""
     out = tmp_path / "out"
     started = time.perf_counter()
     assert main(["run", BASELINE, "--replicates", "1000000000000", "--out", str(out)]) == 2
     assert time.perf_counter() - started < 10
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
-    assert err.startswith("error: relsim run: --replicates: the run needs about 160.1 TB")
+    assert "--replicates must be <= 100,000,000" in err
+    assert not out.exists()
+
+
+def test_the_most_replicates_allowed_are_refused_on_a_small_machine(
+    tmp_path, capsys, small_machine
+):
+    out = tmp_path / "out"
+    started = time.perf_counter()
+    assert main(["run", BASELINE, "--replicates", "100000000", "--out", str(out)]) == 2
+    assert time.perf_counter() - started < 10
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith("error: relsim run: --replicates: the run needs about 17.0 GB")
     assert "run fewer replicates (at most about" in err
     assert not out.exists()
 
