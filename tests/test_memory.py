@@ -46,13 +46,24 @@ def test_the_cost_per_replicate_is_what_the_ensemble_keeps(baseline):
     n, k = 300, len(baseline.indicators)
     records = len(baseline.record_dates())
     merged = _Merge(baseline, n, keep_paths=True)
-    need = run_need(baseline, n, 1, n, keep_paths=True)
+    need = run_need(baseline, n, 1, n // 3, keep_paths=True)
     by_argument = {p.argument: p for p in need.parts}
     assert by_argument["replicates"].per_replicate - memory.REPLICATE_EXTRA == (
         merged.metrics.nbytes / n
     )
     assert by_argument["trajectories"].per_replicate == merged.paths.nbytes / n
     assert merged.paths.nbytes / n == records * k * 8
+
+
+def test_analyses_refuse_too_many_replicates_per_point(tmp_path, capsys):
+    """sensitivity, sweep and attribute run each point as one chunk that keeps its paths."""
+    out = tmp_path / "out"
+    argv = ["sweep", BASELINE, "--grid", "dummy=0:1:2", "--replicates", "1000000000000"]
+    assert main([*argv, "--no-plots", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: relsim sweep: --replicates: the run needs about")
+    assert err.count("\n") == 1 and "replicates fit)" in err
+    assert not out.exists()
 
 
 def test_the_estimate_bounds_what_a_run_allocates(baseline):
@@ -86,7 +97,7 @@ def test_too_many_workers_or_too_large_chunks_are_named(baseline, small_machine)
     assert err.value.argument == "workers"
     stress = model.load_scenario("stress")
     with pytest.raises(ArgumentError, match="use smaller chunks") as err:
-        model.simulate(stress, replicates=200_000, chunk_size=200_000, trajectories=False)
+        model.simulate(stress, replicates=400_000, chunk_size=200_000, trajectories=False)
     assert err.value.argument == "chunk_size"
 
 
