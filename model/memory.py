@@ -135,10 +135,14 @@ def ensemble_need(
         )
     row = CHUNK_ROW_HAZARDS if hazards else CHUNK_ROW
     paths = values * VALUE * 2 if (keep_paths or stream_paths) and chunk_copies else 0
-    one_chunk = bins * values * VALUE * 2 + chunk * (row + paths)
+    histograms = bins * values * VALUE * 2
+    one_chunk = histograms + chunk * (row + paths)
     if chunk >= n:  # one chunk holds every replicate: it grows with them
+        parts.append(Part("a chunk's histograms", "chunk_size", histograms))
         parts.append(
-            Part("the replicates at work", "replicates", one_chunk, row + paths, "run fewer")
+            Part(
+                "the replicates at work", "replicates", n * (row + paths), row + paths, "run fewer"
+            )
         )
     else:
         parts.append(
