@@ -49,7 +49,7 @@ from .provenance import run_metadata
 from .results import Result, quantile_frame
 from .scenario import Scenario
 
-__all__ = ["BIN_WIDTH", "ChunkSummary", "run_need", "simulate"]
+__all__ = ["BIN_WIDTH", "ChunkSummary", "run_need", "simulate", "with_run"]
 
 BIN_WIDTH = 0.05
 N_BINS = round(100 / BIN_WIDTH)
@@ -189,6 +189,7 @@ def simulate(
     seed = scenario.run.seed if seed is None else int(seed)
     if n < 1:
         raise ArgumentError("replicates", f"must be >= 1 (got {n})")
+    scenario = with_run(scenario, n, seed)  # what the result records is what was run
     workers = worker_count(workers)
     size = chunk_size or max(min(10_000, -(-n // workers)), 1)
     # before anything is allocated: refuse what cannot fit (docs/PERFORMANCE.md)
@@ -222,6 +223,15 @@ def simulate(
         if writer:
             writer.close()
     return merged.result(run_metadata(scenario, n, seed))
+
+
+def with_run(scenario: Scenario, replicates: int, seed: int) -> Scenario:
+    """``scenario`` with the replicate count and seed of its ``[run]`` set to those used."""
+    run = scenario.run
+    if run.replicates == replicates and run.seed == seed:
+        return scenario
+    run = run.model_copy(update={"replicates": int(replicates), "seed": int(seed)})
+    return scenario.model_copy(update={"run": run})
 
 
 def run_need(scenario: Scenario, n: int, workers: int, chunk_size: int, **kw: Any) -> Need:
@@ -339,7 +349,14 @@ def bin_quantiles(bins: np.ndarray, probs) -> np.ndarray:
 
 
 class _ParquetWriter:
-    """Writes each chunk's trajectories as it arrives (tidy columns)."""
+    """Writes the trajectories as chunks arrive, in replicate order (tidy columns).
+
+    Chunks may finish in any order; each waits until the chunks before it are
+    written. Rows are grouped in fixed blocks of ``GROUP`` replicates, so the
+    file is the same, byte for byte, for any chunk size or worker count.
+    """
+
+    GROUP = 256  # replicates per Parquet row group
 
     def __init__(self, path, scenario: Scenario) -> None:
         import pyarrow as pa
@@ -357,21 +374,44 @@ class _ParquetWriter:
             ]
         )
         self.writer = pq.ParquetWriter(self.path, schema)
+        self.waiting: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # first id: (ids, paths)
+        self.next_id = 0
+        self.block: list[tuple[np.ndarray, np.ndarray]] = []  # in order, not yet written
 
     def write(self, out: _ChunkOutput) -> None:
         if out.paths is None:
             return
-        n_t, n_r, k = out.paths.shape
-        table = self.pa.table(
+        self.waiting[int(out.ids[0])] = (out.ids, out.paths.transpose(1, 0, 2))
+        while self.next_id in self.waiting:
+            ids, paths = self.waiting.pop(self.next_id)
+            self.next_id = int(ids[-1]) + 1
+            self.block.append((ids, paths))
+            self._flush(final=False)
+
+    def _flush(self, final: bool) -> None:
+        """Write every whole block of ``GROUP`` replicates held (and the rest if ``final``)."""
+        if not self.block:
+            return
+        ids = np.concatenate([i for i, _ in self.block])
+        paths = np.concatenate([p for _, p in self.block])
+        cut = len(ids) if final else len(ids) - int(ids[-1] + 1) % self.GROUP
+        for a in range(0, cut, self.GROUP):
+            b = min(a + self.GROUP, cut)
+            self.writer.write_table(self._table(ids[a:b], paths[a:b]))
+        self.block = [(ids[cut:], paths[cut:])] if cut < len(ids) else []
+
+    def _table(self, ids: np.ndarray, paths: np.ndarray) -> Any:
+        n_r, n_t, k = paths.shape
+        return self.pa.table(
             {
-                "replicate": np.repeat(out.ids, n_t * k),
+                "replicate": np.repeat(ids, n_t * k),
                 "date": np.tile(np.repeat(self.dates, k), n_r),
                 "indicator": np.tile(self.names, n_r * n_t),
-                "value": out.paths.transpose(1, 0, 2).reshape(-1),
+                "value": paths.reshape(-1),
             },
             schema=self.writer.schema,
         )
-        self.writer.write_table(table)
 
     def close(self) -> None:
+        self._flush(final=True)
         self.writer.close()

@@ -5,17 +5,22 @@ Each sub-command parses its flags, calls library functions and writes files
 :mod:`.explore`, :mod:`.app`). :func:`main` turns errors into exit statuses: 0 on success, 2
 on bad input (one line ``FILE: field: problem`` on standard error, nothing
 written; a bad argument is named by the flag that set it; a command line that cannot be
-read is one line ``relsim: error: ...``), 1 on an internal error.
+read is one line ``relsim: error: ...``), 1 on an internal error, 130 or 143 when stopped
+by SIGINT or SIGTERM (one line; the output folders are left as they were,
+:mod:`model.outputs`).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
 
 from ..errors import ArgumentError, ModelError
+from ..outputs import check_owner, claiming, raise_on_signals
 from . import app, calibrate, evaluate, explore, run, scenarios
-from .common import Parser, UsageError
+from .common import Parser, UsageError, owner, provenance
 
 __all__ = ["main", "program"]
 
@@ -52,7 +57,11 @@ def main(argv: list[str] | None = None) -> int:
             from ..parallel import require_dask
 
             require_dask("scheduler")
-        return int(args.func(args))
+        force = bool(getattr(args, "force", False))
+        with raise_on_signals(), claiming(owner(args), force, provenance(args, {})):
+            if getattr(args, "out", None) is not None:  # refused before the work, not after
+                check_owner(args.out)
+            return int(args.func(args))
     except UsageError as exc:
         print(exc, file=sys.stderr)
         return 2
@@ -68,9 +77,16 @@ def main(argv: list[str] | None = None) -> int:
     except ModelError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("interrupted: nothing was written", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        signum = getattr(exc, "signum", signal.SIGINT)
+        wrote = getattr(exc, "wrote", None)
+        print(
+            f"interrupted: wrote {wrote} before stopping"
+            if wrote
+            else "interrupted: nothing was written; previous results kept",
+            file=sys.stderr,
+        )
+        return 128 + int(signum)
     except BrokenPipeError:
         return 0
     except Exception as exc:  # noqa: BLE001 - the last line of defence
@@ -89,5 +105,15 @@ def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespa
 
 
 def program() -> None:
-    """``relsim`` as a program: :func:`main`, then exit with its status."""
-    sys.exit(main())
+    """``relsim`` as a program: :func:`main`, then exit with its status.
+
+    After a stop signal everything is already cleaned up (temporary folders
+    removed, workers ended), so the process exits at once rather than wait
+    for threads that fed the workers.
+    """
+    status = main()
+    if status in (128 + signal.SIGINT, 128 + signal.SIGTERM):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    sys.exit(status)

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .loading import _read_toml, load_scenario, shipped_scenarios
+from .files import read_toml
+from .loading import load_scenario, shipped_scenarios
 
 __all__ = ["Overview", "describe", "overview"]
 
@@ -49,7 +50,7 @@ def describe(path: str | Path, name: str | None = None) -> Overview:
     """The question of the scenario file at ``path`` and what it changes."""
     path = Path(path)
     scenario = load_scenario(path)
-    raw = _read_toml(path)
+    raw = read_toml(path)
     kind, question = _question(str(raw.get("description", "")))
     changes = [*_event_changes(raw.get("events", {}), scenario)]
     changes += _hazard_changes(raw.get("hazards", []))
