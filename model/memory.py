@@ -45,8 +45,9 @@ CHUNK_ROW_HAZARDS = 10_500
 CHUNK_ROW = 1_000
 #: A level in memory (float64).
 VALUE = 8
-#: Bytes per level while a chunk's trajectories become a Parquet table (measured: 75).
-PARQUET_TABLE_VALUE = 75
+#: Bytes per level of a chunk, besides the chunk's own paths, while its trajectories are
+#: written (a copy in replicate order and the tables of 256 replicates; measured: 11).
+PARQUET_TABLE_VALUE = 16
 #: Bytes per level in trajectories.parquet on disk (measured: 8.5).
 PARQUET_FILE_VALUE = 8.5
 
