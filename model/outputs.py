@@ -328,9 +328,12 @@ class _Lock:
     """An exclusive lock on ``path`` (``flock``), or an error naming the folder in use."""
 
     def __init__(self, path: Path, out: Path, argument: str) -> None:
-        import fcntl
-
         self.path = path
+        self.fd: int | None = None
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - no flock on this system: no lock
+            return
         while True:
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
             try:
@@ -345,7 +348,7 @@ class _Lock:
             except FileNotFoundError:
                 same = False
             if same:  # not a lock file removed by its holder meanwhile
-                self.fd: int | None = fd
+                self.fd = fd
                 return
             os.close(fd)
 

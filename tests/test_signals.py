@@ -46,6 +46,7 @@ def wait_for(condition, seconds: float) -> bool:
     return False
 
 
+@pytest.mark.slow  # an end-to-end run in a subprocess, stopped halfway (seconds each)
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads the process table from /proc")
 @pytest.mark.parametrize("signum, status", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
 def test_a_signal_halfway_leaves_nothing_behind(signum, status, tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import signal
 import socket
 from typing import Any
 
@@ -54,6 +55,8 @@ def _app(args: argparse.Namespace) -> int:
     from ..app import serve
 
     check_address(args.host, args.port)
+    # the page writes nothing: SIGTERM ends it at once, as it ends any server
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
         return serve(port=args.port, host=args.host, announce=print)
     except KeyboardInterrupt:

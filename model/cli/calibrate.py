@@ -77,7 +77,8 @@ def add(sub: Any) -> None:
         "--trend", action="store_true", help="add a time trend to the trade and gas equations"
     )
     hc.add_argument("--no-plots", action="store_true", help="skip the PNG plot")
-    hc.set_defaults(func=_hindcast)
+    # the fit's ensembles keep their paths: fewer replicates is what the command can change
+    hc.set_defaults(func=_hindcast, flags={"trajectories": "--replicates"})
 
 
 def _calibrate(args: argparse.Namespace) -> int:

@@ -101,7 +101,11 @@ def add(sub: Any) -> None:
     ev.add_argument("--fit", help="parameters fitted at each origin, as for calibrate")
     parallel_options(ev)
     ev.add_argument("--no-plots", action="store_true", help="skip the PNG figures")
-    ev.set_defaults(func=_evaluate, flags={"origins": "--origins", "horizons": "--horizons"})
+    ev.set_defaults(
+        func=_evaluate,
+        # the forecasts keep their paths: fewer replicates is what the command can change
+        flags={"origins": "--origins", "horizons": "--horizons", "trajectories": "--replicates"},
+    )
 
 
 def _evaluate(args: argparse.Namespace) -> int:
