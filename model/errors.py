@@ -28,8 +28,8 @@ class ScenarioError(ModelError):
 
     def __init__(self, file: str | os.PathLike[str], field: str, problem: str) -> None:
         self.file = _one_line(str(file))
-        self.field = _one_line(field) or "(file)"
-        self.problem = _one_line(problem)
+        self.field = _one_line(field, 200) or "(file)"
+        self.problem = _one_line(problem, 1000)
         super().__init__(f"{self.file}: {self.field}: {self.problem}")
 
     def __reduce__(self) -> tuple:
@@ -37,9 +37,11 @@ class ScenarioError(ModelError):
         return type(self), (self.file, self.field, self.problem)
 
 
-def _one_line(text: str) -> str:
-    """``text`` with its line breaks written as ``\\n``: a message is always one line."""
-    return text.replace("\r", "\\r").replace("\n", "\\n")
+def _one_line(text: str, most: int | None = None) -> str:
+    """``text`` with its line breaks written as ``\\n`` (a message is always one line), cut to
+    ``most`` characters (a value of a megabyte quoted in a message stays readable)."""
+    text = text.replace("\r", "\\r").replace("\n", "\\n")
+    return text if most is None or len(text) <= most else text[: most - 3] + "..."
 
 
 class ArgumentError(ModelError):

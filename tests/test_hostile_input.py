@@ -496,3 +496,19 @@ def test_a_long_chain_of_follow_ups_validates_in_seconds(folder):
     start = time.monotonic()
     assert len(load_scenario(folder / "chain.toml").events.add) == 1000
     assert time.monotonic() - start < 20  # about 1.5 s; 7.7 s before chains were walked once
+
+
+def test_a_value_of_half_a_megabyte_is_quoted_short(folder, capsys):
+    (folder / "case.toml").write_text(HEAD + '[events]\ndrop = ["' + "x" * 500_000 + '"]\n')
+    line = refused(folder, capsys, "case.toml")
+    assert "case.toml: events.drop: unknown event id 'xxxx" in line and len(line) < 1300
+
+
+def test_a_date_error_on_a_line_of_a_megabyte_is_found_at_once(folder, capsys):
+    """The field of a bad date was looked for with patterns that backtracked without bound:
+    a 200,000-character line took over a minute."""
+    (folder / "case.toml").write_text(HEAD + '[run]\nend = ["' + "x" * 900_000 + '", 2016-02-30]\n')
+    start = time.monotonic()
+    line = refused(folder, capsys, "case.toml")
+    assert "case.toml: run.end: '2016-02-30' is not a valid date or time (line 4)" in line
+    assert time.monotonic() - start < 20

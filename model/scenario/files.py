@@ -28,9 +28,12 @@ from .limits import MAX_BYTES, walk_problem
 __all__ = ["file_problem", "read_toml"]
 
 _AT = re.compile(r"\(at line (\d+), column (\d+)\)")
-_HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+#: How far around the parser's stop the field is looked for, in characters.
+_WINDOW = 200
+_HEADER = re.compile(r"[ \t]{0,20}\[\[?[ \t]{0,20}([A-Za-z0-9_.\-\"' ]{1,100}?)[ \t]{0,20}\]")
+_FIRST_KEY = re.compile(r"[ \t]{0,20}([A-Za-z0-9_.\-\"']{1,100})[ \t]{0,20}=")
+_LAST_KEY = re.compile(r"([A-Za-z0-9_\-\"']{1,100})[ \t]{0,20}=[ \t]{0,20}$")
 _DATE = re.compile(r"(?<![\w.\-])\d{4}-\d{2}-\d{2}(?![\w\-])")
-_KEY = re.compile(r"""([A-Za-z0-9_.\-"' ]+?)\s*=\s*$""")
 
 
 def file_problem(path: Path) -> str | None:
@@ -123,20 +126,23 @@ def _is_date(text: str) -> bool:
 
 def _field_at(lines: list[str], line_no: int, column: int) -> str:
     """The dotted field being set where the parser stopped: the table header above it and the
-    key (or inline table keys) before ``column`` on its line."""
+    key (or inline table key) before ``column`` on its line.
+
+    Every pattern is bounded (keys of at most 100 characters, a window of 200 before the
+    column), so a line of a megabyte is searched in linear time.
+    """
     table = ""
     for earlier in reversed(lines[: line_no - 1]):
-        if m := _HEADER.match(earlier):
+        if m := _HEADER.match(earlier[:_WINDOW]):
             table = m.group(1).replace(" ", "")
             break
     line = lines[line_no - 1] if line_no - 1 < len(lines) else ""
-    before = line[: column - 1]
-    keys = [k.strip().strip("\"'") for k in re.findall(r"([A-Za-z0-9_.\-\"']+)\s*=", before)]
-    if not keys:
+    first = _FIRST_KEY.match(line[:_WINDOW])
+    if first is None:
         return table
-    inner = _KEY.search(before)
-    outer = keys[0]
-    last = inner.group(1).strip().strip("\"'") if inner else keys[-1]
+    outer = first.group(1).strip("\"'")
+    inner = _LAST_KEY.search(line[max(0, column - 1 - _WINDOW) : column - 1])
+    last = inner.group(1).strip("\"'") if inner else outer
     parts = [table, outer] + ([last] if last != outer else [])
     return ".".join(p for p in parts if p)
 
