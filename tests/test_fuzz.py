@@ -8,7 +8,8 @@ Hypothesis writes scenario files of three kinds and loads them with
   durations, tables and arrays);
 - the shipped scenarios with one to three values replaced, deleted or added,
   the new values drawn the same way;
-- raw bytes and TOML text cut at random.
+- raw bytes and TOML text cut at random;
+- nesting, key length, entries and string length around their limits.
 
 Loading may raise only a :class:`~model.errors.ModelError`, as one line. A
 scenario that loads is run for two replicates under a time limit (the run
@@ -351,3 +352,34 @@ def test_cut_and_corrupted_files(folder, cut, junk, name):
             model.load_scenario(path)
     except ModelError as exc:
         assert "\n" not in str(exc), str(exc)
+
+
+@settings(FUZZ, max_examples=40)
+@given(
+    depth=st.integers(0, 40),
+    arrays=st.booleans(),
+    key=st.integers(1, 300),
+    items=st.integers(0, 2500),
+    text=st.integers(0, 200_000),
+)
+def test_sizes_near_the_limits(folder, depth, arrays, key, items, text):
+    """Nesting, key length, entries and string length around their limits: a load ends within
+    its limit with a scenario or one line."""
+    deep = "[" * depth + "1" + "]" * depth if arrays else "1"
+    table = ".".join(["t"] * depth) if not arrays and depth else "t"
+    body = (
+        'name = "x"\nextends = "baseline.toml"\n'
+        f'description = "{"d" * text}"\n'
+        f"{'k' * key} = {deep}\n"
+        f"[events]\ndrop = [{', '.join(f'{chr(34)}e{i}{chr(34)}' for i in range(items))}]\n"
+        f"[{table}]\nv = 1\n"
+    )
+    path = folder / "sizes.toml"
+    path.write_text(body)
+    try:
+        with time_limit(LOAD_LIMIT):
+            model.load_scenario(path)
+    except ModelError as exc:
+        assert "\n" not in str(exc) and len(str(exc)) < 1500, str(exc)[:200]
+    else:
+        raise AssertionError("a scenario with unknown keys loaded")
