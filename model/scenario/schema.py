@@ -26,13 +26,14 @@ from ..distributions import (
     centre,
     check_positive_support,
     check_range,
+    extremes,
     to_number,
     upper,
 )
 from ..timeaxis import FIRST_DATE, LAST_DATE, check_duration, record_dates
 from .cascade import Resolution, resolve_events
 from .factors import Factor, factors
-from .limits import MAX_RATE, MAX_REPLICATES, MAX_SEED
+from .limits import MAX_RATE, MAX_REPLICATES, MAX_SEED, MAX_SIGMA, MIN_HALF_LIFE
 
 __all__ = [
     "EventsControl",
@@ -95,6 +96,19 @@ class IndexSpec(BaseModel):
                 check_positive_support(value, key)
         if isinstance(self.sigma, float) and self.sigma < 0:
             raise ValueError(f"'sigma' must be >= 0 (got {self.sigma})")
+        shortest = extremes(self.half_life)[0]
+        if shortest < MIN_HALF_LIFE:
+            drawn = " can draw" if isinstance(self.half_life, Dist) else ""
+            raise ValueError(
+                f"'half_life' must be at least one day ({MIN_HALF_LIFE:.5f} years): the engine's "
+                f"clock counts days (got {shortest:.3g}{drawn and ', which it' + drawn})"
+            )
+        if (widest := extremes(self.sigma)[1]) > MAX_SIGMA:
+            raise ValueError(
+                f"'sigma' must be at most {MAX_SIGMA:g}: more only pins the index at 0 or 100, and "
+                "far more overflows "
+                f"(got {widest:.4g}{', its largest draw' if isinstance(self.sigma, Dist) else ''})"
+            )
         return self
 
 
@@ -230,7 +244,7 @@ class Scenario(BaseModel):
     """A fully resolved, validated scenario (after ``extends`` and defaults)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=100)
     description: str = ""
     extends: str | None = None
     run: RunSettings = RunSettings()
