@@ -19,9 +19,21 @@ from ..catalog import consequences, load_catalog
 from ..classroom import GUIDED_EVENTS, POLICIES, PROJECTION_START, Settings, View, compute
 from ..indices import TITLES
 from .runs import key_events
-from .style import color
+from .style import MIN_FONT, color
 
-__all__ = ["fan_chart", "history_chart"]
+__all__ = ["DPI", "FONT", "WIDTH", "fan_chart", "fan_figure", "history_chart", "history_figure"]
+
+#: Pixels per inch of the page's charts, their width in pixels (they are shown at that size,
+#: beside the controls, on a 1280-pixel screen) and their smallest text (points).
+DPI = 96
+WIDTH = 880
+FONT = MIN_FONT
+
+
+def _wrap(text: str, width: int) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width))
 
 
 def _png(fig: Any) -> bytes:
@@ -53,9 +65,18 @@ def _year_axis(ax: Any, first: float, last: float, step: int = 4) -> None:
 
 
 def fan_chart(
-    view: View, reference: View | None = None, dpi: int = 80
+    view: View, reference: View | None = None, dpi: int = DPI
 ) -> tuple[bytes, pd.DataFrame]:
-    """Four fan charts (PNG) with the key events numbered; also the key events drawn.
+    """Four fan charts (PNG, :data:`WIDTH` pixels wide at ``dpi``) with the key events
+    numbered; also the key events drawn (:func:`fan_figure`)."""
+    fig, keys = fan_figure(view, reference, dpi)
+    return _png(fig), keys
+
+
+def fan_figure(
+    view: View, reference: View | None = None, dpi: int = DPI
+) -> tuple[Any, pd.DataFrame]:
+    """Four fan charts with the key events numbered (a matplotlib Figure); the key events.
 
     Dashed black: the median of the record as it happened (when the page's
     settings differ from it). Red dashed lines: events switched off, at their
@@ -67,8 +88,8 @@ def fan_chart(
     s = view.settings.normalised()
     keys = key_events(res, 8)
     key_x = _years(keys["date"]) if len(keys) else np.array([])
-    fig = Figure(figsize=(12.5, 6.6), dpi=dpi)
-    fig.subplots_adjust(left=0.05, right=0.99, top=0.86, bottom=0.06, hspace=0.2, wspace=0.08)
+    fig = Figure(figsize=(WIDTH / DPI, 6.2), dpi=dpi)
+    fig.subplots_adjust(left=0.06, right=0.985, top=0.77, bottom=0.055, hspace=0.3, wspace=0.07)
     axes = fig.subplots(2, 2, sharex=True, sharey=True).ravel()
     q = res.quantiles
     x = _years(res.dates)
@@ -88,10 +109,12 @@ def fan_chart(
         _key_lines(ax, key_x, numbered=i < 2)
         _changed_lines(ax, off_x, moved_x, first, last)
         _fan_frame(ax, name, c, i < 2, first, last)
-    axes[0].legend(loc="lower left", fontsize=8, frameon=False, ncol=2)
-    axes[0].text(start, 3, " projection", fontsize=8, color="0.4")
-    fig.suptitle(_chart_title(s), fontsize=12, x=0.05, y=0.985, ha="left")
-    return _png(fig), keys
+    axes[0].legend(loc="lower left", fontsize=FONT, frameon=False, ncol=2)
+    axes[0].text(start, 3, " projection", fontsize=FONT, color="0.4")
+    fig.suptitle(
+        _wrap(_chart_title(s), 95), fontsize=FONT + 1, x=0.01, y=0.995, ha="left", va="top"
+    )
+    return fig, keys
 
 
 def _changed_years(s: Settings) -> tuple[np.ndarray, np.ndarray]:
@@ -134,11 +157,11 @@ def _key_lines(ax: Any, key_x: np.ndarray, numbered: bool) -> None:
             ax.annotate(
                 str(j),
                 xy=(d, 100),
-                xytext=(0, 2 + 9 * ((j - 1) % 3)),
+                xytext=(0, 2 + 12 * ((j - 1) % 3)),
                 textcoords="offset points",
                 ha="center",
                 va="bottom",
-                fontsize=8,
+                fontsize=FONT,
                 color="0.25",
                 annotation_clip=False,
             )
@@ -160,15 +183,15 @@ def _fan_frame(ax: Any, name: str, c: str, top: bool, first: float, last: float)
     ax.set_title(
         TITLES.get(name, name),
         loc="left",
-        fontsize=11,
+        fontsize=FONT + 1,
         fontweight="bold",
         color=c,
         y=1.0,
-        pad=30 if top else 6,
+        pad=38 if top else 4,
     )
-    _year_axis(ax, first, last)
+    _year_axis(ax, first, last, step=5)
     ax.grid(True, axis="y", alpha=0.3)
-    ax.tick_params(labelsize=9)
+    ax.tick_params(labelsize=FONT)
 
 
 def _chart_title(s: Settings) -> str:
@@ -198,7 +221,12 @@ def _history() -> View:
 
 
 @lru_cache(maxsize=len(GUIDED_EVENTS))
-def history_chart(step: int, dpi: int = 80) -> bytes:
+def history_chart(step: int, dpi: int = DPI) -> bytes:
+    """The record up to guided step ``step`` (0-based) as PNG (:func:`history_figure`)."""
+    return _png(history_figure(step, dpi))
+
+
+def history_figure(step: int, dpi: int = DPI) -> Any:
     """The record up to guided step ``step`` (0-based): the four medians, events so far marked."""
     from matplotlib.figure import Figure
 
@@ -206,23 +234,24 @@ def history_chart(step: int, dpi: int = 80) -> bytes:
     catalog = load_catalog()
     events = [catalog[e] for e in GUIDED_EVENTS]
     until = pd.Timestamp(events[step].date) + pd.Timedelta(days=120)
-    fig = Figure(figsize=(12.5, 4.6), dpi=dpi)
-    fig.subplots_adjust(left=0.05, right=0.99, top=0.86, bottom=0.1)
+    fig = Figure(figsize=(WIDTH / DPI, 4.8), dpi=dpi)
+    fig.subplots_adjust(left=0.06, right=0.985, top=0.82, bottom=0.25)
     ax = fig.subplots()
     _medians(ax, view, keep=view.result.dates <= until)
     _guided_lines(ax, _years([e.date for e in events[: step + 1]]))
     _year_axis(ax, 2000.0, 2025.999, step=2)
     ax.grid(True, axis="y", alpha=0.3)
-    ax.legend(loc="lower left", fontsize=9, frameon=False, ncol=4)
+    ax.tick_params(labelsize=FONT)
+    fig.legend(loc="lower left", fontsize=FONT, frameon=False, ncol=2, bbox_to_anchor=(0.05, 0))
     ax.set_title(
         f"The record to {until:%b %Y}: medians and 50% bands of {view.settings.replicates} "
         "replicates",
-        fontsize=11,
+        fontsize=FONT + 1,
         loc="left",
         y=1.0,
-        pad=24,
+        pad=30,
     )
-    return _png(fig)
+    return fig
 
 
 def _medians(ax: Any, view: View, keep: np.ndarray) -> None:
@@ -256,11 +285,11 @@ def _guided_lines(ax: Any, years: np.ndarray) -> None:
         ax.annotate(
             str(j),
             xy=(d, 100),
-            xytext=(0, 2 + 10 * ((j - 1) % 2)),
+            xytext=(0, 2 + 13 * ((j - 1) % 2)),
             textcoords="offset points",
             ha="center",
             va="bottom",
-            fontsize=9,
+            fontsize=FONT,
             fontweight="bold" if current else "normal",
             annotation_clip=False,
         )
