@@ -11,6 +11,7 @@ quick preview before them).
 from __future__ import annotations
 
 import asyncio
+import base64
 import datetime as dt
 import html
 import time
@@ -151,7 +152,7 @@ class ClassroomPage:
         """What the Explore tab shows: the status line, the chart, its key events, the table."""
         pane = self.pn.pane
         self.status = pane.HTML("", css_classes=["status"], margin=(0, 10), width=WIDTH)
-        self.chart = pane.PNG(None, width=WIDTH, css_classes=["fan-chart"], margin=(0, 10))
+        self.chart = pane.HTML("", width=WIDTH, css_classes=["fan-chart"], margin=(0, 10))
         self.keys = pane.HTML("", css_classes=["key-events"], margin=(0, 10), width=WIDTH)
         self.table = pane.HTML(
             "", css_classes=["outcome-table"], margin=(5, 10), width=WIDTH, stylesheets=[_CSS]
@@ -315,7 +316,7 @@ class ClassroomPage:
 
     def _display(self, view, reference, png, keys, seconds, kind: str) -> None:
         with self.pn.io.hold():
-            self.chart.object = png
+            self.chart.object = _image(png, "image/jpeg" if kind == "path" else "image/png")
             self.keys.object = _keys_html(keys)
             if kind == "full":
                 self.table.object = outcome_table(view, reference)
@@ -412,6 +413,15 @@ class ClassroomPage:
         with self.pn.io.hold():
             self.guide_text.object = guided_text(i)
             self.guide_chart.object = history_chart(i)
+
+
+def _image(data: bytes, mime: str) -> str:
+    """An image shown at its own size (:data:`WIDTH` pixels: not shrunk, so its text reads)."""
+    b64 = base64.b64encode(data).decode("ascii")
+    return (
+        f'<img src="data:{mime};base64,{b64}" width="{WIDTH}" '
+        'alt="Fan charts of the four cooperation indices" style="display:block">'
+    )
 
 
 def _keys_html(keys: pd.DataFrame) -> str:

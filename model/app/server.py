@@ -12,6 +12,7 @@ import html
 from collections.abc import Callable
 from typing import Any
 
+from ..catalog import load_catalog
 from ..classroom import Settings, check, compute, compute_path, scenario_dict
 from ..errors import ModelError
 from ..plotting.classroom import fan_chart, history_chart, path_chart
@@ -53,8 +54,9 @@ def _warm() -> None:
     """Draw once what every visitor needs, so the first one sees the page at once and the
     first change is answered as quickly as the next."""
     record = Settings()
+    change = Settings(off=(next(iter(load_catalog())),))  # any change: the record drawn beside
     history_chart(0)
-    path_chart(compute_path(record), compute(record))
+    path_chart(compute_path(change), compute(record))
     fan_chart(compute(record), compute(record))
 
 
