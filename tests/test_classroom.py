@@ -14,6 +14,7 @@ from model.classroom import (
     PERIODS,
     Settings,
     causal_note,
+    check,
     compute,
     compute_path,
     event_periods,
@@ -141,7 +142,7 @@ def test_the_page_and_the_equivalent_scenario_file_give_identical_numbers():
 )
 def test_the_page_refuses_what_its_controls_cannot_give(settings, message):
     with pytest.raises(ArgumentError) as err:
-        compute(settings)  # checked before anything runs
+        check(settings)  # what the page does before anything runs
     assert str(err.value).startswith(message)
 
 

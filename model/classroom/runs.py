@@ -1,9 +1,10 @@
 """The page's runs: the ensemble and the quick path, kept for going back, and the outcome table.
 
 :func:`compute` runs the page's scenario as an ensemble and :func:`compute_path`
-as one replicate without noise (the quick answer to a change); both check the
-settings first and keep the last runs. :func:`preview_size` says how many
-replicates a first look may use when incidents make the full run slow.
+as one replicate without noise (the quick answer to a change); both keep the
+last runs. The page runs only settings :func:`~model.classroom.check` accepts.
+:func:`preview_size` says how many replicates a first look may use when
+incidents make the full run slow.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from ..indices import TITLES
 from ..metrics import outcome_metrics
 from ..results import Result
 from ..scenario import scenario_from_dict
-from .settings import Settings, check, scenario_dict, stamp
+from .settings import Settings, scenario_dict, stamp
 
 __all__ = [
     "OUTCOME_YEARS",
@@ -86,8 +87,10 @@ def _run(settings: Settings, path: bool = False) -> View:
 
 
 def compute(settings: Settings) -> View:
-    """Run the page's scenario (after :func:`check`); the last runs are kept, so going back
-    costs nothing."""
+    """Run the page's scenario; the last runs are kept, so going back costs nothing.
+
+    The page runs only what :func:`~model.classroom.check` accepts (its controls' ranges);
+    from Python any replicate count will do."""
     return _kept(settings, path=False)
 
 
@@ -98,7 +101,6 @@ def compute_path(settings: Settings) -> View:
 
 
 def _kept(settings: Settings, path: bool) -> View:
-    check(settings)
     key = (stamp(), path, settings.normalised())
     with _cache_lock:
         if key in _cache:
