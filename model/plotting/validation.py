@@ -237,7 +237,7 @@ def _index_frame(ax, cal: Calibration, name: str, part: pd.DataFrame, until: int
     title = f"{name}"
     if skipped:
         title += "  (not drawn, slope 0: " + ", ".join(k.split(":")[1] for k in skipped) + ")"
-    ax.set_title(title, loc="left")
+    ax.set_title(title, loc="left", pad=18)  # above the event numbers
     ax.set_ylim(0, 100)
     ax.set_ylabel("index points")
     if until is not None:
@@ -377,7 +377,7 @@ def _series_points(ax, part: pd.DataFrame, later: np.ndarray) -> None:
 def _series_frame(ax, part: pd.DataFrame, group: str, span: pd.DatetimeIndex) -> None:
     """A series panel's title, units, time span (a plain log scale for log series) and legend."""
     fam = part["family"].iloc[0]
-    ax.set_title(_wrap(group.replace("|", " | "), 60), loc="left", fontsize=MIN_FONT)
+    ax.set_title(_wrap(group.replace("|", " | "), 60), loc="left", fontsize=MIN_FONT, pad=18)
     ax.set_ylabel(_units_label(part, fam), fontsize=MIN_FONT)
     ax.set_xlim(span[0], span[1])
     if fam == "log":
