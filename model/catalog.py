@@ -40,7 +40,7 @@ from pydantic import (
 from .conditions import names, parse_condition
 from .distributions import Dist, Number
 from .errors import ScenarioError, did_you_mean
-from .timeaxis import check_duration
+from .timeaxis import MAX_DAYS, check_duration
 
 __all__ = [
     "Cluster",
@@ -120,7 +120,7 @@ class FollowUp(BaseModel):
 
     model_config = _STRICT
     event: str
-    days: int = Field(ge=0)
+    days: int = Field(ge=0, le=MAX_DAYS)  # at most the calendar's span (300 years)
 
 
 class Event(BaseModel):

@@ -14,9 +14,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .ensemble import simulate
+from .ensemble import run_need, simulate
 from .errors import ArgumentError, did_you_mean
+from .memory import check_fits
 from .metrics import outcome_metrics, period_metrics
+from .parallel import worker_count
 from .results import QUANTILES, Result, quantile_frame
 from .scenario import Scenario
 
@@ -71,6 +73,18 @@ def compare(
                 "scenarios",
                 f"{sc.name!r} has other indices than {names[0]!r}: {list(sc.indicators)}",
             )
+    # every scenario's paths are held, and their differences taken (and sorted for quantiles)
+    need = run_need(
+        scenarios[0],
+        n,
+        1,
+        min(n, 10_000),
+        keep_paths=True,
+        paths_needed=True,
+        runs=len(scenarios),
+        path_copies=3,
+    )
+    check_fits(need)
     results = {sc.name: simulate(sc, replicates=n, seed=seed) for sc in scenarios}
     ref = results[names[0]]
     diffs, metrics = [], []
@@ -133,6 +147,7 @@ def compare_policies(
             f"{first}..{last} is not a period inside the run "
             f"{scenario.run.start.year}..{scenario.run.end.year}",
         )
+    _check_policies_fit(scenario, len(names), replicates, run)
     results, metrics = {}, []
     crisis = {k: v.crisis for k, v in scenario.indices.items()}
     for name in names:
@@ -149,3 +164,25 @@ def compare_policies(
         metrics.append(outcome_metrics(res, crisis, *period).assign(policy=name))
     cols = ["policy", "indicator", "metric", "mean", "q05", "q50", "q95"]
     return PolicyComparison(results, pd.concat(metrics, ignore_index=True)[cols], period)
+
+
+def _check_policies_fit(
+    scenario: Scenario, policies: int, replicates: int | None, run: dict
+) -> None:
+    """Refuse, before running, a comparison whose results cannot be held at once: one per
+    policy, with every path when they are kept, and the copies the outcome metrics take."""
+    n = replicates or scenario.run.replicates
+    workers = worker_count(run.get("workers", 1))
+    chunk = run.get("chunk_size") or max(min(10_000, -(-n // workers)), 1)
+    keep = bool(run.get("trajectories", True))
+    need = run_need(
+        scenario,
+        n,
+        workers,
+        chunk,
+        keep_paths=keep,
+        paths_needed=keep,
+        runs=policies,
+        path_copies=2 if keep else 0,
+    )
+    check_fits(need)

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, model_validator
 
+from .errors import did_you_mean
+
 if TYPE_CHECKING:  # pragma: no cover
     from .rng import Streams
 
@@ -27,7 +29,13 @@ __all__ = [
     "check_range",
     "sample",
     "to_number",
+    "upper",
 ]
+
+#: The widest lognormal (the s.d. of the log): its extreme draws stay finite.
+MAX_LOG_SIGMA = 10.0
+#: The standard normal quantile of 99.9%, for a lognormal's :func:`upper` value.
+_Z999 = 3.090232306167813
 
 _NEEDS = {
     "normal": ("mean", "sd"),
@@ -40,7 +48,7 @@ _NEEDS = {
 class Dist(BaseModel):
     """A probability distribution for an uncertain number, sampled per replicate."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     dist: Literal["normal", "uniform", "triangular", "lognormal"]
     mean: float | None = None
     sd: float | None = None
@@ -71,6 +79,11 @@ class Dist(BaseModel):
             raise ValueError(f"'mode' must lie in [low, high] (got {mo})")
         if self.dist == "lognormal" and self.median <= 0:  # type: ignore[operator]
             raise ValueError(f"'median' must be > 0 (got {self.median})")
+        if self.dist == "lognormal" and self.sigma > MAX_LOG_SIGMA:  # type: ignore[operator]
+            raise ValueError(
+                f"'sigma' of a lognormal must be at most {MAX_LOG_SIGMA:g}: wider ones draw "
+                f"numbers that overflow (got {self.sigma})"
+            )
         return self
 
     def center(self) -> float:
@@ -101,7 +114,10 @@ class Dist(BaseModel):
 
 
 def to_number(value: object) -> object:
-    """Accept a number, or a table read as a :class:`Dist` (its own errors kept)."""
+    """Accept a finite number, or a table read as a :class:`Dist` (its own errors kept, an
+    unknown key with the one probably meant)."""
+    if isinstance(value, float) and not np.isfinite(value):
+        raise ValueError(f"must be a finite number (got {value})")
     if isinstance(value, dict):
         try:
             return Dist.model_validate(value)
@@ -109,6 +125,10 @@ def to_number(value: object) -> object:
             err = exc.errors()[0]
             where = ".".join(str(p) for p in err["loc"])
             msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                known = list(_NEEDS.get(str(value.get("dist")), Dist.model_fields))
+                msg = f"unknown key {where!r}{did_you_mean(where, known)}"
+                where = ""
             raise ValueError(f"{where + ': ' if where else ''}{msg}") from None
     return value
 
@@ -134,6 +154,18 @@ def sample(value: float | Dist, streams: Streams | None, name: str, n: int) -> n
     if streams is None:
         return np.full(n, value.center())
     return value.draw(streams.uniform("param:" + name, 0))
+
+
+def upper(value: float | Dist) -> float:
+    """The largest value a number takes: itself, the top of a uniform or triangular range, a
+    lognormal's 99.9% quantile, or a normal's mean plus 3.09 s.d."""
+    if not isinstance(value, Dist):
+        return float(value)
+    if value.dist in ("uniform", "triangular"):
+        return float(value.high)  # type: ignore[arg-type]
+    if value.dist == "lognormal":
+        return float(value.median * np.exp(_Z999 * value.sigma))  # type: ignore[operator]
+    return float(value.mean + _Z999 * value.sd)  # type: ignore[operator]
 
 
 def check_range(value: float | Dist, name: str, low: float | None, high: float | None) -> None:

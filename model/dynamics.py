@@ -25,7 +25,6 @@ is ``(K, K)`` when shared or ``(R, K, K)`` per replicate. Time is in years.
 from __future__ import annotations
 
 import numpy as np
-from scipy.linalg import expm
 
 from .errors import SimulationError
 from .indices import squeeze, to_latent, to_points, unsqueeze
@@ -80,6 +79,8 @@ def transition(a: np.ndarray, h: np.ndarray, sigma: np.ndarray) -> tuple[np.ndar
     ``(n, K, K)``. Always evaluated as a stack, so a given ``(A, h, sigma)``
     gives the same bits however many steps are computed together.
     """
+    from scipy.linalg import expm  # here, so that loading a scenario does not import SciPy
+
     h = np.atleast_1d(np.asarray(h, dtype=float))
     n = h.shape[0]
     a = np.broadcast_to(a, (n,) + a.shape[-2:])

@@ -3,7 +3,8 @@
 Replicates are numbered ``0..R-1`` and split into chunks; each chunk runs in
 one SimPy environment (:func:`model.engine.simulate_chunk`), in this process,
 in a pool of worker processes, or on a Dask cluster. A chunk is reduced on the
-spot to mergeable summaries, so memory does not grow with the replicate count:
+spot to mergeable summaries, so memory grows only by the per-replicate metrics
+(:mod:`model.memory` estimates a run's needs and refuses what cannot fit):
 
 - per record date and index, a histogram of levels on fixed bins of
   ``BIN_WIDTH`` points (quantiles are read off the merged histogram by linear
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -40,13 +42,14 @@ from .eventlog import (
     events_table,
     group_by_month,
 )
+from .memory import Need, check_disk, check_fits, ensemble_need
 from .metrics import RunningMetrics, summarise
 from .parallel import one_blas_thread, progress_bar, run_tasks, worker_count
 from .provenance import run_metadata
 from .results import Result, quantile_frame
 from .scenario import Scenario
 
-__all__ = ["BIN_WIDTH", "ChunkSummary", "simulate"]
+__all__ = ["BIN_WIDTH", "ChunkSummary", "run_need", "simulate", "with_run"]
 
 BIN_WIDTH = 0.05
 N_BINS = round(100 / BIN_WIDTH)
@@ -186,8 +189,15 @@ def simulate(
     seed = scenario.run.seed if seed is None else int(seed)
     if n < 1:
         raise ArgumentError("replicates", f"must be >= 1 (got {n})")
+    scenario = with_run(scenario, n, seed)  # what the result records is what was run
     workers = worker_count(workers)
     size = chunk_size or max(min(10_000, -(-n // workers)), 1)
+    # before anything is allocated: refuse what cannot fit (docs/PERFORMANCE.md)
+    stream = trajectory_file is not None
+    check_fits(run_need(scenario, n, workers, size, keep_paths=trajectories, stream_paths=stream))
+    if trajectory_file is not None:
+        values = n * len(scenario.record_dates()) * len(scenario.indicators)
+        check_disk(trajectory_file, values)
     chunks = [np.arange(a, min(a + size, n)) for a in range(0, n, size)]
     keep_all = trajectories or trajectory_file is not None
     by_month = n > eventlog.INCIDENT_ROWS_LIMIT
@@ -213,6 +223,31 @@ def simulate(
         if writer:
             writer.close()
     return merged.result(run_metadata(scenario, n, seed))
+
+
+def with_run(scenario: Scenario, replicates: int, seed: int) -> Scenario:
+    """``scenario`` with the replicate count and seed of its ``[run]`` set to those used."""
+    run = scenario.run
+    if run.replicates == replicates and run.seed == seed:
+        return scenario
+    run = run.model_copy(update={"replicates": int(replicates), "seed": int(seed)})
+    return scenario.model_copy(update={"run": run})
+
+
+def run_need(scenario: Scenario, n: int, workers: int, chunk_size: int, **kw: Any) -> Need:
+    """The memory an ensemble of ``n`` replicates of ``scenario`` needs
+    (:func:`model.memory.ensemble_need`; ``kw``: ``keep_paths``, ``stream_paths``, ``runs``,
+    ``paths_needed``, ``path_copies``)."""
+    return ensemble_need(
+        n,
+        len(scenario.record_dates()),
+        len(scenario.indicators),
+        workers=workers,
+        chunk_size=chunk_size,
+        bins=N_BINS,
+        hazards=bool(scenario.hazards),
+        **kw,
+    )
 
 
 class _Merge:
@@ -314,7 +349,14 @@ def bin_quantiles(bins: np.ndarray, probs) -> np.ndarray:
 
 
 class _ParquetWriter:
-    """Writes each chunk's trajectories as it arrives (tidy columns)."""
+    """Writes the trajectories as chunks arrive, in replicate order (tidy columns).
+
+    Chunks may finish in any order; each waits until the chunks before it are
+    written. Rows are grouped in fixed blocks of ``GROUP`` replicates, so the
+    file is the same, byte for byte, for any chunk size or worker count.
+    """
+
+    GROUP = 256  # replicates per Parquet row group
 
     def __init__(self, path, scenario: Scenario) -> None:
         import pyarrow as pa
@@ -332,21 +374,44 @@ class _ParquetWriter:
             ]
         )
         self.writer = pq.ParquetWriter(self.path, schema)
+        self.waiting: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # first id: (ids, paths)
+        self.next_id = 0
+        self.block: list[tuple[np.ndarray, np.ndarray]] = []  # in order, not yet written
 
     def write(self, out: _ChunkOutput) -> None:
         if out.paths is None:
             return
-        n_t, n_r, k = out.paths.shape
-        table = self.pa.table(
+        self.waiting[int(out.ids[0])] = (out.ids, out.paths.transpose(1, 0, 2))
+        while self.next_id in self.waiting:
+            ids, paths = self.waiting.pop(self.next_id)
+            self.next_id = int(ids[-1]) + 1
+            self.block.append((ids, paths))
+            self._flush(final=False)
+
+    def _flush(self, final: bool) -> None:
+        """Write every whole block of ``GROUP`` replicates held (and the rest if ``final``)."""
+        if not self.block:
+            return
+        ids = np.concatenate([i for i, _ in self.block])
+        paths = np.concatenate([p for _, p in self.block])
+        cut = len(ids) if final else len(ids) - int(ids[-1] + 1) % self.GROUP
+        for a in range(0, cut, self.GROUP):
+            b = min(a + self.GROUP, cut)
+            self.writer.write_table(self._table(ids[a:b], paths[a:b]))
+        self.block = [(ids[cut:], paths[cut:])] if cut < len(ids) else []
+
+    def _table(self, ids: np.ndarray, paths: np.ndarray) -> Any:
+        n_r, n_t, k = paths.shape
+        return self.pa.table(
             {
-                "replicate": np.repeat(out.ids, n_t * k),
+                "replicate": np.repeat(ids, n_t * k),
                 "date": np.tile(np.repeat(self.dates, k), n_r),
                 "indicator": np.tile(self.names, n_r * n_t),
-                "value": out.paths.transpose(1, 0, 2).reshape(-1),
+                "value": paths.reshape(-1),
             },
             schema=self.writer.schema,
         )
-        self.writer.write_table(table)
 
     def close(self) -> None:
+        self._flush(final=True)
         self.writer.close()

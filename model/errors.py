@@ -27,14 +27,19 @@ class ScenarioError(ModelError):
     """Bad input: a scenario or data file that cannot be used as it is."""
 
     def __init__(self, file: str | os.PathLike[str], field: str, problem: str) -> None:
-        self.file = str(file)
-        self.field = field or "(file)"
-        self.problem = problem
+        self.file = _one_line(str(file))
+        self.field = _one_line(field) or "(file)"
+        self.problem = _one_line(problem)
         super().__init__(f"{self.file}: {self.field}: {self.problem}")
 
     def __reduce__(self) -> tuple:
         # rebuilt from its three parts, so it crosses process boundaries intact
         return type(self), (self.file, self.field, self.problem)
+
+
+def _one_line(text: str) -> str:
+    """``text`` with its line breaks written as ``\\n``: a message is always one line."""
+    return text.replace("\r", "\\r").replace("\n", "\\n")
 
 
 class ArgumentError(ModelError):

@@ -33,6 +33,7 @@ import numpy as np
 from .distributions import Dist
 from .errors import ArgumentError, did_you_mean
 from .scenario import Scenario, scenario_from_dict
+from .scenario.limits import MAX_GRID_STEPS
 
 __all__ = [
     "DUMMY",
@@ -384,8 +385,11 @@ def parse_grid(spec: str, argument: str = "grid") -> tuple[str, np.ndarray]:
     if not sep or not name.strip():
         raise ArgumentError(argument, f"expected name=START:STOP:STEPS (got {spec!r})")
     start, stop, steps = _numbers(text, 3, spec, argument, "name=START:STOP:STEPS")
-    if steps < 2 or steps != int(steps):
-        raise ArgumentError(argument, f"{name}: STEPS must be a whole number >= 2 (got {steps:g})")
+    if not 2 <= steps <= MAX_GRID_STEPS or steps != int(steps):
+        raise ArgumentError(
+            argument,
+            f"{name}: STEPS must be a whole number from 2 to {MAX_GRID_STEPS} (got {steps:g})",
+        )
     return name.strip(), np.linspace(start, stop, int(steps))
 
 
@@ -396,4 +400,6 @@ def _numbers(text: str, n: int, spec: str, argument: str, form: str) -> list[flo
         values = []
     if len(values) != n:
         raise ArgumentError(argument, f"expected {form} (got {spec!r})")
+    if not all(math.isfinite(v) for v in values):
+        raise ArgumentError(argument, f"the numbers must be finite (got {spec!r})")
     return values

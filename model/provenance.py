@@ -4,7 +4,9 @@ Every output folder's ``metadata.json`` comes from :func:`run_metadata`: the
 format version of the files, the scenario's name and the SHA-256 of the
 resolved scenario, the seed and replicate count, the package version, the
 git commit of the checkout the package runs from (if any), the Python and
-library versions, and when it was made.
+library versions, and when it was made. The command line adds the command
+as typed and the scenario's :func:`lineage` (the file and each file it
+extends, with their hashes).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from ._version import __version__
 if TYPE_CHECKING:  # pragma: no cover
     from .scenario import Scenario
 
-__all__ = ["FORMAT_VERSION", "environment", "git_commit", "run_metadata"]
+__all__ = ["FORMAT_VERSION", "environment", "git_commit", "lineage", "run_metadata"]
 
 #: Version of the layout of the files a run writes.
 FORMAT_VERSION = 1
@@ -58,6 +60,35 @@ def run_metadata(scenario: Scenario, replicates: int, seed: int) -> dict[str, An
         "events_dropped": scenario.resolution().dropped(),
     }
     return meta | environment()
+
+
+#: Files larger than this are not hashed into the lineage (the loader refuses them anyway).
+LINEAGE_MAX_BYTES = 16 * 1024 * 1024
+
+
+def lineage(path: Path) -> list[dict[str, str]]:
+    """The scenario file and each file it ``extends``, in turn: path and SHA-256 of its bytes."""
+    import hashlib
+    import tomllib
+
+    chain: list[dict[str, str]] = []
+    seen: set[Path] = set()
+    here: Path | None = Path(path).resolve()
+    while here is not None and here not in seen and here.is_file():
+        seen.add(here)
+        if here.stat().st_size > LINEAGE_MAX_BYTES:  # refused by the loader; not read here
+            break
+        data = here.read_bytes()
+        chain.append({"file": str(here), "sha256": hashlib.sha256(data).hexdigest()})
+        try:
+            parent = tomllib.loads(data.decode("utf-8-sig")).get("extends")
+        except (UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
+            parent = None  # the loader reports what is wrong with the file
+        try:
+            here = (here.parent / parent).resolve() if isinstance(parent, str) and parent else None
+        except (OSError, RuntimeError):  # a symlink loop: the loader reports it
+            here = None
+    return chain
 
 
 @cache

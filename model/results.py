@@ -15,15 +15,14 @@ plotting and saved files depend on it and on nothing else in the package:
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from .outputs import atomic_output
 
 __all__ = ["QUANTILES", "Result", "atomic_output", "quantile_frame"]
 
@@ -84,7 +83,10 @@ class Result:
     def save(
         self, out: str | Path, trajectories: bool = False, extra: dict[str, str] | None = None
     ) -> Path:
-        """Write the tables, metadata and resolved scenario into ``out`` (atomically)."""
+        """Write the tables, metadata and resolved scenario into ``out``, replacing it whole.
+
+        See :class:`~model.outputs.atomic_output` for what may be replaced.
+        """
         with atomic_output(out) as tmp:
             self.write(tmp, extra)
             if trajectories:
@@ -117,32 +119,6 @@ class Result:
         toml_path = out / "scenario.resolved.toml"
         toml_text = toml_path.read_text() if toml_path.exists() else ""
         return cls(quantiles, events, summary, meta, None, toml_text)
-
-
-class atomic_output:
-    """Context manager: a temporary folder that replaces ``out``'s files on success.
-
-    Nothing appears in ``out`` unless the block finishes; an exception (or
-    Ctrl-C) removes the temporary folder and leaves ``out`` as it was.
-    """
-
-    def __init__(self, out: str | Path) -> None:
-        self.out = Path(out)
-
-    def __enter__(self) -> Path:
-        parent = self.out.resolve().parent
-        parent.mkdir(parents=True, exist_ok=True)
-        self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.", dir=parent))
-        return self.tmp
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        try:
-            if exc_type is None:
-                self.out.mkdir(parents=True, exist_ok=True)
-                for item in sorted(self.tmp.iterdir()):
-                    os.replace(item, self.out / item.name)
-        finally:
-            shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 def quantile_frame(

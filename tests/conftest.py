@@ -38,3 +38,25 @@ def deterministic(baseline) -> model.Result:
 @pytest.fixture(scope="session")
 def baseline_run(baseline) -> model.Result:
     return model.simulate(baseline, replicates=40)
+
+
+# End-to-end tests that take seconds each: a browser, the notebooks, the type checker, a
+# built wheel, a Dask cluster, EMA Workbench, a whole evaluation. CI runs them all
+# (`python -m pytest -q`); `python -m pytest -q -m "not slow"` is the quick loop.
+SLOW_TESTS = (
+    "test_notebooks.py::test_notebook_runs",
+    "test_lint.py::test_mypy_finds_nothing",
+    "test_ensemble.py::test_dask_gives_the_same_result",
+    "test_explore.py::test_dask_gives_the_same_numbers",
+    "test_explore.py::test_ema_adapter_runs_experiments_and_prim",
+    "test_evaluate.py::test_the_command_writes_the_contracted_files",
+    "test_evaluate.py::test_on_a_random_walk_persistence_wins",
+)
+SLOW_FIXTURES = {"page"}  # the classroom page in a headless browser
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if any(name in item.nodeid for name in SLOW_TESTS) or fixtures & SLOW_FIXTURES:
+            item.add_marker(pytest.mark.slow)

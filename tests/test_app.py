@@ -194,6 +194,7 @@ def test_a_scenario_file_broken_while_serving_is_shown_in_the_page(monkeypatch, 
     assert "page-error" not in str(create_app())  # the file mended: the next visitor's page
 
 
+@pytest.mark.slow  # a copy of the package and a server that starts
 def test_relsim_app_with_a_broken_baseline_exits_2_with_one_line(tmp_path):
     package = tmp_path / "model"
     shutil.copytree(ROOT / "model", package, ignore=shutil.ignore_patterns("__pycache__"))

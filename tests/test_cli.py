@@ -113,7 +113,7 @@ EXPECTED = {
     "unknown_event_move.toml": "did you mean 's400-delivery-2019'",
     "move_outside_run.toml": "outside the run",
     "end_before_start.toml": "must be after",
-    "impossible_date.toml": "Invalid date",
+    "impossible_date.toml": "run.end: '2035-02-30' is not a valid date",
     "added_event_outside_run.toml": "outside the run",
     "negative_duration.toml": "duration must be a positive number",
     "bad_distribution.toml": "'sd' must be >= 0",

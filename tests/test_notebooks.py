@@ -145,12 +145,14 @@ def test_notebook_runs(path: Path):
     _execute(path)
 
 
+@pytest.mark.slow  # each notebook is run (once for all three tests)
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_every_figure_a_notebook_draws_is_shown(path: Path):
     assert _missing_images(_execute(path)) == [], "drawn, not shown (when run)"
     assert _missing_images(nbformat.read(path, as_version=4)) == [], "drawn, not shown (saved)"
 
 
+@pytest.mark.slow  # each notebook is run (once for all three tests)
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_the_conclusions_are_the_numbers_the_notebook_computed(path: Path):
     nb = _execute(path)

@@ -8,7 +8,16 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .common import figures_to, positive, use_agg, year
+from .common import (
+    figures_to,
+    out_folder,
+    output_options,
+    positive,
+    provenance,
+    scenario_file,
+    use_agg,
+    year,
+)
 
 __all__ = ["add"]
 
@@ -30,13 +39,12 @@ def add(sub: Any) -> None:
         "'none' fits the measurement model only",
     )
     cal.add_argument("--until", type=year("--until"), help="use only observations up to this year")
-    cal.add_argument(
-        "--out", type=Path, help="output folder (default: results/calibrate-<scenario name>)"
-    )
+    output_options(cal, "results/calibrate-<stem>")
     cal.add_argument(
         "--toml",
-        type=Path,
-        help="where to write the calibrated scenario (default: OUT/calibrated.toml)",
+        type=_toml_file,
+        help="where to write the calibrated scenario (default: OUT/calibrated.toml); an "
+        "existing file is replaced only if it calibrates the same scenario, or with --force",
     )
     cal.add_argument(
         "--name", help="name of the calibrated scenario (default: the --toml file's stem)"
@@ -64,9 +72,7 @@ def add(sub: Any) -> None:
     hc.add_argument(
         "--seed", type=positive("--seed", 0), help="seed of the ensemble (default: the scenario's)"
     )
-    hc.add_argument(
-        "--out", type=Path, help="output folder (default: results/hindcast-<scenario name>-<until>)"
-    )
+    output_options(hc, "results/hindcast-<stem>-<until>")
     hc.add_argument(
         "--trend", action="store_true", help="add a time trend to the trade and gas equations"
     )
@@ -76,12 +82,22 @@ def add(sub: Any) -> None:
 
 def _calibrate(args: argparse.Namespace) -> int:
     from ..calibrate import TREND_KEYS, calibrate, report_calibration
-    from ..results import atomic_output
+    from ..outputs import atomic_file, atomic_output, check_owner
+    from ..provenance import run_metadata
     from ..scenario import load_scenario
 
     scenario = load_scenario(args.scenario)
+    out = check_owner(out_folder(args, "calibrate-{stem}"))
+    replaceable = args.force or _calibrates(args.toml, scenario_file(args.scenario))
+    if args.toml is not None:  # refused before the fit, not after it
+        _check_toml(args.toml, replaceable)
     cal = calibrate(scenario, args.fit, until=args.until, trend=TREND_KEYS if args.trend else None)
-    out = args.out or Path("results") / f"calibrate-{scenario.name}"
+    meta = provenance(args, run_metadata(scenario, scenario.run.replicates, scenario.run.seed))
+    meta["calibration"] = {
+        "fit": args.fit or _DEFAULT_FIT,
+        "until": args.until,
+        "trend": args.trend,
+    }
     toml_path = args.toml or out / "calibrated.toml"
     name = args.name or (toml_path.stem if _valid_name(toml_path.stem) else None)
     extends = os.path.relpath(Path(args.scenario).resolve(), Path(toml_path).resolve().parent)
@@ -96,18 +112,16 @@ def _calibrate(args: argparse.Namespace) -> int:
         cal.obs.excluded.to_csv(tmp / "excluded.csv", index=False)
         cal.correlation.to_csv(tmp / "correlation.csv", float_format="%.4f")
         (tmp / "report.md").write_text(report_calibration(cal, command))
+        _write_json(tmp / "metadata.json", meta)
         if args.toml is None:
             (tmp / "calibrated.toml").write_text(text)
         figures_to(tmp, figures, dpi=110)
     if args.toml is not None:
-        tmp_toml = Path(args.toml).with_name("." + Path(args.toml).name)
-        tmp_toml.write_text(text)
-        tmp_toml.replace(args.toml)
+        atomic_file(args.toml, text, replaceable, "toml")
     print(cal.summary())
     print(
         f"wrote {out}/: estimates.csv measurement.csv noise.csv residuals.csv excluded.csv "
-        "correlation.csv "
-        "report.md"
+        "correlation.csv report.md metadata.json"
         + ("" if args.toml else " calibrated.toml")
         + "".join(" " + f for f in figures)
         + (f"; and {args.toml}" if args.toml else "")
@@ -126,10 +140,13 @@ def _calibration_figures(cal: Any) -> dict[str, Any]:
 def _hindcast(args: argparse.Namespace) -> int:
     from ..calibrate import TREND_KEYS, hindcast, report_hindcast
     from ..calibrate.report import score_table
-    from ..results import atomic_output
+    from ..ensemble import with_run
+    from ..outputs import atomic_output, check_owner
+    from ..provenance import run_metadata
     from ..scenario import load_scenario
 
     scenario = load_scenario(args.scenario)
+    out = check_owner(out_folder(args, f"hindcast-{{stem}}-{args.until}"))
     hc = hindcast(
         scenario,
         args.until,
@@ -138,7 +155,10 @@ def _hindcast(args: argparse.Namespace) -> int:
         seed=args.seed,
         trend=TREND_KEYS if args.trend else None,
     )
-    out = args.out or Path("results") / f"hindcast-{scenario.name}-{args.until}"
+    seed = scenario.run.seed if args.seed is None else args.seed
+    as_run = with_run(scenario, args.replicates or 100, seed)
+    meta = provenance(args, run_metadata(as_run, as_run.run.replicates, seed))
+    meta["hindcast"] = {"until": args.until, "fit": args.fit or _DEFAULT_FIT, "trend": args.trend}
     figures: dict[str, Any] = {}
     if not args.no_plots:
         use_agg()
@@ -151,13 +171,56 @@ def _hindcast(args: argparse.Namespace) -> int:
         hc.calibration.estimates.to_csv(tmp / "estimates.csv", index=False, float_format="%.6g")
         hc.unscored.to_csv(tmp / "unscored.csv", index=False)
         (tmp / "report.md").write_text(report_hindcast(hc, args.command_line))
+        _write_json(tmp / "metadata.json", meta)
         figures_to(tmp, figures, dpi=110)
     print(score_table(hc.scores, level="key").to_string(index=False))
     print(
-        f"wrote {out}/: scores.csv predictions.csv estimates.csv unscored.csv report.md"
-        + "".join(" " + f for f in figures)
+        f"wrote {out}/: scores.csv predictions.csv estimates.csv unscored.csv report.md "
+        "metadata.json" + "".join(" " + f for f in figures)
     )
     return 0
+
+
+def _toml_file(text: str) -> Path:
+    if text.strip() == "":
+        raise argparse.ArgumentTypeError("--toml is empty: give a file name")
+    return Path(text)
+
+
+def _calibrates(toml: Path | None, scenario: Path) -> bool:
+    """Whether the file ``toml`` is a calibration of ``scenario`` (so a rerun may replace it)."""
+    import tomllib
+
+    if toml is None or not Path(toml).is_file():
+        return True
+    try:
+        data = tomllib.loads(Path(toml).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False
+    parent = data.get("extends")
+    if not isinstance(parent, str):
+        return False
+    return (Path(toml).resolve().parent / parent).resolve() == scenario
+
+
+def _check_toml(toml: Path, replaceable: bool) -> None:
+    """The ``--toml`` file may be written (the checks :func:`atomic_file` makes, made early)."""
+    from ..errors import ArgumentError
+
+    if str(toml).strip() == "":
+        raise ArgumentError("toml", "is empty: give a file name")
+    if Path(toml).is_dir():
+        raise ArgumentError("toml", f"{toml}: is a folder, not a file")
+    if Path(toml).exists() and not replaceable:
+        raise ArgumentError(
+            "toml", f"{toml}: exists and is not this scenario's calibration; add --force"
+        )
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    import json
+
+    path.write_text(json.dumps(data, indent=2, default=str) + "\n")
 
 
 def _valid_name(text: str) -> bool:

@@ -7,28 +7,50 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..errors import ScenarioError
+from ..scenario.limits import MAX_POINTS, MAX_REPLICATES, MAX_SEED
 
 __all__ = [
     "Parser",
+    "UsageError",
     "command_line",
     "figures_to",
+    "out_folder",
+    "output_options",
+    "owner",
     "parallel_options",
     "positive",
+    "provenance",
+    "scenario_file",
     "use_agg",
     "year",
 ]
+
+
+class UsageError(Exception):
+    """A command line that cannot be read: printed as one line, ``relsim: error: ...``."""
 
 
 class Parser(argparse.ArgumentParser):
     """argparse that reports bad arguments as one line and exit status 2."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise ScenarioError("relsim", self.prog.split()[-1], message)
+        raise UsageError(f"{self.prog}: error: {message}")
+
+
+#: The largest value of a counting flag: the bounds a scenario file has (docs/SCENARIOS.md).
+MAXIMA = {
+    "--replicates": MAX_REPLICATES,
+    "--chunk-size": MAX_REPLICATES,
+    "--seed": MAX_SEED,
+    "--sample-seed": MAX_SEED,
+    "--samples": MAX_POINTS,
+    "--lhs": MAX_POINTS,
+}
 
 
 def positive(name: str, minimum: int = 1) -> Any:
-    """A flag's value: an integer of at least ``minimum``."""
+    """A flag's value: an integer of at least ``minimum`` (and at most :data:`MAXIMA`'s)."""
+    maximum = MAXIMA.get(name)
 
     def parse(text: str) -> int:
         try:
@@ -37,6 +59,8 @@ def positive(name: str, minimum: int = 1) -> Any:
             raise argparse.ArgumentTypeError(f"{name} must be an integer (got {text!r})") from None
         if value < minimum:
             raise argparse.ArgumentTypeError(f"{name} must be >= {minimum} (got {value})")
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(f"{name} must be <= {maximum:,} (got {value:,})")
         return value
 
     return parse
@@ -57,6 +81,64 @@ def year(name: str) -> Any:
         return value
 
     return parse
+
+
+def output_options(p: argparse.ArgumentParser, default: str) -> None:
+    """``--out`` (never empty) and ``--force`` (replace another command's or scenario's results)."""
+
+    def folder(text: str) -> Path:
+        if text.strip() == "":
+            raise argparse.ArgumentTypeError("--out is empty: give a folder name")
+        return Path(text)
+
+    p.add_argument("--out", type=folder, help=f"output folder (default: {default})")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="replace the output even if it holds another command's or scenario's results",
+    )
+
+
+def scenario_file(name: str | Path) -> Path:
+    """The file a scenario argument names (a path, or a shipped scenario's name)."""
+    path = Path(name)
+    if path.exists():
+        return path.resolve()
+    from ..scenario import find_scenario
+
+    return Path(find_scenario(path)).resolve()
+
+
+def out_folder(args: argparse.Namespace, pattern: str) -> Path:
+    """``--out``, or ``results/<pattern>`` with ``{stem}`` the scenario file's stem."""
+    if args.out is not None:
+        return Path(args.out)
+    return Path("results") / pattern.format(stem=scenario_file(args.scenario).stem)
+
+
+def owner(args: argparse.Namespace) -> dict[str, Any]:
+    """Who writes this command's output folder: the command and its scenario files."""
+    names = getattr(args, "scenarios", None) or [getattr(args, "scenario", None)]
+    files = []
+    for name in names:
+        if name is None:
+            continue
+        try:
+            files.append(str(scenario_file(name)))
+        except Exception:  # noqa: BLE001 - a bad name is reported when the command loads it
+            files.append(str(name))
+    return {"command": args.command, "scenarios": files}
+
+
+def provenance(args: argparse.Namespace, meta: dict[str, Any]) -> dict[str, Any]:
+    """``meta`` with the command line and the lineage of each scenario file (for metadata.json)."""
+    from ..provenance import lineage
+
+    files = owner(args)["scenarios"]
+    return meta | {
+        "command": args.command_line,
+        "lineage": [lineage(Path(f)) for f in files if Path(f).is_file()],
+    }
 
 
 def parallel_options(p: argparse.ArgumentParser, workers: int | None = None) -> None:

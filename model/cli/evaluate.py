@@ -8,7 +8,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .common import figures_to, parallel_options, positive, use_agg
+from .common import (
+    figures_to,
+    out_folder,
+    output_options,
+    parallel_options,
+    positive,
+    provenance,
+    use_agg,
+)
 
 __all__ = ["add", "year_span"]
 
@@ -76,7 +84,7 @@ def add(sub: Any) -> None:
         default="both",
         help="events after the origin as recorded, none, or both (default)",
     )
-    ev.add_argument("--out", type=Path, help="output folder (default: results/evaluate-<name>)")
+    output_options(ev, "results/evaluate-<stem>")
     ev.add_argument(
         "--replicates",
         type=positive("--replicates"),
@@ -99,11 +107,12 @@ def add(sub: Any) -> None:
 def _evaluate(args: argparse.Namespace) -> int:
     from ..calibrate.evaluate import evaluate
     from ..calibrate.evaluation_summary import report_evaluation
+    from ..outputs import atomic_output, check_owner
     from ..provenance import run_metadata
-    from ..results import atomic_output
     from ..scenario import load_scenario
 
     scenario = load_scenario(args.scenario)
+    out = check_owner(out_folder(args, "evaluate-{stem}"))
     started = time.perf_counter()
     ev = evaluate(
         scenario,
@@ -119,10 +128,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     )
     seconds = time.perf_counter() - started
     figures = {} if args.no_plots else _figures(ev)
-    meta = run_metadata(scenario, args.replicates, ev.settings["seed"])
-    meta["command"] = args.command_line
+    meta = provenance(args, run_metadata(scenario, args.replicates, ev.settings["seed"]))
     meta["evaluation"] = {**ev.settings, "seconds": round(seconds, 1)}
-    out = args.out or Path("results") / f"evaluate-{scenario.name}"
     with atomic_output(out) as tmp:
         ev.scores.to_csv(tmp / "scores.csv", index=False, float_format="%.6g")
         ev.skill.to_csv(tmp / "skill.csv", index=False, float_format="%.6g")

@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ArgumentError
-from .common import parallel_options, positive, use_agg
+from .common import out_folder, output_options, parallel_options, positive, use_agg
+from .summaries import sensitivity_lines, sweep_lines
 
 __all__ = ["add"]
 
@@ -17,7 +18,7 @@ _RANGES = {"ranges": "--params"}
 
 def _common(p: argparse.ArgumentParser, replicates: int) -> None:
     p.add_argument("scenario", type=Path)
-    p.add_argument("--out", type=Path, help="output folder (default: results/<scenario>-<command>)")
+    output_options(p, "results/<scenario file's stem>-<command>")
     p.add_argument(
         "--replicates",
         type=positive("--replicates"),
@@ -176,10 +177,11 @@ def _sensitivity(args: argparse.Namespace) -> int:
         groups="clusters" if args.group_clusters else None,
     )
     figures = _figures(args, "sensitivity.png", lambda: plot_sensitivity(res))
-    out = res.save(args.out or Path("results") / f"{sc.name}-sensitivity", figures)
+    out = res.save(out_folder(args, "{stem}-sensitivity"), figures)
     print(
         f"wrote {out}/: indices.csv samples.csv metadata.json" + "".join(" " + f for f in figures)
     )
+    print("\n".join(sensitivity_lines(res.indices, res.method)))
     return 0
 
 
@@ -221,8 +223,9 @@ def _sweep(args: argparse.Namespace) -> int:
             True,
         )
     figures = _figures(args, "sweep.png", lambda: plot_sweep(res))
-    out = res.save(args.out or Path("results") / f"{sc.name}-sweep", figures)
+    out = res.save(out_folder(args, "{stem}-sweep"), figures)
     print(f"wrote {out}/: sweep.csv metadata.json" + "".join(" " + f for f in figures))
+    print("\n".join(sweep_lines(res.table, res.parameters, res.outcomes)))
     return 0
 
 
@@ -246,7 +249,7 @@ def _attribute(args: argparse.Namespace) -> int:
         per_event=args.per_event,
     )
     figures = _figures(args, "waterfall.png", lambda: plot_waterfall(res, args.top))
-    out = res.save(args.out or Path("results") / f"{sc.name}-attribution", figures)
+    out = res.save(out_folder(args, "{stem}-attribution"), figures)
     c = res.contributions
     best = (
         c[~c["event"].str.startswith("(")]

@@ -7,7 +7,17 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ArgumentError
-from .common import figures_to, parallel_options, positive, use_agg
+from .common import (
+    figures_to,
+    out_folder,
+    output_options,
+    parallel_options,
+    positive,
+    provenance,
+    scenario_file,
+    use_agg,
+)
+from .summaries import compare_lines, policy_lines, run_lines
 
 __all__ = ["add"]
 
@@ -15,20 +25,20 @@ __all__ = ["add"]
 def add(sub: Any) -> None:
     run = sub.add_parser("run", help="run a scenario and write tables and plots")
     run.add_argument("scenario", type=Path)
-    run.add_argument("--out", type=Path, help="output folder (default: results/<scenario name>)")
+    output_options(run, "results/<scenario file's stem>")
     run.add_argument("--replicates", type=positive("--replicates"))
     run.add_argument("--seed", type=positive("--seed", 0))
     run.add_argument("--trajectories", action="store_true", help="also write trajectories.parquet")
     run.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     parallel_options(run)
     run.add_argument("--chunk-size", type=positive("--chunk-size"), help="replicates per chunk")
-    run.set_defaults(func=_run)
+    run.set_defaults(func=_run, flags={"trajectory_file": "--trajectories"})
 
     cmp = sub.add_parser(
         "compare", help="run scenarios with common random numbers and compare them"
     )
     cmp.add_argument("scenarios", type=Path, nargs="+")
-    cmp.add_argument("--out", type=Path, help="output folder (default: results/compare-<names>)")
+    output_options(cmp, "results/compare-<stems>")
     cmp.add_argument("--replicates", type=positive("--replicates"))
     cmp.add_argument("--seed", type=positive("--seed", 0))
     cmp.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
@@ -36,7 +46,7 @@ def add(sub: Any) -> None:
 
     pol = sub.add_parser("policies", help="compare Türkiye's strategies on one scenario")
     pol.add_argument("scenario", type=Path)
-    pol.add_argument("--out", type=Path, help="output folder (default: results/policies-<name>)")
+    output_options(pol, "results/policies-<stem>")
     pol.add_argument("--replicates", type=positive("--replicates"))
     pol.add_argument("--seed", type=positive("--seed", 0))
     pol.add_argument("--policies", help="comma-separated names (default: every built-in)")
@@ -53,11 +63,11 @@ def add(sub: Any) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from ..ensemble import simulate
-    from ..results import atomic_output
+    from ..outputs import atomic_output
     from ..scenario import load_scenario
 
     scenario = load_scenario(args.scenario)
-    out = args.out or Path("results") / scenario.name
+    out = out_folder(args, "{stem}")
     diff = _parent_diff(args.scenario) if scenario.extends else ""
     with atomic_output(out) as tmp:
         result = simulate(
@@ -71,6 +81,7 @@ def _run(args: argparse.Namespace) -> int:
             progress=True,
             trajectory_file=tmp / "trajectories.parquet" if args.trajectories else None,
         )
+        result.metadata = provenance(args, result.metadata)
         result.write(tmp, extra={"scenario.diff": diff} if diff else None)
         figures = [] if args.no_plots else _run_figures(result, tmp)
     print(
@@ -81,6 +92,7 @@ def _run(args: argparse.Namespace) -> int:
     )
     for line in scenario.resolution().lines() + _conditional_reach(scenario, result):
         print(line)
+    print("\n".join(run_lines(result, scenario)))
     return 0
 
 
@@ -123,8 +135,9 @@ def _parent_diff(path: Path) -> str:
     import difflib
     import tomllib
 
-    from ..scenario import load_scenario
+    from ..scenario import find_scenario, load_scenario
 
+    path = find_scenario(path)  # a shipped scenario's name, too
     raw = tomllib.loads(path.read_text(encoding="utf-8"))
     parent = load_scenario(path.parent / raw["extends"]).to_toml().splitlines(keepends=True)
     child = load_scenario(path).to_toml().splitlines(keepends=True)
@@ -135,15 +148,16 @@ def _parent_diff(path: Path) -> str:
 
 def _compare(args: argparse.Namespace) -> int:
     from ..compare import compare
-    from ..results import atomic_output
-    from ..scenario import load_scenario
+    from ..outputs import atomic_output, check_owner
 
     if len(args.scenarios) < 2:
         raise ArgumentError("scenarios", "give at least two scenarios")
+    from ..scenario import load_scenario
+
     scenarios = [load_scenario(p) for p in args.scenarios]
-    names = [sc.name for sc in scenarios]
+    stems = [scenario_file(p).stem for p in args.scenarios]
+    out = check_owner(args.out or Path("results") / ("compare-" + "-vs-".join(stems)))
     result = compare(scenarios, replicates=args.replicates, seed=args.seed)
-    out = args.out or Path("results") / ("compare-" + "-vs-".join(names))
     figures: dict[str, Any] = {}
     if not args.no_plots:
         use_agg()
@@ -157,19 +171,27 @@ def _compare(args: argparse.Namespace) -> int:
         result.differences.to_csv(tmp / "differences.csv", index=False, float_format="%.4f")
         result.metrics.to_csv(tmp / "metrics.csv", index=False, float_format="%.4f")
         result.quantiles().to_csv(tmp / "quantiles.csv", index=False, float_format="%.4f")
-        for sc in scenarios:
-            (tmp / f"{sc.name}.resolved.toml").write_text(sc.to_toml())
+        for name, res in result.results.items():
+            (tmp / f"{name}.resolved.toml").write_text(res.scenario_toml)
+        _write_json(tmp / "metadata.json", _compare_metadata(args, result.results))
         figures_to(tmp, figures)
-    print(f"wrote {out}/: differences.csv metrics.csv quantiles.csv " + " ".join(figures))
+    print(
+        f"wrote {out}/: differences.csv metrics.csv quantiles.csv metadata.json "
+        + " ".join(figures)
+    )
+    print("\n".join(compare_lines(result.differences, result.reference)))
     return 0
 
 
 def _policies(args: argparse.Namespace) -> int:
     from ..compare import compare_policies
-    from ..results import atomic_output
+    from ..ensemble import with_run
+    from ..outputs import atomic_output, check_owner
+    from ..provenance import run_metadata
     from ..scenario import load_scenario
 
     scenario = load_scenario(args.scenario)
+    out = check_owner(out_folder(args, "policies-{stem}"))
     names = [p.strip() for p in args.policies.split(",")] if args.policies else None
     first = args.first or scenario.policy.start.year
     last = args.last or scenario.run.end.year
@@ -185,7 +207,17 @@ def _policies(args: argparse.Namespace) -> int:
         chunk_size=args.chunk_size,
         scheduler=args.scheduler,
     )
-    out = args.out or Path("results") / f"policies-{scenario.name}"
+    scenario = with_run(
+        scenario,
+        scenario.run.replicates if args.replicates is None else args.replicates,
+        scenario.run.seed if args.seed is None else args.seed,
+    )
+    meta = provenance(args, run_metadata(scenario, scenario.run.replicates, scenario.run.seed))
+    meta["policies"] = {
+        "names": list(cmp.results),
+        "period": [first, last],
+        "reactions": not args.no_reactions,
+    }
     table = cmp.metrics.pivot_table(
         index=["indicator", "metric"], columns="policy", values="mean", sort=False
     )
@@ -193,11 +225,38 @@ def _policies(args: argparse.Namespace) -> int:
         cmp.metrics.to_csv(tmp / "policies.csv", index=False, float_format="%.3f")
         table.to_csv(tmp / "policies_wide.csv", float_format="%.2f")
         (tmp / "scenario.resolved.toml").write_text(scenario.to_toml())
+        _write_json(tmp / "metadata.json", meta)
         figures = [] if args.no_plots else _policy_figures(cmp, tmp, f"{first}-01-01")
     print(
-        f"wrote {out}/: policies.csv policies_wide.csv scenario.resolved.toml " + " ".join(figures)
+        f"wrote {out}/: policies.csv policies_wide.csv scenario.resolved.toml metadata.json "
+        + " ".join(figures)
     )
+    print("\n".join(policy_lines(cmp.metrics, cmp.period, scenario.name)))
     return 0
+
+
+def _compare_metadata(args: argparse.Namespace, results: dict[str, Any]) -> dict[str, Any]:
+    """The compared scenarios (name, hash of each as run), the seed and replicates, versions."""
+    from ..provenance import FORMAT_VERSION, environment
+
+    first = next(iter(results.values())).metadata
+    runs = [
+        {"scenario": name, "scenario_sha256": res.metadata["scenario_sha256"]}
+        for name, res in results.items()
+    ]
+    meta = {
+        "format_version": FORMAT_VERSION,
+        "scenarios": runs,
+        "seed": first["seed"],
+        "replicates": first["replicates"],
+    }
+    return provenance(args, meta | environment())
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    import json
+
+    path.write_text(json.dumps(data, indent=2, default=str) + "\n")
 
 
 def _policy_figures(cmp: Any, folder: Path, since: str) -> list[str]:

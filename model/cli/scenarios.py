@@ -1,4 +1,5 @@
-"""``relsim validate``, ``show`` and ``events``: scenarios and the catalog, without running."""
+"""``relsim scenarios``, ``validate``, ``show`` and ``events``: scenarios and the catalog,
+without running."""
 
 from __future__ import annotations
 
@@ -13,6 +14,13 @@ __all__ = ["add"]
 
 
 def add(sub: Any) -> None:
+    lib = sub.add_parser(
+        "scenarios", help="list the shipped scenarios: their questions and what each changes"
+    )
+    lib.add_argument("files", type=Path, nargs="*", metavar="SCENARIO", help="these files instead")
+    lib.add_argument("--format", choices=("table", "csv"), default="table")
+    lib.set_defaults(func=_scenarios)
+
     val = sub.add_parser("validate", help="check scenario files without running them")
     val.add_argument("scenarios", type=Path, nargs="+")
     val.set_defaults(func=_validate)
@@ -29,6 +37,35 @@ def add(sub: Any) -> None:
         help="list the causal clusters (events joined by 'requires'), root causes first",
     )
     ev.set_defaults(func=_events)
+
+
+def _scenarios(args: argparse.Namespace) -> int:
+    import csv
+    import textwrap
+
+    from ..scenario.overview import overview
+
+    found = overview(args.files or None)
+    if args.format == "csv":
+        out = csv.writer(sys.stdout, lineterminator="\n")
+        out.writerow(["name", "kind", "question", "extends", "changes", "path"])
+        for o in found:
+            out.writerow([o.name, o.kind, o.question, o.extends, "; ".join(o.changes), o.path])
+        return 0
+    where = "files" if args.files else "shipped scenarios (relsim run NAME runs one)"
+    print(f"{len(found)} {where}\n")
+    for o in found:
+        about = [o.kind] if o.kind else []
+        about += [f"extends {o.extends}"] if o.extends else []
+        print(o.name + (f" ({', '.join(about)})" if about else ""))
+        lines = [o.question] + [f"- {c}" for c in o.changes]
+        for line in lines:
+            print(
+                textwrap.fill(
+                    line, 100, initial_indent="  ", subsequent_indent="    ", break_on_hyphens=False
+                )
+            )
+    return 0
 
 
 def _validate(args: argparse.Namespace) -> int:

@@ -10,7 +10,9 @@ the origins recorded while loading) and the field (``events.add[id].date``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+import re
+from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
 
@@ -24,9 +26,13 @@ from ..dynamics import check_stable, drift_matrix
 from ..errors import ScenarioError, SimulationError, did_you_mean
 from ..indices import STANDARD
 from ..policies import DEFAULT_PARAMS, actions, is_python_policy, policy_names, python_policy
+from ..timeaxis import MAX_DAYS
 from .schema import EventsControl, Hazard, IndexSpec, RunSettings, Scenario
 
-__all__ = ["as_scenario_error", "check_semantics"]
+__all__ = ["as_scenario_error", "check_semantics", "scenario_error"]
+
+#: A key written bare in a field name; any other is quoted (``events."a b"``).
+_BARE = re.compile(r"^[A-Za-z0-9_\-]+$")
 
 
 def _origin(origins: dict, loc: tuple, file: str) -> str:
@@ -48,9 +54,13 @@ def _field_name(loc: tuple, data: dict) -> str:
                 if isinstance(node, list) and key < len(node) and isinstance(node[key], dict)
                 else None
             )
-            parts[-1] += f"[{ident or key}]"
+            ident = ident if isinstance(ident, str) and ident else key
+            if parts:
+                parts[-1] += f"[{ident}]"
+            else:
+                parts.append(f"[{ident}]")
         else:
-            parts.append(str(key))
+            parts.append(key if isinstance(key, str) and _BARE.match(key) else json.dumps(key))
         try:
             node = node[key]
         except (KeyError, IndexError, TypeError):
@@ -68,7 +78,37 @@ def _known_fields() -> set[str]:
 _PYDANTIC_NOISE = ("Value error, ", "Assertion failed, ")
 
 
-def as_scenario_error(exc: ValidationError, data: dict, origins: dict, file: str) -> ScenarioError:
+def scenario_error(loc: tuple, problem: str, data: dict, origins: dict, file: str) -> ScenarioError:
+    """The error of the value at ``loc``: the file that set it, its field, ``problem``."""
+    return ScenarioError(_origin(origins, loc, file), _field_name(loc, data), problem)
+
+
+def _node(data: Any, loc: tuple) -> Any:
+    for key in loc:
+        try:
+            data = data[key]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+def _blamed(loc: tuple, msg: str, data: dict, origins: dict, file: str, chain: Sequence[str]):
+    """For a rule across the fields of one table (``'end' must be after 'start'``): the field
+    it names that the most derived file of ``chain`` set, so that file is blamed; else ``loc``."""
+    node = _node(data, loc)
+    if not isinstance(node, dict):
+        return loc
+    named = [loc + (k,) for k in node if isinstance(k, str) and f"'{k}'" in msg]
+    if not named:
+        return loc
+    rank = {f: i for i, f in enumerate(chain)}
+    return max(named, key=lambda sub: rank.get(_origin(origins, sub, file), -1))
+
+
+def as_scenario_error(
+    exc: ValidationError, data: dict, origins: dict, file: str, chain: Sequence[str] = ()
+) -> ScenarioError:
+    """A field's validation error as a :class:`ScenarioError` naming the file that set it."""
     err = exc.errors()[0]
     loc = tuple(
         p for p in err["loc"] if p not in ("float", "Dist", "function-after[_check(), Dist]")
@@ -84,8 +124,17 @@ def as_scenario_error(exc: ValidationError, data: dict, origins: dict, file: str
     elif err["type"] == "missing":
         msg = f"required key {loc[-1]!r} is missing"
     elif "input" in err and not isinstance(err["input"], (dict, list)) and "(got" not in msg:
-        msg = f"{msg} (got {err['input']!r})"
-    return ScenarioError(_origin(origins, loc, file), _field_name(loc, data), msg)
+        msg = f"{msg} (got {_short(err['input'])})"
+    elif err["type"].endswith("_type") and isinstance(err.get("input"), (dict, list)):
+        msg = f"{msg} (got {'a table' if isinstance(err['input'], dict) else 'an array'})"
+    else:
+        loc = _blamed(loc, msg, data, origins, file, chain)
+    return scenario_error(loc, msg, data, origins, file)
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 Fail = Callable[[tuple, str], None]
@@ -100,6 +149,7 @@ def check_semantics(sc: Scenario, data: dict, origins: dict, file: str) -> None:
     names = set(sc.indicators)
     _check_control(sc, fail)
     _check_added(sc, names, fail)
+    _check_followups(sc, fail)
     _check_requires(sc, fail)
     _check_keep(sc, fail)
     _check_scale(sc, fail)
@@ -165,6 +215,31 @@ def _check_added(sc: Scenario, names: set[str], fail: Fail) -> None:
                 f"unknown event id {ev.after.event!r}{did_you_mean(ev.after.event, known_ids)}",
             )
         _check_indicators(ev.indicators(), names, partial(fail, loc))
+
+
+def _check_followups(sc: Scenario, fail: Fail) -> None:
+    """Follow-ups form no cycle (none of its events could ever fire), and each acts at most
+    :data:`~model.timeaxis.MAX_DAYS` after the dated event that starts its chain."""
+    events = {e.id: e for e in (*load_catalog().values(), *sc.events.add)}
+    for i, ev in enumerate(sc.events.add):
+        chain, days, node = [ev.id], 0, ev
+        while node.after is not None and node.after.event in events:
+            days += node.after.days
+            node = events[node.after.event]
+            if node.id in chain:
+                loop = chain[chain.index(node.id) :] + [node.id]
+                fail(
+                    ("events", "add", i, "after", "event"),
+                    f"follow-ups form a cycle: {' -> '.join(loop)} (each follows the next, "
+                    "so none of them can ever fire)",
+                )
+            chain.append(node.id)
+        if days > MAX_DAYS:
+            fail(
+                ("events", "add", i, "after", "days"),
+                f"{ev.id!r} would act {days} days after {chain[-1]!r}, more than "
+                f"{MAX_DAYS} days (300 years, the supported calendar's span)",
+            )
 
 
 def _check_requires(sc: Scenario, fail: Fail) -> None:

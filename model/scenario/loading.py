@@ -5,6 +5,10 @@ parent (tables by key, ``events.add`` and ``hazards`` by ``id``), lays the
 result over the packaged defaults (``model/data/defaults.toml``) and
 validates it into a frozen :class:`~.schema.Scenario`, recording which file
 set each value so that an error names the file that holds the bad value.
+Each file is read by :func:`.files.read_toml` (regular files of bounded size
+only); an ``extends`` that names no usable scenario file is an error of the
+child that names it. Before anything is merged or validated, the data is
+walked for the limits of :mod:`.limits` (depth, finite and bounded numbers).
 The scenarios shipped with the package are found by name.
 """
 
@@ -13,6 +17,7 @@ from __future__ import annotations
 import copy
 import os
 import tomllib
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -20,7 +25,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..errors import ScenarioError, did_you_mean
-from .checks import as_scenario_error, check_semantics
+from .checks import as_scenario_error, check_semantics, scenario_error
+from .files import file_problem, read_toml
+from .limits import walk_problem
 from .schema import Scenario
 
 __all__ = [
@@ -64,65 +71,87 @@ def find_scenario(name_or_path: str | Path) -> Path:
 
 def read_shipped(name: str) -> dict[str, Any]:
     """The plain data of a shipped scenario file (not resolved)."""
-    return _read_toml(shipped_scenarios()[name])
+    return read_toml(shipped_scenarios()[name])
 
 
 def load_scenario(path: str | Path) -> Scenario:
     """Read, resolve and validate a scenario file (a path, or the name of a shipped scenario)."""
     path = find_scenario(path)
-    merged, origins = _resolve(path, ())
-    return scenario_from_dict(merged, origins, str(path))
+    files: list[str] = []
+    merged, origins = _resolve(path, (), files)
+    return scenario_from_dict(merged, origins, str(path), chain=files)
 
 
 def scenario_from_dict(
-    data: dict[str, Any], origins: dict[tuple, str] | None = None, file: str = "<scenario>"
+    data: dict[str, Any],
+    origins: dict[tuple, str] | None = None,
+    file: str = "<scenario>",
+    *,
+    chain: Sequence[str] = (),
 ) -> Scenario:
-    """Validate a scenario given as plain data (laid over the package defaults)."""
+    """Validate a scenario given as plain data (laid over the package defaults).
+
+    ``origins`` says which file set each value, and ``chain`` lists the files
+    from the first parent to the child: a rule across fields blames the most
+    derived file that set one of them.
+    """
     origins = dict(origins or {})
+    if found := walk_problem(data):
+        raise scenario_error(found[0], found[1], data, origins, file)
     merged = _merge(_defaults(), data, None, file)
     try:
         scenario = Scenario.model_validate(merged)
     except ValidationError as exc:
-        raise as_scenario_error(exc, merged, origins, file) from None
+        raise as_scenario_error(exc, merged, origins, file, chain) from None
     check_semantics(scenario, merged, origins, file)
     return scenario
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(path, "(file)", "no such file") from None
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
-        raise ScenarioError(path, "(file)", f"cannot read: {exc}") from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(path, "(syntax)", f"not valid TOML: {exc}") from None
-
-
-def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], dict[tuple, str]]:
-    """Load ``path`` and its ``extends`` chain into one dict plus leaf origins."""
+def _resolve(
+    path: Path, chain: tuple[Path, ...], files: list[str]
+) -> tuple[dict[str, Any], dict[tuple, str]]:
+    """Load ``path`` and its ``extends`` chain into one dict plus leaf origins; ``files``
+    receives the files read, from the first parent to ``path``."""
+    data = read_toml(path)
     here = path.resolve()
     if here in chain:
         loop = " -> ".join(p.name for p in chain + (here,))
         raise ScenarioError(os.path.relpath(chain[-1]), "extends", f"cycle in 'extends': {loop}")
-    data = _read_toml(path)
     parent = data.get("extends")
     if parent is None:
         origins: dict[tuple, str] = {}
+        files.append(str(path))
         return _merge({}, data, origins, str(path)), origins
-    if not isinstance(parent, str):
-        raise ScenarioError(path, "extends", f"must be a file name (got {parent!r})")
-    parent_path = path.parent / parent
-    if not parent_path.exists():
-        raise ScenarioError(
-            path, "extends", f"parent scenario {parent!r} not found next to the file"
-        )
-    merged, origins = _resolve(parent_path, chain + (here,))
+    merged, origins = _resolve(_parent_file(path, parent), chain + (here,), files)
     merged.pop("description", None)
     merged.get("events", {}).pop("dropped", None)  # what the parent's drops took: recomputed
+    files.append(str(path))
     return _merge(merged, data, origins, str(path)), origins
+
+
+def _parent_file(child: Path, parent: object) -> Path:
+    """The file ``child`` extends: a regular ``.toml`` file, or an error naming ``child``."""
+    if not isinstance(parent, str):
+        raise ScenarioError(child, "extends", f"must be a file name (got {parent!r})")
+    if not parent.strip() or "\0" in parent:
+        raise ScenarioError(
+            child,
+            "extends",
+            f"{parent!r} names no file: give a scenario file, e.g. 'baseline.toml'",
+        )
+    path = child.parent / parent
+    problem = file_problem(path)
+    if problem == "no such file":
+        raise ScenarioError(
+            child, "extends", f"parent scenario {parent!r} not found next to the file"
+        )
+    if problem:
+        raise ScenarioError(child, "extends", f"{parent!r} {problem}")
+    if path.suffix != ".toml":
+        raise ScenarioError(
+            child, "extends", f"{parent!r} is not a .toml file: extends names a scenario file"
+        )
+    return path
 
 
 def _merge(base: Any, over: Any, origins: dict | None, file: str, path: tuple = ()) -> Any:
@@ -145,9 +174,9 @@ def _merge(base: Any, over: Any, origins: dict | None, file: str, path: tuple = 
 
 def _merge_by_id(base: list, over: list, origins: dict | None, file: str, path: tuple) -> list:
     out = list(base)
-    where = {item.get("id"): i for i, item in enumerate(out) if isinstance(item, dict)}
+    where = {_id(item): i for i, item in enumerate(out) if _id(item) is not None}
     for item in over:
-        key = item.get("id") if isinstance(item, dict) else None
+        key = _id(item)
         if key is not None and key in where:
             i = where[key]
             out[i] = _merge(out[i], item, origins, file, path + (i,))
@@ -155,6 +184,12 @@ def _merge_by_id(base: list, over: list, origins: dict | None, file: str, path: 
             out.append(copy.deepcopy(item))
             _mark(origins, path + (len(out) - 1,), item, file)
     return out
+
+
+def _id(item: Any) -> str | None:
+    """An item's ``id`` if it is a string (any other id is left to the schema to refuse)."""
+    ident = item.get("id") if isinstance(item, dict) else None
+    return ident if isinstance(ident, str) else None
 
 
 def _mark(origins: dict | None, path: tuple, value: Any, file: str) -> None:

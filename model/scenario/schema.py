@@ -20,10 +20,19 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 
 from ..catalog import Effect, Event, load_catalog
 from ..conditions import parse_condition
-from ..distributions import Dist, Number, centre, check_positive_support, check_range, to_number
-from ..timeaxis import check_duration, record_dates
+from ..distributions import (
+    Dist,
+    Number,
+    centre,
+    check_positive_support,
+    check_range,
+    to_number,
+    upper,
+)
+from ..timeaxis import FIRST_DATE, LAST_DATE, check_duration, record_dates
 from .cascade import Resolution, resolve_events
 from .factors import Factor, factors
+from .limits import MAX_RATE, MAX_REPLICATES, MAX_SEED
 
 __all__ = [
     "EventsControl",
@@ -35,7 +44,7 @@ __all__ = [
     "Scenario",
 ]
 
-_STRICT = ConfigDict(extra="forbid", frozen=True)
+_STRICT = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class RunSettings(BaseModel):
@@ -45,9 +54,18 @@ class RunSettings(BaseModel):
     start: dt.date = dt.date(2000, 1, 1)
     end: dt.date = dt.date(2035, 12, 31)
     record: Literal["monthly", "quarterly", "yearly"] = "monthly"
-    replicates: int = Field(default=100, ge=1, le=100_000_000)
-    seed: int = Field(default=0, ge=0)
+    replicates: int = Field(default=100, ge=1, le=MAX_REPLICATES)
+    seed: int = Field(default=0, ge=0, le=MAX_SEED)
     noise: bool = True
+
+    @field_validator("start", "end")
+    @classmethod
+    def _calendar(cls, v: dt.date) -> dt.date:
+        if not FIRST_DATE <= v <= LAST_DATE:
+            raise ValueError(
+                f"must lie in the supported calendar {FIRST_DATE}..{LAST_DATE} (got {v})"
+            )
+        return v
 
     @model_validator(mode="after")
     def _order(self) -> RunSettings:
@@ -122,7 +140,22 @@ class Hazard(BaseModel):
         for effect in self.effects:
             if effect.duration is not None and effect.shift is None:
                 raise ValueError("'duration' applies only to a 'shift'")
+        self._check_max_rate()
         return self
+
+    def _check_max_rate(self) -> None:
+        """The rate where incidents are likeliest (the top of a distribution's range, or its
+        99.9% quantile) is at most :data:`~.limits.MAX_RATE` a year."""
+        level = 0.0 if self.elasticity > 0 else 100.0
+        factor = float(np.exp(-self.elasticity * (level - self.reference)))
+        top = upper(self.rate)
+        if top * factor > MAX_RATE:
+            where = f" at {self.indicator} = {level:g}" if self.elasticity else ""
+            raise ValueError(
+                f"'rate' must stay at most {MAX_RATE:g} a year (one a day on average){where} "
+                f"(got {top * factor:.4g}"
+                + (f": {top:.4g} x {factor:.4g} from 'elasticity')" if self.elasticity else ")")
+            )
 
 
 class PolicyRule(BaseModel):
