@@ -12,8 +12,10 @@ each origin year ``T`` (:mod:`.origin`):
    observation of ``T + 1 .. T + H`` is predicted by draws through the fitted
    measurement model, measurement noise included (as :func:`.hindcast.hindcast`
    does). Mode ``known-events``: every event of the scenario happens as
-   recorded. Mode ``frozen``: only the events that act up to 31 December of
-   ``T`` (:func:`.origin.frozen_scenario`; hazards and the policy stay);
+   recorded, and the dollar-valued series see the actual prices
+   (:mod:`.prices`). Mode ``frozen``: only the events that act up to 31
+   December of ``T`` (:func:`.origin.frozen_scenario`; hazards and the policy
+   stay), and the prices of ``T`` carried;
 4. the baselines of :mod:`.baselines` are fitted on the annual history of
    each series cut at ``T``; the oil regression (trade values in dollars
    only) follows the actual Brent path in ``known-events`` and the last
@@ -48,6 +50,7 @@ from .evaluation_table import (
 )
 from .observations import Observations, for_scenario
 from .origin import MODES, OriginTask, annual_series, run_origin
+from .prices import Prices
 
 __all__ = ["FAN_COLUMNS", "FIT_COLUMNS", "MODES", "Evaluation", "evaluate"]
 
@@ -147,6 +150,7 @@ def evaluate(
     fit: str | Iterable[str] | None = None,
     observed: pd.DataFrame | Observations | None = None,
     oil: pd.Series | None = None,
+    prices: Prices | bool = True,
     replicates: int = 100,
     draws: int = 10,
     seed: int | None = None,
@@ -158,7 +162,10 @@ def evaluate(
     ``fit`` names the model parameters fitted at each origin (as in
     :func:`.fit.calibrate`; default :data:`.fit.DEFAULT_FIT`); ``observed``
     the data (default: the packaged observations); ``oil`` the yearly oil
-    price (default: Brent, :func:`.drivers.driver`). The model's predictive
+    price (default: Brent, :func:`.drivers.driver`) of the oil regression;
+    ``prices`` the price terms of the dollar-valued series in the model's
+    measurement equations (:mod:`.prices`; ``True``: the packaged Brent
+    price and CPI, ``False``: none). The model's predictive
     distribution has ``replicates * draws`` draws (``replicates`` runs of the
     fitted scenario with its noise, ``draws`` of the measurement noise each);
     ``seed`` defaults to the scenario's. ``workers`` > 1 runs origins in
@@ -173,7 +180,10 @@ def evaluate(
     seed = scenario.run.seed if seed is None else int(seed)
     fit_ = fit if fit is None or isinstance(fit, str) else tuple(fit)
     oil_ = driver(BRENT) if oil is None else oil.astype(float)
-    task = OriginTask(scenario, obs, origins_[0], hs, modes, fit_, oil_, replicates, draws, seed)
+    prices_ = Prices.packaged() if prices is True else prices or None
+    task = OriginTask(
+        scenario, obs, origins_[0], hs, modes, fit_, oil_, replicates, draws, seed, prices_
+    )
     preds, fans, fits = _run_all(task, origins_, workers, progress)
     if not preds:
         raise ArgumentError(
@@ -228,6 +238,7 @@ def _record(task: OriginTask, origins: tuple[int, ...], packaged: bool) -> dict[
         "draws": task.draws,
         "seed": task.seed,
         "oil": str(task.oil.name or "oil"),
+        "prices": task.prices is not None,
         "observed": "packaged" if packaged else "given",
     }
 

@@ -30,6 +30,7 @@ from ..results import Result
 from ..scenario import Scenario
 from .measurement import Fit, Measurement
 from .observations import TABLE_COLUMNS, Observations, for_scenario
+from .prices import Prices
 from .problem import DATA_END, _Problem, with_params
 from .scores import point_prediction
 
@@ -185,7 +186,9 @@ class Calibration:
             )
         if len(self.estimates):
             out.append(self.estimates.to_string(index=False, float_format=lambda v: _fmt(v)))
-        m = self.measurement[self.measurement["parameter"].str.startswith(("slope:", "trend:"))]
+        m = self.measurement[
+            self.measurement["parameter"].str.startswith(("slope:", "trend:", "price:"))
+        ]
         out.append(m.to_string(index=False, float_format=lambda v: _fmt(v)))
         out.append(self.noise.to_string(index=False, float_format=lambda v: _fmt(v)))
         return "\n\n".join(out)
@@ -224,6 +227,7 @@ def calibrate(
     observed: pd.DataFrame | Observations | None = None,
     until: int | None = None,
     trend: Sequence[str] | None = None,
+    prices: Prices | bool | None = None,
     max_evaluations: int = 400,
 ) -> Calibration:
     """Fit ``fit`` (see :func:`parse_params`; default :data:`DEFAULT_FIT`) to the observations.
@@ -233,11 +237,15 @@ def calibrate(
     keeps only the observations of that year and before. ``trend`` names the
     measurement keys that get a linear time trend (default none;
     :data:`~.measurement.TREND_KEYS` for trade values and gas volumes).
+    ``prices`` adds the price terms of :mod:`.prices` to the dollar-valued
+    series (``True``: the packaged Brent price and CPI; default none).
     """
     params = parse_params(fit, scenario)
     obs = _observations_until(observed, scenario, until)
     params, held = _split_held(params, obs, scenario)
-    prob = _Problem(scenario, params, obs, trend)
+    prob = _Problem(
+        scenario, params, obs, trend, Prices.packaged() if prices is True else prices or None
+    )
     phi, info = _optimise(prob, max_evaluations)
     return _outcome(prob, phi, held, info, until)
 
@@ -475,10 +483,10 @@ def _measurement_table(
             )
         s = fit.slopes[key]
         rows.append((f"slope:{key}", key, s, se_of.get(f"slope:{key}", np.nan), s <= 0))
-        if key in fit.trends:
-            rows.append(
-                (f"trend:{key}", key, fit.trends[key], se_of.get(f"trend:{key}", np.nan), False)
-            )
+        for kind, values in (("trend", fit.trends), ("price", fit.prices)):
+            if key in values:
+                name = f"{kind}:{key}"
+                rows.append((name, key, values[key], se_of.get(name, np.nan), False))
     return pd.DataFrame(rows, columns=["parameter", "key", "estimate", "se", "at_bound"])
 
 

@@ -16,6 +16,11 @@ window ``[start_i, end_i]``:
     ``sign_s = -1`` for items that run against cooperation ("threat",
     "unfavourable", ...);
 
+dollar-valued observations (unit ``USD ...``) add the price terms of
+:mod:`.prices` when the measurement is built with prices: the US CPI deflates
+the dollars (elasticity 1) and the log real Brent price enters with a fitted
+elasticity ``c_k`` per key (``price:<key>``);
+
 and by family:
 
 ``log``     (trade values, gas volumes, arms imports from the US)
@@ -42,6 +47,7 @@ import numpy as np
 import pandas as pd
 
 from .observations import GAUSSIAN, Observations, decades
+from .prices import Prices
 
 __all__ = ["CENTRE", "TREND_KEYS", "Fit", "Measurement"]
 
@@ -78,6 +84,7 @@ class Fit:
     prior: np.ndarray  # prior pseudo-residuals of count and binary parameters
     leverage: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))
     trends: dict[str, float] = field(default_factory=dict)  # key -> per decade
+    prices: dict[str, float] = field(default_factory=dict)  # key -> real oil price elasticity
 
     def vector(self) -> np.ndarray:
         """All residuals (observations, then priors): sum of squares = -2 log posterior + const."""
@@ -97,6 +104,7 @@ class Measurement:
         obs: Observations,
         sigma: dict[str, float] | None = None,
         trend: tuple[str, ...] | None = None,
+        prices: Prices | None = None,
     ) -> None:
         f = obs.frame
         self.obs = obs
@@ -126,12 +134,24 @@ class Measurement:
             k for k in (trend or ()) if k in self.keys and self.family[k] in GAUSSIAN
         )
         self.time = decades(f["date"])
+        self.prices = prices
+        zeros = (np.zeros(self.n), np.zeros(self.n))
+        self.oil: np.ndarray
+        self.deflator: np.ndarray
+        self.oil, self.deflator = prices.columns(f) if prices is not None else zeros
+        self.priced = tuple(
+            k
+            for k in self.keys
+            if prices is not None
+            and self.family[k] in GAUSSIAN
+            and self.deflator[self.rows[k]].any()
+        )
 
     def n_params(self, key: str) -> int:
-        """Offsets, the slope and (if any) the trend of one key."""
-        return len(self.groups[key]) + 1 + (key in self.trend)
+        """Offsets, the slope and (if any) the trend and the oil price elasticity of one key."""
+        return len(self.groups[key]) + 1 + (key in self.trend) + (key in self.priced)
 
-    # -- one design per key: columns = group offsets, the slope, then the trend (if any)
+    # -- one design per key: columns = group offsets, the slope, the trend, the oil price (if any)
     def design(self, key: str, x: np.ndarray) -> np.ndarray:
         r = self.rows[key]
         n_g = len(self.groups[key])
@@ -140,6 +160,8 @@ class Measurement:
         D[:, n_g] = self.sign[r] * (x[r] - CENTRE)
         if key in self.trend:
             D[:, n_g + 1] = self.time[r]
+        if key in self.priced:
+            D[:, -1] = self.oil[r]
         return D
 
     def sigma_rows(self) -> np.ndarray:
@@ -155,6 +177,7 @@ class Measurement:
         offsets: dict[str, float] = {}
         slopes: dict[str, float] = {}
         trends: dict[str, float] = {}
+        prices: dict[str, float] = {}
         sig = self.sigma_rows()
         for key in self.keys:
             r = self.rows[key]
@@ -163,8 +186,8 @@ class Measurement:
             n_g = len(self.groups[key])
             if fam in GAUSSIAN:
                 w = 1.0 / sig[r]
-                beta, lev[r] = _gaussian_fit(D, self.y[r], w, n_g)
-                eta[r] = D @ beta
+                beta, lev[r] = _gaussian_fit(D, self.y[r] - self.deflator[r], w, n_g)
+                eta[r] = D @ beta + self.deflator[r]
                 resid[r] = (self.y[r] - eta[r]) * w
             else:
                 beta = self._glm_fit(key, D)
@@ -176,6 +199,8 @@ class Measurement:
             slopes[key] = float(beta[n_g])
             if key in self.trend:
                 trends[key] = float(beta[n_g + 1])
+            if key in self.priced:
+                prices[key] = float(beta[-1])
         return Fit(
             offsets,
             slopes,
@@ -185,6 +210,7 @@ class Measurement:
             np.concatenate(prior) if prior else np.zeros(0),
             lev,
             trends,
+            prices,
         )
 
     def _glm_fit(self, key: str, D: np.ndarray) -> np.ndarray:
@@ -251,16 +277,28 @@ class Measurement:
         return fit
 
     # -- predictions for new rows (the same groups and keys)
-    def linear_predictor(self, fit: Fit, frame: pd.DataFrame, x: np.ndarray) -> np.ndarray:
-        """``eta`` of the rows of ``frame`` given their index values ``x`` (NaN if not fitted)."""
+    def linear_predictor(
+        self, fit: Fit, frame: pd.DataFrame, x: np.ndarray, prices: Prices | None = None
+    ) -> np.ndarray:
+        """``eta`` of the rows of ``frame`` given their index values ``x`` (NaN if not fitted).
+
+        ``prices``: the price path of the rows' years (default: the prices of the fit).
+        """
         a = frame["group"].map(fit.offsets).to_numpy(float)
         b = frame["key"].map(fit.slopes).to_numpy(float)
         c = frame["key"].map(fit.trends).fillna(0.0).to_numpy(float)
-        return (
+        eta = (
             a
             + frame["sign"].to_numpy(float) * b * (np.asarray(x, float) - CENTRE)
             + c * decades(frame["date"])
         )
+        prices = prices or self.prices
+        if fit.prices and prices is not None:
+            oil, deflator = prices.columns(frame)
+            priced = frame["key"].isin(list(fit.prices)).to_numpy()
+            elasticity = frame["key"].map(fit.prices).fillna(0.0).to_numpy(float)
+            eta = eta + np.where(priced, elasticity * oil + deflator, 0.0)
+        return eta
 
     # -- the information matrix
     def jacobian(self, fit: Fit, x: np.ndarray, dx: np.ndarray) -> tuple[np.ndarray, list[str]]:
@@ -269,7 +307,7 @@ class Measurement:
         ``dx[i, j]`` is the derivative of ``x_i`` in model parameter ``j``.
         Returns the matrix (observation rows, then the prior rows of count and
         binary keys, by parameters) and the measurement parameters' names
-        (``offset:<group>``, ``slope:<key>``, ``trend:<key>``). A slope held at
+        (``offset:<group>``, ``slope:<key>``, ``trend:<key>``, ``price:<key>``). A slope held at
         its bound 0 is left out: it is not estimated there.
         """
         x = np.asarray(x, float)
@@ -314,6 +352,9 @@ class Measurement:
             if key in self.trend:
                 cols.append(n_g + 1)
                 labels.append(f"trend:{key}")
+            if key in self.priced:
+                cols.append(self.n_params(key) - 1)
+                labels.append(f"price:{key}")
             blocks.append((key, cols, list(range(p + len(names), p + len(names) + len(cols)))))
             names += labels
         return blocks, names

@@ -9,7 +9,9 @@ This module owns what happens at one origin year ``T`` of :func:`.evaluate.evalu
 - :func:`run_origin` fits the model on the cut data (:func:`.fit.calibrate`,
   once for both modes), runs the fitted scenario as an ensemble in each mode
   and turns it into draws of each annual observation of ``T + 1 .. T + H``
-  through the fitted measurement model, measurement noise included; and fits
+  through the fitted measurement model, measurement noise included (the
+  dollar-valued series at the actual prices of the target years, or, frozen,
+  at the prices of ``T`` carried); and fits
   the baselines (:mod:`.baselines`) on each series' annual history cut at ``T``.
 
 Only annual observations are forecast (:func:`annual_series`: one value per
@@ -40,6 +42,7 @@ from .baselines import (
 from .evaluation_table import Prediction, forecast_predictions
 from .fit import Calibration, calibrate
 from .observations import Observations, averaging_matrix
+from .prices import Prices
 from .problem import with_params
 from .scores import predictive_draws
 
@@ -158,6 +161,7 @@ class OriginTask:
     replicates: int
     draws: int
     seed: int
+    prices: Prices | None = None
 
 
 def run_origin(task: OriginTask) -> tuple[list[Prediction], pd.DataFrame, pd.DataFrame]:
@@ -167,7 +171,7 @@ def run_origin(task: OriginTask) -> tuple[list[Prediction], pd.DataFrame, pd.Dat
     """
     data = cut(task.obs, task.origin)
     check_no_leak(data, task.origin)
-    cal = calibrate(task.scenario, task.fit, observed=data, until=task.origin)
+    cal = calibrate(task.scenario, task.fit, observed=data, until=task.origin, prices=task.prices)
     known = annual_series(task.obs)
     history = annual_series(data)
     targets = _targets(task, cal, data, known)
@@ -245,9 +249,16 @@ def _model_draws(
     M = averaging_matrix(targets, ens.dates)
     col = np.array([ens.indicators.index(k) for k in targets["indicator"]], dtype=int)
     x = np.einsum("it,rti->ri", M, ens.all_paths()[:, :, col])
-    eta = cal.model_fit.linear_predictor(cal.fit, targets, x)
+    eta = cal.model_fit.linear_predictor(cal.fit, targets, x, _price_path(task, targets, mode))
     rng = np.random.default_rng([task.seed, task.origin])
     return predictive_draws(targets, eta, cal.fit.sigma, draws=task.draws, rng=rng)
+
+
+def _price_path(task: OriginTask, targets: pd.DataFrame, mode: str) -> Prices | None:
+    """The prices of the target years: the actual ones, or those of the origin carried (frozen)."""
+    if task.prices is None or mode != "frozen" or not len(targets):
+        return task.prices
+    return task.prices.frozen(task.origin, int(targets["year"].max()))
 
 
 def _model_predictions(

@@ -25,6 +25,7 @@ from ..results import Result
 from ..scenario import Scenario
 from .measurement import GAUSSIAN, Measurement
 from .observations import Observations, averaging_matrix
+from .prices import Prices
 
 __all__ = ["DATA_END", "with_params"]
 
@@ -73,6 +74,7 @@ class _Problem:
         params: Sequence[Param],
         obs: Observations,
         trend: Sequence[str] | None,
+        prices: Prices | None = None,
     ) -> None:
         self.base = scenario
         self.params = list(params)
@@ -81,7 +83,9 @@ class _Problem:
         if end is not None:
             self.run["end"] = end
         self.obs = obs
-        self.meas = Measurement(obs, trend=tuple(trend) if trend is not None else None)
+        self.meas = Measurement(
+            obs, trend=tuple(trend) if trend is not None else None, prices=prices
+        )
         self._cache: dict[tuple, np.ndarray] = {}
         self.runs = 0
         first = self.simulate(self.start())

@@ -44,6 +44,11 @@ def add(sub: Any) -> None:
     cal.add_argument(
         "--trend", action="store_true", help="add a time trend to the trade and gas equations"
     )
+    cal.add_argument(
+        "--prices",
+        action="store_true",
+        help="deflate the dollar-valued series by the US CPI and fit their oil-price elasticity",
+    )
     cal.add_argument("--no-plots", action="store_true", help="skip the PNG plot")
     cal.set_defaults(func=_calibrate)
 
@@ -80,7 +85,13 @@ def _calibrate(args: argparse.Namespace) -> int:
     from ..scenario import load_scenario
 
     scenario = load_scenario(args.scenario)
-    cal = calibrate(scenario, args.fit, until=args.until, trend=TREND_KEYS if args.trend else None)
+    cal = calibrate(
+        scenario,
+        args.fit,
+        until=args.until,
+        trend=TREND_KEYS if args.trend else None,
+        prices=args.prices,
+    )
     out = args.out or Path("results") / f"calibrate-{scenario.name}"
     toml_path = args.toml or out / "calibrated.toml"
     name = args.name or (toml_path.stem if _valid_name(toml_path.stem) else None)

@@ -91,6 +91,11 @@ def add(sub: Any) -> None:
     )
     ev.add_argument("--seed", type=positive("--seed", 0), help="seed (default: the scenario's)")
     ev.add_argument("--fit", help="parameters fitted at each origin, as for calibrate")
+    ev.add_argument(
+        "--no-prices",
+        action="store_true",
+        help="leave the oil price and the deflator out of the dollar-valued series' equations",
+    )
     parallel_options(ev)
     ev.add_argument("--no-plots", action="store_true", help="skip the PNG figures")
     ev.set_defaults(func=_evaluate, flags={"origins": "--origins", "horizons": "--horizons"})
@@ -111,6 +116,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         args.horizons,
         args.mode,
         fit=args.fit,
+        prices=not args.no_prices,
         replicates=args.replicates,
         draws=args.draws,
         seed=args.seed,
