@@ -151,6 +151,8 @@ def evaluate(
     observed: pd.DataFrame | Observations | None = None,
     oil: pd.Series | None = None,
     prices: Prices | bool = True,
+    assimilate: bool = True,
+    priors: bool = True,
     replicates: int = 100,
     draws: int = 10,
     seed: int | None = None,
@@ -165,7 +167,12 @@ def evaluate(
     price (default: Brent, :func:`.drivers.driver`) of the oil regression;
     ``prices`` the price terms of the dollar-valued series in the model's
     measurement equations (:mod:`.prices`; ``True``: the packaged Brent
-    price and CPI, ``False``: none). The model's predictive
+    price and CPI, ``False``: none); ``assimilate`` starts each Gaussian
+    series' forecast from its filtered deviation from the model at the origin
+    (:mod:`.assimilation`; ``False``: the model's level, independent
+    measurement noise); ``priors`` fits each origin to the posterior mode
+    under the priors of :func:`.fit.calibrate` (``False``: least squares).
+    The model's predictive
     distribution has ``replicates * draws`` draws (``replicates`` runs of the
     fitted scenario with its noise, ``draws`` of the measurement noise each);
     ``seed`` defaults to the scenario's. ``workers`` > 1 runs origins in
@@ -182,7 +189,19 @@ def evaluate(
     oil_ = driver(BRENT) if oil is None else oil.astype(float)
     prices_ = Prices.packaged() if prices is True else prices or None
     task = OriginTask(
-        scenario, obs, origins_[0], hs, modes, fit_, oil_, replicates, draws, seed, prices_
+        scenario,
+        obs,
+        origins_[0],
+        hs,
+        modes,
+        fit_,
+        oil_,
+        replicates,
+        draws,
+        seed,
+        prices_,
+        assimilate,
+        priors,
     )
     preds, fans, fits = _run_all(task, origins_, workers, progress)
     if not preds:
@@ -239,6 +258,8 @@ def _record(task: OriginTask, origins: tuple[int, ...], packaged: bool) -> dict[
         "seed": task.seed,
         "oil": str(task.oil.name or "oil"),
         "prices": task.prices is not None,
+        "assimilate": task.assimilate,
+        "priors": task.priors,
         "observed": "packaged" if packaged else "given",
     }
 

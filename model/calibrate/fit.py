@@ -228,6 +228,7 @@ def calibrate(
     until: int | None = None,
     trend: Sequence[str] | None = None,
     prices: Prices | bool | None = None,
+    priors: bool = False,
     max_evaluations: int = 400,
 ) -> Calibration:
     """Fit ``fit`` (see :func:`parse_params`; default :data:`DEFAULT_FIT`) to the observations.
@@ -239,12 +240,21 @@ def calibrate(
     :data:`~.measurement.TREND_KEYS` for trade values and gas volumes).
     ``prices`` adds the price terms of :mod:`.prices` to the dollar-valued
     series (``True``: the packaged Brent price and CPI; default none).
+    ``priors`` makes the fit a posterior mode: each model parameter gets a
+    normal prior centred on the scenario's value (:meth:`.problem._Problem.prior_sd`)
+    and, with prices, the dollar-valued keys' slope and oil price elasticity
+    get :data:`~.measurement.DOLLAR_PRIORS`.
     """
     params = parse_params(fit, scenario)
     obs = _observations_until(observed, scenario, until)
     params, held = _split_held(params, obs, scenario)
     prob = _Problem(
-        scenario, params, obs, trend, Prices.packaged() if prices is True else prices or None
+        scenario,
+        params,
+        obs,
+        trend,
+        Prices.packaged() if prices is True else prices or None,
+        priors=priors,
     )
     phi, info = _optimise(prob, max_evaluations)
     return _outcome(prob, phi, held, info, until)
@@ -367,7 +377,11 @@ def _uncertainty(
     meas = prob.meas
     dx = prob.dx(phi) if prob.params else np.zeros((meas.n, 0))
     J, names = meas.jacobian(fitted, x, dx)
-    cov, dispersion = _covariance(J, fitted.vector())
+    if prob.priors and prob.params:
+        rows = np.zeros((len(prob.params), J.shape[1]))
+        rows[:, : len(prob.params)] = np.diag(1.0 / prob.prior_sd())
+        J = np.vstack([J, rows])
+    cov, dispersion = _covariance(J, np.concatenate([fitted.vector(), prob.model_prior(phi)]))
     return cov, dispersion, names
 
 

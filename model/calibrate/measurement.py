@@ -67,6 +67,11 @@ _START_SIGMA: Final[dict[str, float]] = {"log": 0.2, "logit": 0.4}
 NOISE_PRIOR_DOF: Final[float] = 4.0
 #: Lower bound of an estimated noise s.d. (transformed units).
 SIGMA_FLOOR: Final[float] = 0.02
+#: Priors (mean, s.d.) of a dollar-valued key's slope (per index point) and real oil price
+#: elasticity, used when the measurement is built with ``priors``: fuels are about two thirds
+#: of the value of Türkiye–Russia trade and move one for one with their price; a fall of the
+#: index by 20 points (the 2016 sanctions) about halves the dollar value.
+DOLLAR_PRIORS: Final[dict[str, tuple[float, float]]] = {"slope": (0.03, 0.015), "price": (0.7, 0.2)}
 
 
 # --------------------------------------------------------------------------- solving
@@ -105,6 +110,7 @@ class Measurement:
         sigma: dict[str, float] | None = None,
         trend: tuple[str, ...] | None = None,
         prices: Prices | None = None,
+        priors: bool = False,
     ) -> None:
         f = obs.frame
         self.obs = obs
@@ -139,6 +145,7 @@ class Measurement:
         self.oil: np.ndarray
         self.deflator: np.ndarray
         self.oil, self.deflator = prices.columns(f) if prices is not None else zeros
+        self.priors = priors and prices is not None
         self.priced = tuple(
             k
             for k in self.keys
@@ -186,9 +193,17 @@ class Measurement:
             n_g = len(self.groups[key])
             if fam in GAUSSIAN:
                 w = 1.0 / sig[r]
-                beta, lev[r] = _gaussian_fit(D, self.y[r] - self.deflator[r], w, n_g)
+                P, p_mean, p_sd = self._gaussian_prior(key)
+                beta, lev_all = _gaussian_fit(
+                    np.vstack([D, P]),
+                    np.concatenate([self.y[r] - self.deflator[r], p_mean]),
+                    np.concatenate([w, 1.0 / p_sd]),
+                    n_g,
+                )
+                lev[r] = lev_all[: len(r)]
                 eta[r] = D @ beta + self.deflator[r]
                 resid[r] = (self.y[r] - eta[r]) * w
+                prior.append((P @ beta - p_mean) / p_sd)
             else:
                 beta = self._glm_fit(key, D)
                 eta[r] = D @ beta
@@ -212,6 +227,21 @@ class Measurement:
             trends,
             prices,
         )
+
+    def _gaussian_prior(self, key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Prior rows of a Gaussian key's design (the slope and the oil price), means and s.d.s."""
+        if not (self.priors and key in self.priced):
+            return np.zeros((0, self.n_params(key))), np.zeros(0), np.ones(0)
+        P = np.zeros((2, self.n_params(key)))
+        P[0, len(self.groups[key])] = 1.0
+        P[1, -1] = 1.0
+        (m0, s0), (m1, s1) = DOLLAR_PRIORS["slope"], DOLLAR_PRIORS["price"]
+        return P, np.array([m0, m1]), np.array([s0, s1])
+
+    def n_prior(self) -> int:
+        """The number of prior pseudo-residuals in :meth:`Fit.vector`."""
+        glm = sum(len(self.groups[k]) + 1 for k in self.keys if self.family[k] not in GAUSSIAN)
+        return glm + sum(len(self._gaussian_prior(k)[1]) for k in self.keys)
 
     def _glm_fit(self, key: str, D: np.ndarray) -> np.ndarray:
         """The parameters of a count or binary key (the slope >= 0), started at its last fit."""
@@ -314,8 +344,7 @@ class Measurement:
         dx = np.asarray(dx, float).reshape(self.n, -1)
         p = dx.shape[1]
         blocks, names = self._jacobian_columns(fit, p)
-        n_prior = sum(len(self.groups[k]) + 1 for k in self.keys if self.family[k] not in GAUSSIAN)
-        J = np.zeros((self.n + n_prior, p + len(names)))
+        J = np.zeros((self.n + self.n_prior(), p + len(names)))
         sig = self.sigma_rows()
         row_prior = self.n
         for key, cols, jcols in blocks:
@@ -329,6 +358,11 @@ class Measurement:
                 for c, jc in zip(cols, jcols):
                     J[row_prior + c, jc] = 1.0 / sd[c]
                 row_prior += len(self.groups[key]) + 1
+            else:
+                P, _, p_sd = self._gaussian_prior(key)
+                for i in range(len(p_sd)):
+                    J[row_prior + i, jcols] = P[i, cols] / p_sd[i]
+                row_prior += len(p_sd)
         return J, names
 
     def _jacobian_columns(

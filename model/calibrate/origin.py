@@ -31,6 +31,7 @@ from ..catalog import Event
 from ..ensemble import simulate
 from ..errors import ArgumentError, ModelError
 from ..scenario import Scenario, scenario_from_dict
+from .assimilation import Assimilation, assimilate
 from .baselines import (
     METHODS,
     Forecast,
@@ -162,6 +163,8 @@ class OriginTask:
     draws: int
     seed: int
     prices: Prices | None = None
+    assimilate: bool = True
+    priors: bool = True
 
 
 def run_origin(task: OriginTask) -> tuple[list[Prediction], pd.DataFrame, pd.DataFrame]:
@@ -171,14 +174,22 @@ def run_origin(task: OriginTask) -> tuple[list[Prediction], pd.DataFrame, pd.Dat
     """
     data = cut(task.obs, task.origin)
     check_no_leak(data, task.origin)
-    cal = calibrate(task.scenario, task.fit, observed=data, until=task.origin, prices=task.prices)
+    cal = calibrate(
+        task.scenario,
+        task.fit,
+        observed=data,
+        until=task.origin,
+        prices=task.prices,
+        priors=task.priors,
+    )
+    assim = assimilate(cal, task.origin) if task.assimilate else None
     known = annual_series(task.obs)
     history = annual_series(data)
     targets = _targets(task, cal, data, known)
     preds: list[Prediction] = []
     fans = []
     for mode in task.modes if len(targets) else ():
-        draws = _model_draws(task, cal, targets, mode)
+        draws = _model_draws(task, cal, targets, mode, assim)
         preds += _model_predictions(task, targets, history, mode, draws)
         fans.append(_fans(targets, mode, draws))
     preds += _baseline_predictions(task, history, known)
@@ -237,13 +248,19 @@ def _ensemble_scenario(cal: Calibration, mode: str, origin: int) -> Scenario:
 
 
 def _model_draws(
-    task: OriginTask, cal: Calibration, targets: pd.DataFrame, mode: str
+    task: OriginTask,
+    cal: Calibration,
+    targets: pd.DataFrame,
+    mode: str,
+    assim: Assimilation | None = None,
 ) -> np.ndarray:
     """Draws of the targets, ``(replicates * draws, rows)``: index noise, then measurement noise.
 
-    Both modes use the same random numbers (the ensemble's seed, and a
-    measurement stream keyed by the seed and the origin), so their
-    difference is the events'.
+    With ``assim``, a Gaussian series with a filtered deviation at the origin
+    gets its expected deviation added and the deviation's predictive s.d. in
+    place of the measurement noise (:mod:`.assimilation`). Both modes use the
+    same random numbers (the ensemble's seed, and a measurement stream keyed
+    by the seed and the origin), so their difference is the events'.
     """
     ens = simulate(_ensemble_scenario(cal, mode, task.origin), task.replicates, task.seed)
     M = averaging_matrix(targets, ens.dates)
@@ -251,7 +268,9 @@ def _model_draws(
     x = np.einsum("it,rti->ri", M, ens.all_paths()[:, :, col])
     eta = cal.model_fit.linear_predictor(cal.fit, targets, x, _price_path(task, targets, mode))
     rng = np.random.default_rng([task.seed, task.origin])
-    return predictive_draws(targets, eta, cal.fit.sigma, draws=task.draws, rng=rng)
+    shift, sd = assim.shift(targets) if assim is not None else (np.zeros(len(targets)), None)
+    eta = eta + np.where(np.isfinite(shift), shift, 0.0)
+    return predictive_draws(targets, eta, cal.fit.sigma, draws=task.draws, rng=rng, sd=sd)
 
 
 def _price_path(task: OriginTask, targets: pd.DataFrame, mode: str) -> Prices | None:

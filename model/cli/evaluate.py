@@ -96,6 +96,17 @@ def add(sub: Any) -> None:
         action="store_true",
         help="leave the oil price and the deflator out of the dollar-valued series' equations",
     )
+    ev.add_argument(
+        "--no-assimilation",
+        action="store_true",
+        help="start the forecasts from the model's level, not from each series' filtered "
+        "deviation at the origin",
+    )
+    ev.add_argument(
+        "--no-priors",
+        action="store_true",
+        help="fit each origin by least squares, without the priors on the parameters",
+    )
     parallel_options(ev)
     ev.add_argument("--no-plots", action="store_true", help="skip the PNG figures")
     ev.set_defaults(func=_evaluate, flags={"origins": "--origins", "horizons": "--horizons"})
@@ -117,6 +128,8 @@ def _evaluate(args: argparse.Namespace) -> int:
         args.mode,
         fit=args.fit,
         prices=not args.no_prices,
+        assimilate=not args.no_assimilation,
+        priors=not args.no_priors,
         replicates=args.replicates,
         draws=args.draws,
         seed=args.seed,
