@@ -50,6 +50,35 @@ def test_the_filter_agrees_with_statsmodels_on_an_ar1_with_gaps(rho, q, r, seed)
     assert len(mine.innovations) == np.isfinite(z).sum()
 
 
+@given(
+    rho=st.floats(0.0, 0.95),
+    q=st.floats(0.01, 2.0),
+    r=st.floats(0.01, 2.0),
+    seed=st.integers(0, 2**16),
+)
+def test_a_deviation_shared_by_several_series_agrees_with_statsmodels(rho, q, r, seed):
+    """Three series observing one AR(1) state, with gaps: statsmodels' general state space."""
+    from statsmodels.tsa.statespace.mlemodel import MLEModel
+
+    rng = np.random.default_rng(seed)
+    Z = rng.normal(size=(20, 3))
+    Z[rng.random((20, 3)) < 0.4] = np.nan
+    mod = MLEModel(Z, k_states=1)
+    mod["design"] = np.ones((3, 1))
+    mod["obs_cov"] = np.eye(3) * r
+    mod["transition"] = np.array([[rho]])
+    mod["selection"] = np.array([[1.0]])
+    mod["state_cov"] = np.array([[q]])
+    mod.ssm.initialize_stationary()
+    mine = kalman_filter(Z, rho, q, r)
+    assert mine.loglik == pytest.approx(mod.ssm.loglike(), rel=1e-9, abs=1e-9)
+    res = mod.ssm.filter()
+    assert mine.mean == pytest.approx(res.filtered_state[0, -1], abs=1e-9)
+    assert mine.var == pytest.approx(res.filtered_state_cov[0, 0, -1], rel=1e-9)
+    one, alone = kalman_filter(Z[:, :1], rho, q, r), kalman_filter(Z[:, 0], rho, q, r)
+    assert (one.loglik, one.mean, one.var) == (alone.loglik, alone.mean, alone.var)
+
+
 def test_persistence_and_noise_are_recovered_from_many_short_series():
     rng = np.random.default_rng(5)
     series = [_ar1_with_noise(rng, 15, 0.8, 0.04, 0.01) for _ in range(40)]
@@ -88,10 +117,15 @@ def test_the_forecast_deviation_decays_and_its_variance_grows_to_the_stationary(
 def test_the_packaged_trade_residuals_are_filtered_and_less_autocorrelated(baseline):
     cal = calibrate(baseline, "none", prices=True, priors=True)
     assim = assimilate(cal, 2024)
-    row = assim.autocorrelation.set_index("key").loc["trade:log"]
-    assert 0 <= row["rho"] <= 0.97
-    assert abs(row["acf1_after"]) < abs(row["acf1_before"])
+    shared = assim.autocorrelation.set_index("key").loc["trade:log"]
+    assert 0.5 <= shared["rho"] <= 0.97  # the deviation common to the trade series persists
     assert {k for k, _, _ in assim.state.values()} >= {"trade:log", "energy:log"}
+    trade = {g: v for g, v in assim.state.items() if v[0] == "trade:log"}
+    assert len(trade) > 3 and len(set(trade.values())) == 1  # one deviation shared by the series
+    apart = assimilate(cal, 2024, shared=False)
+    assert len({v for v in apart.state.values() if v[0] == "trade:log"}) > 1
+    row = apart.autocorrelation.set_index("key").loc["trade:log"]
+    assert abs(row["acf1_after"]) < abs(row["acf1_before"]) / 3
 
 
 def test_priors_hold_the_parameters_near_the_scenario_when_the_data_are_few(baseline):
@@ -106,3 +140,26 @@ def test_priors_hold_the_parameters_near_the_scenario_when_the_data_are_few(base
     price = held.measurement.set_index("parameter").loc["price:trade:log"]
     assert price["estimate"] == pytest.approx(0.7, abs=0.25)
     assert 0 < price["se"] < 0.25
+
+
+def test_parameter_draws_follow_the_fit_covariance(baseline):
+    from model.calibrate.uncertainty import measurement_shifts, model_parameter_draws
+
+    cal = calibrate(baseline, None, until=2016, prices=True, priors=True)
+    rng = np.random.default_rng(0)
+    draws = model_parameter_draws(cal, 4000, rng)
+    est = cal.estimates[cal.estimates["fitted"]].set_index("parameter")
+    half = est.loc["indices.trade.half_life"]
+    j = [p.name for p in cal.params].index("indices.trade.half_life")
+    assert np.median(draws[:, j]) == pytest.approx(half["estimate"], rel=0.05)
+    assert (draws[:, j] >= half["ci_low"] * 0.999).mean() > 0.95  # inside the bounds and interval
+    sanction = [p.name for p in cal.params].index("events.scale.russian-sanctions-2015")
+    se = est.loc["events.scale.russian-sanctions-2015", "se"]
+    assert draws[:, sanction].std() == pytest.approx(se, rel=0.1)
+    # measurement: the shift of an offset-only row has the offset's s.e. as its s.d.
+    row = cal.obs.frame[cal.obs.frame["group"] == "trade_total|ru_fcs"].iloc[[0]]
+    x = np.full((4000, 1), 50.0)  # at the centre, the slope adds nothing
+    shifts = measurement_shifts(cal, row, x, np.zeros(1), rng)
+    m = cal.measurement.set_index("parameter").loc["offset:trade_total|ru_fcs"]
+    assert shifts.std() == pytest.approx(m["se"], rel=0.1)
+    assert shifts.mean() == pytest.approx(0.0, abs=4 * m["se"] / np.sqrt(4000) * 3)

@@ -91,25 +91,29 @@ class DeviationModel:
 
 
 def kalman_filter(z: Sequence[float] | np.ndarray, rho: float, q: float, r: float) -> FilterOutput:
-    """The exact Kalman filter of ``z`` (one value a year, NaN where none) under the AR(1) model.
+    """The exact Kalman filter of ``z`` under the AR(1) model.
 
-    Starts from the stationary distribution ``N(0, q / (1 - rho^2))``.
+    ``z``: one value a year (NaN where none), or a matrix of years by series
+    that observe one common deviation, each with its own noise of variance
+    ``r`` (the values of a year are taken one after the other). Starts from
+    the stationary distribution ``N(0, q / (1 - rho^2))``. The innovations
+    come in the order of the values (years, then series).
     """
     z = np.asarray(z, float)
+    z = z[:, None] if z.ndim == 1 else z
     m, p = 0.0, q / (1.0 - rho**2)
     loglik = 0.0
     innov: list[float] = []
-    for t, value in enumerate(z):
+    for t, values in enumerate(z):
         if t > 0:
             m, p = rho * m, rho * rho * p + q
-        if not np.isfinite(value):
-            continue
-        s = p + r
-        e = value - m
-        loglik += -0.5 * (np.log(2 * np.pi * s) + e * e / s)
-        innov.append(e / np.sqrt(s))
-        k = p / s
-        m, p = m + k * e, (1.0 - k) * p
+        for value in values[np.isfinite(values)]:
+            s = p + r
+            e = value - m
+            loglik += -0.5 * (np.log(2 * np.pi * s) + e * e / s)
+            innov.append(e / np.sqrt(s))
+            k = p / s
+            m, p = m + k * e, (1.0 - k) * p
     return FilterOutput(float(loglik), np.asarray(innov), float(m), float(p))
 
 
@@ -127,6 +131,8 @@ def fit_deviation(series: Sequence[np.ndarray]) -> DeviationModel | None:
 
     series = [np.asarray(s, float) for s in series if np.isfinite(s).any()]
     n = int(sum(np.isfinite(s).sum() for s in series))
+    if not n:
+        return None
     if n < MIN_YEARS:
         return None
     total = float(np.nanmean(np.concatenate([s[np.isfinite(s)] ** 2 for s in series])))
@@ -161,9 +167,9 @@ def residual_series(cal: Calibration) -> dict[tuple[str, str], pd.Series]:
     return out
 
 
-def _grid(series: pd.Series, until: int) -> np.ndarray:
-    """The series on every year from its first to ``until`` (NaN where none)."""
-    years = range(int(series.index.min()), until + 1)
+def _grid(series: pd.Series, until: int, first: int | None = None) -> np.ndarray:
+    """The series on every year from ``first`` (default its first) to ``until`` (NaN where none)."""
+    years = range(int(series.index.min()) if first is None else first, until + 1)
     return series.reindex(years).to_numpy(float)
 
 
@@ -183,7 +189,10 @@ def lag1_autocorrelation(values: Sequence[np.ndarray]) -> float:
 
 @dataclass
 class Assimilation:
-    """Per measurement key its deviation model; per group its filtered deviation at the origin."""
+    """Per measurement key its deviation model; per group the filtered deviation at the origin.
+
+    With a deviation common to the key's series, every group of a key holds the same state.
+    """
 
     origin: int
     models: dict[str, DeviationModel]
@@ -203,22 +212,33 @@ class Assimilation:
         return mean, sd
 
 
-def assimilate(cal: Calibration, origin: int) -> Assimilation:
-    """The deviation models of a calibration's Gaussian keys, filtered up to ``origin``."""
+def assimilate(cal: Calibration, origin: int, shared: bool = True) -> Assimilation:
+    """The deviation models of a calibration's Gaussian keys, filtered up to ``origin``.
+
+    ``shared``: one deviation common to the series of a key (a year's value
+    of any series informs the others), else one per series.
+    """
     residuals = residual_series(cal)
     models: dict[str, DeviationModel] = {}
     state: dict[str, tuple[str, float, float]] = {}
     rows = []
     for key in sorted({k for k, _ in residuals}):
-        groups = {g: _grid(s, origin) for (k, g), s in residuals.items() if k == key}
-        model = fit_deviation(list(groups.values()))
+        parts = {g: s for (k, g), s in residuals.items() if k == key}
+        first = min(int(s.index.min()) for s in parts.values())
+        groups = {g: _grid(s, origin, first) for g, s in parts.items()}
+        matrix = np.column_stack(list(groups.values()))
+        model = fit_deviation([matrix] if shared else list(groups.values()))
         before = lag1_autocorrelation(list(groups.values()))
         if model is None:
             rows.append((key, len(groups), before, np.nan, np.nan, np.nan, np.nan))
             continue
         models[key] = model
         innovations = []
-        for g, z in groups.items():
+        if shared:
+            out = kalman_filter(matrix, model.rho, model.q, model.r)
+            state |= {g: (key, out.mean, out.var) for g in groups}
+            innovations = list(_innovations_on_grid(matrix, out.innovations).T)
+        for g, z in groups.items() if not shared else ():
             out = kalman_filter(z, model.rho, model.q, model.r)
             state[g] = (key, out.mean, out.var)
             innovations.append(_innovations_on_grid(z, out.innovations))
@@ -232,6 +252,6 @@ def assimilate(cal: Calibration, origin: int) -> Assimilation:
 
 def _innovations_on_grid(z: np.ndarray, innovations: np.ndarray) -> np.ndarray:
     """The innovations put back on the yearly grid of ``z`` (NaN in the years without a value)."""
-    out = np.full(len(z), np.nan)
-    out[np.isfinite(z)] = innovations
+    out = np.full(z.shape, np.nan)
+    out[np.isfinite(z)] = innovations  # row-major: years, then series, as the filter takes them
     return out

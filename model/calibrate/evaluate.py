@@ -153,6 +153,7 @@ def evaluate(
     prices: Prices | bool = True,
     assimilate: bool = True,
     priors: bool = True,
+    parameters: str = "calibrated",
     replicates: int = 100,
     draws: int = 10,
     seed: int | None = None,
@@ -171,14 +172,18 @@ def evaluate(
     series' forecast from its filtered deviation from the model at the origin
     (:mod:`.assimilation`; ``False``: the model's level, independent
     measurement noise); ``priors`` fits each origin to the posterior mode
-    under the priors of :func:`.fit.calibrate` (``False``: least squares).
-    The model's predictive
+    under the priors of :func:`.fit.calibrate` (``False``: least squares);
+    ``parameters="calibrated"`` draws the fitted model and measurement
+    parameters from their covariance (:mod:`.uncertainty`), ``"fixed"``
+    keeps the estimates. The model's predictive
     distribution has ``replicates * draws`` draws (``replicates`` runs of the
     fitted scenario with its noise, ``draws`` of the measurement noise each);
     ``seed`` defaults to the scenario's. ``workers`` > 1 runs origins in
     processes (``None``: all cores); the result does not depend on it.
     """
     origins_, hs, modes = _settings(origins, horizons, mode)
+    if parameters not in ("calibrated", "fixed"):
+        raise ArgumentError("parameters", f"must be 'calibrated' or 'fixed' (got {parameters!r})")
     for name, value in (("replicates", replicates), ("draws", draws)):
         if value < 1:
             raise ArgumentError(name, f"must be >= 1 (got {value})")
@@ -202,6 +207,7 @@ def evaluate(
         prices_,
         assimilate,
         priors,
+        parameters,
     )
     preds, fans, fits = _run_all(task, origins_, workers, progress)
     if not preds:
@@ -260,6 +266,7 @@ def _record(task: OriginTask, origins: tuple[int, ...], packaged: bool) -> dict[
         "prices": task.prices is not None,
         "assimilate": task.assimilate,
         "priors": task.priors,
+        "parameters": task.parameters,
         "observed": "packaged" if packaged else "given",
     }
 

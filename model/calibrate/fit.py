@@ -340,6 +340,8 @@ def _outcome(
     fitted = meas.solve(x)
     cov, dispersion, names = _uncertainty(prob, phi, x, fitted)
     info["dispersion"] = dispersion
+    labels = [q.name for q in params] + names
+    info["covariance"] = pd.DataFrame(cov, index=labels, columns=labels)
     info["loglik"] = meas.loglik(fitted)
     info["evaluations"] = prob.runs
     p = len(params)

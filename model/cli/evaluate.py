@@ -107,6 +107,12 @@ def add(sub: Any) -> None:
         action="store_true",
         help="fit each origin by least squares, without the priors on the parameters",
     )
+    ev.add_argument(
+        "--parameters",
+        choices=("calibrated", "fixed"),
+        default="calibrated",
+        help="draw the fitted parameters from their uncertainty (default) or keep the estimates",
+    )
     parallel_options(ev)
     ev.add_argument("--no-plots", action="store_true", help="skip the PNG figures")
     ev.set_defaults(func=_evaluate, flags={"origins": "--origins", "horizons": "--horizons"})
@@ -130,6 +136,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         prices=not args.no_prices,
         assimilate=not args.no_assimilation,
         priors=not args.no_priors,
+        parameters=args.parameters,
         replicates=args.replicates,
         draws=args.draws,
         seed=args.seed,
