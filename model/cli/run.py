@@ -72,9 +72,12 @@ def _run(args: argparse.Namespace) -> int:
             trajectory_file=tmp / "trajectories.parquet" if args.trajectories else None,
         )
         result.write(tmp, extra={"scenario.diff": diff} if diff else None)
+        if scenario.drivers:
+            _write_drivers(scenario, result, tmp)
         figures = [] if args.no_plots else _run_figures(result, tmp)
     print(
         f"wrote {out}/: quantiles.csv events.csv summary.csv metadata.json scenario.resolved.toml"
+        + (" drivers.csv" if scenario.drivers else "")
         + (" scenario.diff" if diff else "")
         + "".join(" " + f for f in figures)
         + (" trajectories.parquet" if args.trajectories else "")
@@ -82,6 +85,15 @@ def _run(args: argparse.Namespace) -> int:
     for line in scenario.resolution().lines() + _conditional_reach(scenario, result):
         print(line)
     return 0
+
+
+def _write_drivers(scenario: Any, result: Any, tmp: Path) -> None:
+    """``drivers.csv``: the scenario's oil price and price index, history and chosen future."""
+    from ..calibrate.driver_paths import driver_paths
+
+    meta = result.metadata
+    paths = driver_paths(scenario, meta["replicates"], meta["seed"])
+    paths.to_csv(tmp / "drivers.csv", index=False, float_format="%.6g")
 
 
 def _conditional_reach(scenario: Any, result: Any) -> list[str]:
