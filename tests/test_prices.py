@@ -121,3 +121,27 @@ def test_prices_raise_the_likelihood_of_the_packaged_data(baseline):
     assert row["estimate"] + 1.645 * row["se"] < 1.3
     sigma = priced.noise.set_index("block")["sigma"]
     assert sigma["trade:log:annual"] < plain.noise.set_index("block")["sigma"]["trade:log:annual"]
+
+
+def test_the_additions_are_read_apart_and_only_their_trade_and_gas_figures():
+    from model.calibrate.observed import load_observed
+
+    add = load_observed("additions")
+    assert set(add["indicator"]) == {"trade", "energy"}
+    assert not add["series"].str.contains("price").any()
+    row = add[(add["series"] == "trade_total_usd_bn__official_statement") & (add["year"] == 2017)]
+    assert row["value"].tolist() == [22.0] and row["basis"].tolist() == ["official_statement"]
+    assert len(load_observed("extended")) == len(load_observed("all")) + len(add)
+    assert not load_observed("all")["source"].isin(add["source"]).all()
+
+
+def test_the_evaluation_takes_the_extended_data_and_names_them(baseline):
+    from model.calibrate.evaluate import evaluate
+    from model.errors import ArgumentError
+
+    ev = evaluate(baseline, [2017], [1], "known-events", observed="extended", replicates=4, draws=2)
+    assert ev.settings["observed"] == "extended" and ev.settings["prices"]
+    official = ev.scores[(ev.scores["series"] == "trade_total|official_statement")]
+    assert set(official["method"]) >= {"model", "persistence"}  # 2017 and 2018 now observed
+    with pytest.raises(ArgumentError, match="observed"):
+        evaluate(baseline, [2017], [1], observed="everything", replicates=2, draws=1)

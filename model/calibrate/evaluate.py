@@ -148,7 +148,7 @@ def evaluate(
     mode: str = "both",
     *,
     fit: str | Iterable[str] | None = None,
-    observed: pd.DataFrame | Observations | None = None,
+    observed: pd.DataFrame | Observations | str | None = None,
     oil: pd.Series | None = None,
     prices: Prices | bool = True,
     assimilate: bool = True,
@@ -178,8 +178,10 @@ def evaluate(
     keeps the estimates. The model's predictive
     distribution has ``replicates * draws`` draws (``replicates`` runs of the
     fitted scenario with its noise, ``draws`` of the measurement noise each);
-    ``seed`` defaults to the scenario's. ``workers`` > 1 runs origins in
-    processes (``None``: all cores); the result does not depend on it.
+    ``seed`` defaults to the scenario's; ``observed="extended"`` takes the
+    packaged data with the additions (:func:`.observed.load_observed`).
+    ``workers`` > 1 runs origins in processes (``None``: all cores); the
+    result does not depend on it.
     """
     origins_, hs, modes = _settings(origins, horizons, mode)
     if parameters not in ("calibrated", "fixed"):
@@ -187,6 +189,13 @@ def evaluate(
     for name, value in (("replicates", replicates), ("draws", draws)):
         if value < 1:
             raise ArgumentError(name, f"must be >= 1 (got {value})")
+    label = observed if isinstance(observed, str) else "packaged" if observed is None else "given"
+    if isinstance(observed, str):
+        from .observed import KINDS, load_observed
+
+        if observed not in KINDS:
+            raise ArgumentError("observed", f"must be one of {', '.join(KINDS)} (got {observed!r})")
+        observed = load_observed(observed)
     obs = for_scenario(observed, scenario)
     _check_span(obs, origins_, hs)
     seed = scenario.run.seed if seed is None else int(seed)
@@ -216,7 +225,7 @@ def evaluate(
             "nothing to score: no series has an annual value at an origin and another "
             "within the horizons after it",
         )
-    return _outcome(obs, preds, fans, fits, _record(task, origins_, observed is None))
+    return _outcome(obs, preds, fans, fits, _record(task, origins_, label))
 
 
 def _check_span(obs: Observations, origins: tuple[int, ...], horizons: tuple[int, ...]) -> None:
@@ -252,7 +261,7 @@ def _run_all(
     return preds, fans, fits
 
 
-def _record(task: OriginTask, origins: tuple[int, ...], packaged: bool) -> dict[str, Any]:
+def _record(task: OriginTask, origins: tuple[int, ...], observed: str) -> dict[str, Any]:
     """The settings of an evaluation, as plain data (for ``metadata.json``)."""
     return {
         "origins": list(origins),
@@ -267,7 +276,7 @@ def _record(task: OriginTask, origins: tuple[int, ...], packaged: bool) -> dict[
         "assimilate": task.assimilate,
         "priors": task.priors,
         "parameters": task.parameters,
-        "observed": "packaged" if packaged else "given",
+        "observed": observed,
     }
 
 

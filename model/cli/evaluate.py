@@ -92,6 +92,13 @@ def add(sub: Any) -> None:
     ev.add_argument("--seed", type=positive("--seed", 0), help="seed (default: the scenario's)")
     ev.add_argument("--fit", help="parameters fitted at each origin, as for calibrate")
     ev.add_argument(
+        "--data",
+        choices=("packaged", "extended"),
+        default="packaged",
+        help="the packaged observations, or those and the trade and gas figures of "
+        "observed_additions.csv (default packaged)",
+    )
+    ev.add_argument(
         "--no-prices",
         action="store_true",
         help="leave the oil price and the deflator out of the dollar-valued series' equations",
@@ -133,6 +140,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         args.horizons,
         args.mode,
         fit=args.fit,
+        observed="extended" if args.data == "extended" else None,
         prices=not args.no_prices,
         assimilate=not args.no_assimilation,
         priors=not args.no_priors,
