@@ -163,3 +163,33 @@ def test_parameter_draws_follow_the_fit_covariance(baseline):
     m = cal.measurement.set_index("parameter").loc["offset:trade_total|ru_fcs"]
     assert shifts.std() == pytest.approx(m["se"], rel=0.1)
     assert shifts.mean() == pytest.approx(0.0, abs=4 * m["se"] / np.sqrt(4000) * 3)
+
+
+def test_the_calibrated_scenario_can_carry_the_parameters_uncertainty(baseline):
+    import tomllib
+
+    import model
+
+    from .conftest import SCENARIOS
+
+    cal = calibrate(baseline, None, prices=True, priors=True)
+    data = tomllib.loads(cal.to_toml(extends="baseline.toml", uncertain=True))
+    half = data["indices"]["trade"]["half_life"]
+    cov = cal.info["covariance"]
+    assert half["dist"] == "lognormal"
+    name = "indices.trade.half_life"
+    assert half["sigma"] == pytest.approx(np.sqrt(cov.loc[name, name]), rel=1e-3)
+    scale = data["events"]["scale"]["russian-sanctions-2015"]
+    est = cal.estimates.set_index("parameter").loc["events.scale.russian-sanctions-2015"]
+    assert scale["median"] == pytest.approx(est["estimate"], rel=1e-3)
+    assert scale["sigma"] == pytest.approx(est["se"] / est["estimate"], rel=1e-2)
+    plain = tomllib.loads(cal.to_toml(extends="baseline.toml"))
+    assert isinstance(plain["indices"]["trade"]["half_life"], float)
+
+    def band(name: str) -> float:
+        res = model.simulate(model.load_scenario(SCENARIOS / f"{name}.toml"), 60, seed=1)
+        q = res.quantiles[res.quantiles["indicator"] == "trade"]
+        q = q[q["date"].dt.year == 2023]
+        return float((q["q95"] - q["q05"]).mean())
+
+    assert band("calibrated-uncertain") > 1.5 * band("baseline")

@@ -111,13 +111,21 @@ class Calibration:
         )
         return simulate(sc, replicates=replicates, seed=seed)
 
-    def to_toml(self, extends: str, name: str | None = None, command: str | None = None) -> str:
+    def to_toml(
+        self,
+        extends: str,
+        name: str | None = None,
+        command: str | None = None,
+        uncertain: bool = False,
+    ) -> str:
         """A scenario file that ``extends`` the fitted scenario's file and sets the estimates.
 
         The file holds only the fitted model parameters, each with its standard
         error and the parent scenario's value it replaces in a comment; everything else
         comes from the parent. (The measurement parameters are not scenario
-        settings: see ``measurement``.)
+        settings: see ``measurement``.) ``uncertain`` writes each estimate as a
+        lognormal distribution (:meth:`uncertain_values`), so that an ensemble
+        of the file draws one parameter set per replicate.
         """
         name = name or f"{self.base.name}-calibrated"
         lines = self._toml_header(command) + [
@@ -125,7 +133,25 @@ class Calibration:
             f"description = {_toml_str(self._description())}",
             f"extends = {_toml_str(extends)}",
         ]
-        return "\n".join(lines + self._toml_settings()) + "\n"
+        return "\n".join(lines + self._toml_settings(uncertain)) + "\n"
+
+    def uncertain_values(self) -> dict[str, tuple[float, float]]:
+        """Per fitted parameter, the lognormal ``(median, sigma)`` of its estimate.
+
+        ``sigma`` is the standard error on the log scale: the search scale's
+        for a half-life (searched on the log scale), ``se / estimate`` (the
+        delta method) for the others, from ``info["covariance"]``. The
+        correlations between parameters are not kept.
+        """
+        cov = self.info.get("covariance")
+        est = self.estimates[self.estimates["fitted"]].set_index("parameter")
+        out: dict[str, tuple[float, float]] = {}
+        for p in self.params:
+            value = float(est.loc[p.name, "estimate"])
+            var = float(cov.loc[p.name, p.name]) if cov is not None else float("nan")
+            sd = math.sqrt(max(var, 0.0))
+            out[p.name] = (value, sd if p.log else sd / max(abs(value), 1e-9))
+        return out
 
     def _toml_header(self, command: str | None) -> list[str]:
         """The comments that open the file: the data fitted, the command, how to read it."""
@@ -146,19 +172,24 @@ class Calibration:
             "# Every parameter not set here keeps the parent scenario's value.",
         ]
 
-    def _toml_settings(self) -> list[str]:
+    def _toml_settings(self, uncertain: bool = False) -> list[str]:
         """The estimates as settings: the top-level ones, then one table per section."""
         tables: dict[str, list[str]] = {}
         top: list[str] = []
+        spread = self.uncertain_values() if uncertain else {}
         for row, p in zip(
             self.estimates[self.estimates["fitted"]].itertuples(index=False), self.params
         ):
+            value = _fmt(row.estimate)
+            if p.name in spread and np.isfinite(spread[p.name][1]) and spread[p.name][1] > 0:
+                median, sigma = spread[p.name]
+                value = f'{{ dist = "lognormal", median = {_fmt(median)}, sigma = {_fmt(sigma)} }}'
             if len(p.path) == 1:
-                top.append(f"{p.path[0]} = {_fmt(row.estimate)}{_toml_note(row)}")
+                top.append(f"{p.path[0]} = {value}{_toml_note(row)}")
                 continue
             table = ".".join(p.path[:-1])
             key = p.path[-1] if p.path[-1].isidentifier() else _toml_str(p.path[-1])
-            tables.setdefault(table, []).append(f"{key} = {_fmt(row.estimate)}{_toml_note(row)}")
+            tables.setdefault(table, []).append(f"{key} = {value}{_toml_note(row)}")
         lines = top
         for table, rows in tables.items():
             lines += ["", f"[{table}]"] + rows

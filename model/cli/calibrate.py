@@ -45,6 +45,17 @@ def add(sub: Any) -> None:
         "--trend", action="store_true", help="add a time trend to the trade and gas equations"
     )
     cal.add_argument(
+        "--uncertain",
+        action="store_true",
+        help="write each estimate in the calibrated scenario as a lognormal with its standard "
+        "error, so that ensembles draw one parameter set per replicate",
+    )
+    cal.add_argument(
+        "--priors",
+        action="store_true",
+        help="fit the posterior mode under priors centred on the scenario's values",
+    )
+    cal.add_argument(
         "--prices",
         action="store_true",
         help="deflate the dollar-valued series by the US CPI and fit their oil-price elasticity",
@@ -91,13 +102,16 @@ def _calibrate(args: argparse.Namespace) -> int:
         until=args.until,
         trend=TREND_KEYS if args.trend else None,
         prices=args.prices,
+        priors=args.priors,
     )
     out = args.out or Path("results") / f"calibrate-{scenario.name}"
     toml_path = args.toml or out / "calibrated.toml"
     name = args.name or (toml_path.stem if _valid_name(toml_path.stem) else None)
     extends = os.path.relpath(Path(args.scenario).resolve(), Path(toml_path).resolve().parent)
     command = args.command_line
-    text = cal.to_toml(extends=Path(extends).as_posix(), name=name, command=command)
+    text = cal.to_toml(
+        extends=Path(extends).as_posix(), name=name, command=command, uncertain=args.uncertain
+    )
     figures = {} if args.no_plots else _calibration_figures(cal)
     with atomic_output(out) as tmp:
         cal.estimates.to_csv(tmp / "estimates.csv", index=False, float_format="%.6g")
