@@ -62,3 +62,18 @@ def test_a_run_with_drivers_writes_them_and_one_without_does_not(tmp_path, capsy
     base = ["run", str(SCENARIOS / "baseline.toml"), "--replicates", "2", "--no-plots"]
     assert main(base + ["--out", str(plain)]) == 0
     assert not (plain / "drivers.csv").exists()
+
+
+def test_the_drivers_picture_has_a_panel_per_driver_with_the_future_bands():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from model.plotting.drivers import plot_drivers
+
+    paths = driver_paths(model.load_scenario(SCENARIOS / "oil-100.toml"), 50, 1)
+    fig = plot_drivers(paths)
+    oil, cpi = fig.axes
+    assert oil.get_title(loc="left") == "oil_price" and cpi.get_title(loc="left") == "price_index"
+    assert len(oil.collections) == 2  # the 50% and 90% bands of the scenario's years
+    low, high = oil.get_ylim()
+    assert high > 100 > low

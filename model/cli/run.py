@@ -72,9 +72,8 @@ def _run(args: argparse.Namespace) -> int:
             trajectory_file=tmp / "trajectories.parquet" if args.trajectories else None,
         )
         result.write(tmp, extra={"scenario.diff": diff} if diff else None)
-        if scenario.drivers:
-            _write_drivers(scenario, result, tmp)
-        figures = [] if args.no_plots else _run_figures(result, tmp)
+        paths = _write_drivers(scenario, result, tmp) if scenario.drivers else None
+        figures = [] if args.no_plots else _run_figures(result, tmp, paths)
     print(
         f"wrote {out}/: quantiles.csv events.csv summary.csv metadata.json scenario.resolved.toml"
         + (" drivers.csv" if scenario.drivers else "")
@@ -87,13 +86,14 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_drivers(scenario: Any, result: Any, tmp: Path) -> None:
+def _write_drivers(scenario: Any, result: Any, tmp: Path) -> Any:
     """``drivers.csv``: the scenario's oil price and price index, history and chosen future."""
     from ..calibrate.driver_paths import driver_paths
 
     meta = result.metadata
     paths = driver_paths(scenario, meta["replicates"], meta["seed"])
     paths.to_csv(tmp / "drivers.csv", index=False, float_format="%.6g")
+    return paths
 
 
 def _conditional_reach(scenario: Any, result: Any) -> list[str]:
@@ -121,13 +121,16 @@ def _conditional_reach(scenario: Any, result: Any) -> list[str]:
     return lines
 
 
-def _run_figures(result: Any, folder: Path) -> list[str]:
+def _run_figures(result: Any, folder: Path, drivers: Any = None) -> list[str]:
     use_agg()
     from ..plotting import plot_fans, plot_trajectories
 
-    return figures_to(
-        folder, {"trajectories.png": plot_trajectories(result), "fans.png": plot_fans(result)}
-    )
+    figures = {"trajectories.png": plot_trajectories(result), "fans.png": plot_fans(result)}
+    if drivers is not None:
+        from ..plotting.drivers import plot_drivers
+
+        figures["drivers.png"] = plot_drivers(drivers)
+    return figures_to(folder, figures)
 
 
 def _parent_diff(path: Path) -> str:
