@@ -53,3 +53,20 @@ def test_each_index_has_a_slope_table_with_the_packaged_data(baseline):
     has_se = table["se"].notna()
     half = (table["ci90_high"] - table["slope"])[has_se].to_numpy()
     assert half == pytest.approx(1.6448536 * table["se"][has_se].to_numpy(), rel=1e-6)
+
+
+def test_calibrate_writes_the_slopes_and_the_residual_autocorrelation(tmp_path, capsys):
+    from model.cli import main
+
+    from .conftest import SCENARIOS
+
+    out = tmp_path / "cal"
+    args = ["calibrate", str(SCENARIOS / "baseline.toml"), "--fit", "none", "--prices"]
+    assert main(args + ["--no-plots", "--out", str(out)]) == 0
+    assert "slopes.csv autocorrelation.csv" in capsys.readouterr().out
+    slopes = pd.read_csv(out / "slopes.csv")
+    assert {"energy", "security", "west", "trade"} <= set(slopes["index"])
+    acf = pd.read_csv(out / "autocorrelation.csv").set_index(["deviation", "key"])
+    trade = acf.loc[("one per series", "trade:log")]
+    assert abs(trade["acf1_after"]) < abs(trade["acf1_before"])
+    assert acf.loc[("shared by the key", "trade:log"), "rho"] > 0.5

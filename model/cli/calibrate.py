@@ -113,6 +113,7 @@ def _calibrate(args: argparse.Namespace) -> int:
         extends=Path(extends).as_posix(), name=name, command=command, uncertain=args.uncertain
     )
     figures = {} if args.no_plots else _calibration_figures(cal)
+    checks = _data_checks(cal)
     with atomic_output(out) as tmp:
         cal.estimates.to_csv(tmp / "estimates.csv", index=False, float_format="%.6g")
         cal.measurement.to_csv(tmp / "measurement.csv", index=False, float_format="%.6g")
@@ -120,6 +121,8 @@ def _calibrate(args: argparse.Namespace) -> int:
         cal.residuals.to_csv(tmp / "residuals.csv", index=False, float_format="%.6g")
         cal.obs.excluded.to_csv(tmp / "excluded.csv", index=False)
         cal.correlation.to_csv(tmp / "correlation.csv", float_format="%.4f")
+        for file, table in checks.items():
+            table.to_csv(tmp / file, index=False, float_format="%.6g")
         (tmp / "report.md").write_text(report_calibration(cal, command))
         if args.toml is None:
             (tmp / "calibrated.toml").write_text(text)
@@ -132,12 +135,37 @@ def _calibrate(args: argparse.Namespace) -> int:
     print(
         f"wrote {out}/: estimates.csv measurement.csv noise.csv residuals.csv excluded.csv "
         "correlation.csv "
-        "report.md"
+        + "".join(f"{f} " for f in checks)
+        + "report.md"
         + ("" if args.toml else " calibrated.toml")
         + "".join(" " + f for f in figures)
         + (f"; and {args.toml}" if args.toml else "")
     )
     return 0
+
+
+def _data_checks(cal: Any) -> dict[str, Any]:
+    """``slopes.csv`` (every index's slopes with 90 % intervals, the UN votes) and
+    ``autocorrelation.csv`` (the yearly residuals' lag-1 autocorrelation before and after
+    the deviation filter, with its persistence and noise levels)."""
+    import pandas as pd
+
+    from ..calibrate.alignment import index_slopes
+    from ..calibrate.assimilation import assimilate
+
+    last = int(cal.residuals["year"].max())
+    return {
+        "slopes.csv": index_slopes(cal),
+        "autocorrelation.csv": pd.concat(
+            [
+                assimilate(cal, last, shared=shared).autocorrelation.assign(
+                    deviation="shared by the key" if shared else "one per series"
+                )
+                for shared in (True, False)
+            ],
+            ignore_index=True,
+        ),
+    }
 
 
 def _calibration_figures(cal: Any) -> dict[str, Any]:
