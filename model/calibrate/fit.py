@@ -120,88 +120,23 @@ class Calibration:
     ) -> str:
         """A scenario file that ``extends`` the fitted scenario's file and sets the estimates.
 
-        The file holds only the fitted model parameters, each with its standard
-        error and the parent scenario's value it replaces in a comment; everything else
-        comes from the parent. (The measurement parameters are not scenario
-        settings: see ``measurement``.) ``uncertain`` writes each estimate as a
-        lognormal distribution (:meth:`uncertain_values`), so that an ensemble
-        of the file draws one parameter set per replicate.
+        See :func:`.calibrated_file.calibrated_toml`: each estimate with its
+        standard error and the parent's value in a comment; ``uncertain``
+        writes it as a lognormal (:meth:`uncertain_values`), so that an
+        ensemble of the file draws one parameter set per replicate.
         """
-        name = name or f"{self.base.name}-calibrated"
-        lines = self._toml_header(command) + [
-            f"name = {_toml_str(name)}",
-            f"description = {_toml_str(self._description())}",
-            f"extends = {_toml_str(extends)}",
-        ]
-        return "\n".join(lines + self._toml_settings(uncertain)) + "\n"
+        from .calibrated_file import calibrated_toml
+
+        return calibrated_toml(self, extends, name, command, uncertain)
 
     def uncertain_values(self) -> dict[str, tuple[float, float]]:
         """Per fitted parameter, the lognormal ``(median, sigma)`` of its estimate.
 
-        ``sigma`` is the standard error on the log scale: the search scale's
-        for a half-life (searched on the log scale), ``se / estimate`` (the
-        delta method) for the others, from ``info["covariance"]``. The
-        correlations between parameters are not kept.
+        See :func:`.calibrated_file.uncertain_values`.
         """
-        cov = self.info.get("covariance")
-        est = self.estimates[self.estimates["fitted"]].set_index("parameter")
-        out: dict[str, tuple[float, float]] = {}
-        for p in self.params:
-            value = float(est.loc[p.name, "estimate"])
-            var = float(cov.loc[p.name, p.name]) if cov is not None else float("nan")
-            sd = math.sqrt(max(var, 0.0))
-            out[p.name] = (value, sd if p.log else sd / max(abs(value), 1e-9))
-        return out
+        from .calibrated_file import uncertain_values
 
-    def _toml_header(self, command: str | None) -> list[str]:
-        """The comments that open the file: the data fitted, the command, how to read it."""
-        years = self.residuals["year"]
-        lines = [
-            (
-                "# Model parameters fitted to the observed data in model/data/observed/ "
-                f"({len(self.residuals)}"
-            ),
-            f"# values, {years.min()}-{years.max()}"
-            + (f", up to {self.until}" if self.until else "")
-            + "); docs/VALIDATION.md describes the fit.",
-        ]
-        if command:
-            lines.append(f"# Written by: {command}")
-        return lines + [
-            "# Each value carries its standard error and the parent scenario's value it replaces.",
-            "# Every parameter not set here keeps the parent scenario's value.",
-        ]
-
-    def _toml_settings(self, uncertain: bool = False) -> list[str]:
-        """The estimates as settings: the top-level ones, then one table per section."""
-        tables: dict[str, list[str]] = {}
-        top: list[str] = []
-        spread = self.uncertain_values() if uncertain else {}
-        for row, p in zip(
-            self.estimates[self.estimates["fitted"]].itertuples(index=False), self.params
-        ):
-            value = _fmt(row.estimate)
-            if p.name in spread and np.isfinite(spread[p.name][1]) and spread[p.name][1] > 0:
-                median, sigma = spread[p.name]
-                value = f'{{ dist = "lognormal", median = {_fmt(median)}, sigma = {_fmt(sigma)} }}'
-            if len(p.path) == 1:
-                top.append(f"{p.path[0]} = {value}{_toml_note(row)}")
-                continue
-            table = ".".join(p.path[:-1])
-            key = p.path[-1] if p.path[-1].isidentifier() else _toml_str(p.path[-1])
-            tables.setdefault(table, []).append(f"{key} = {value}{_toml_note(row)}")
-        lines = top
-        for table, rows in tables.items():
-            lines += ["", f"[{table}]"] + rows
-        return lines
-
-    def _description(self) -> str:
-        fitted = ", ".join(p.name for p in self.params) or "no model parameter"
-        return (
-            f"{self.base.name} with {fitted} fitted to the observed trade, gas and proxy series "
-            f"({'all years' if self.until is None else f'up to {self.until}'}); "
-            "all other values as in the parent scenario."
-        )
+        return uncertain_values(self)
 
     def summary(self) -> str:
         """A plain-text report: the estimates, the slopes and the noise."""
@@ -232,20 +167,6 @@ def _fmt(v: float) -> str:
         return "0"
     digits = max(0, 3 - math.floor(math.log10(abs(v))))
     return f"{round(v, digits):.{digits}f}"
-
-
-def _toml_note(row: Any) -> str:
-    """The comment after an estimate: its standard error, interval, parent value and flags."""
-    return (
-        f"  # s.e. {_fmt(row.se)}, 95% interval {_fmt(row.ci_low)}-{_fmt(row.ci_high)}; "
-        f"parent {_fmt(row.start)}"
-        + ("; at a bound of the search" if row.at_bound else "")
-        + ("; weakly identified" if row.weak and not row.at_bound else "")
-    )
-
-
-def _toml_str(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 # --------------------------------------------------------------------------- calibrate
