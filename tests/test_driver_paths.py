@@ -77,3 +77,22 @@ def test_the_drivers_picture_has_a_panel_per_driver_with_the_future_bands():
     assert len(oil.collections) == 2  # the 50% and 90% bands of the scenario's years
     low, high = oil.get_ylim()
     assert high > 100 > low
+
+
+def test_a_run_can_take_the_calibrated_parameters_with_their_uncertainty(tmp_path, capsys):
+    import tomllib
+
+    from model.calibrate.calibrated_file import with_calibrated_parameters
+
+    no_downing = model.load_scenario(SCENARIOS / "no-su24-downing.toml")
+    laid = with_calibrated_parameters(no_downing)
+    assert laid.indices["trade"].half_life.dist == "lognormal"
+    sanctions = laid.events.scale["russian-sanctions-2015"]  # not run without the downing:
+    assert sanctions == no_downing.events.scale["russian-sanctions-2015"]  # left as it was
+    assert laid.events.scale["ukraine-war-trade-2022"].dist == "lognormal"
+    out = tmp_path / "run"
+    args = ["run", str(SCENARIOS / "baseline.toml"), "--parameters", "calibrated"]
+    assert main(args + ["--replicates", "3", "--no-plots", "--out", str(out)]) == 0
+    resolved = tomllib.loads((out / "scenario.resolved.toml").read_text())
+    assert resolved["indices"]["trade"]["half_life"]["dist"] == "lognormal"
+    assert resolved["events"]["scale"]["russian-sanctions-2015"]["dist"] == "lognormal"

@@ -5,7 +5,9 @@
 one and sets each fitted model parameter, with its standard error, interval
 and the parent's value in a comment; with ``uncertain`` each estimate is a
 lognormal around it (:func:`uncertain_values`), so that an ensemble of the
-file draws one parameter set per replicate.
+file draws one parameter set per replicate. :func:`with_calibrated_parameters`
+lays the shipped ``calibrated-uncertain.toml``'s parameters over any scenario
+(``relsim run --parameters calibrated``).
 """
 
 from __future__ import annotations
@@ -18,9 +20,15 @@ import numpy as np
 from .fit import _fmt
 
 if TYPE_CHECKING:
+    from ..scenario import Scenario
     from .fit import Calibration
 
-__all__ = ["calibrated_toml", "uncertain_values"]
+__all__ = [
+    "PARAMETER_SCENARIO",
+    "calibrated_toml",
+    "uncertain_values",
+    "with_calibrated_parameters",
+]
 
 
 def calibrated_toml(
@@ -130,3 +138,31 @@ def _toml_note(row: Any) -> str:
 
 def _toml_str(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+#: The shipped scenario whose uncertain parameters ``--parameters calibrated`` lays over a run.
+PARAMETER_SCENARIO = "calibrated-uncertain"
+
+
+def with_calibrated_parameters(scenario: Scenario, source: str = PARAMETER_SCENARIO) -> Scenario:
+    """``scenario`` with the fitted parameters of the shipped ``source`` and their uncertainty.
+
+    The settings ``source`` makes (the fitted model parameters, each a
+    lognormal; see :func:`calibrated_toml`) replace the scenario's; an event
+    scale of an event the scenario does not run is skipped. An ensemble of the
+    result draws one parameter set per replicate.
+    """
+    from ..scenario import scenario_from_dict
+    from ..scenario.loading import read_shipped
+
+    raw = read_shipped(source)
+    data = scenario.to_dict()
+    for index, spec in raw.get("indices", {}).items():
+        data.setdefault("indices", {}).setdefault(index, {}).update(spec)
+    running = {e.id for e in scenario.timeline()}
+    scales = {k: v for k, v in raw.get("events", {}).get("scale", {}).items() if k in running}
+    data.setdefault("events", {}).setdefault("scale", {}).update(scales)
+    for key in ("damping", "spillover"):
+        if key in raw:
+            data[key] = raw[key]
+    return scenario_from_dict(data, file=f"{scenario.name} with the parameters of {source}")

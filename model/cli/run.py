@@ -20,6 +20,13 @@ def add(sub: Any) -> None:
     run.add_argument("--seed", type=positive("--seed", 0))
     run.add_argument("--trajectories", action="store_true", help="also write trajectories.parquet")
     run.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    run.add_argument(
+        "--parameters",
+        choices=("fixed", "calibrated"),
+        default="fixed",
+        help="the scenario's parameter values (default), or the fitted ones of "
+        "calibrated-uncertain.toml with their uncertainty, one draw per replicate",
+    )
     parallel_options(run)
     run.add_argument("--chunk-size", type=positive("--chunk-size"), help="replicates per chunk")
     run.set_defaults(func=_run)
@@ -59,6 +66,10 @@ def _run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
     out = args.out or Path("results") / scenario.name
     diff = _parent_diff(args.scenario) if scenario.extends else ""
+    if args.parameters == "calibrated":
+        from ..calibrate.calibrated_file import with_calibrated_parameters
+
+        scenario = with_calibrated_parameters(scenario)
     with atomic_output(out) as tmp:
         result = simulate(
             scenario,
