@@ -100,9 +100,9 @@ def compare(
         )
         diffs.append(frame.assign(scenario=name))
     cols = ["scenario", "indicator", "metric", "mean", "q05", "q50", "q95"]
-    return Comparison(
-        results, pd.concat(diffs, ignore_index=True), pd.concat(metrics, ignore_index=True)[cols]
-    )
+    differences = pd.concat(diffs, ignore_index=True)
+    differences.attrs["reference"] = names[0]  # what the differences are from (for the plot)
+    return Comparison(results, differences, pd.concat(metrics, ignore_index=True)[cols])
 
 
 @dataclass

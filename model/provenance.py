@@ -63,11 +63,6 @@ def run_metadata(scenario: Scenario, replicates: int, seed: int) -> dict[str, An
     return meta | environment()
 
 
-#: Files larger than this are not read into the lineage: a scenario's limit, which the loader
-#: refuses (model/scenario/limits.py).
-LINEAGE_MAX_BYTES = 1024 * 1024
-
-
 def lineage(path: Path) -> list[dict[str, str]]:
     """The scenario file and each file it ``extends``, in turn: path and SHA-256 of its bytes."""
     import hashlib
@@ -83,9 +78,13 @@ def lineage(path: Path) -> list[dict[str, str]]:
         try:
             parent = tomllib.loads(data.decode("utf-8-sig")).get("extends")
         except (UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
-            parent = None  # the loader reports what is wrong with the file
+            parent = None
         here = _regular(here.parent / parent) if isinstance(parent, str) and parent else None
     return chain
+
+
+#: The largest file :func:`lineage` reads: a scenario's limit (model/scenario/limits.py).
+_LINEAGE_BYTES = 1024 * 1024
 
 
 def _regular(path: Path) -> Path | None:
@@ -96,7 +95,7 @@ def _regular(path: Path) -> Path | None:
         info = here.stat()
     except (OSError, RuntimeError, ValueError):
         return None
-    if not stat.S_ISREG(info.st_mode) or info.st_size > LINEAGE_MAX_BYTES:
+    if not stat.S_ISREG(info.st_mode) or info.st_size > _LINEAGE_BYTES:
         return None
     return here
 

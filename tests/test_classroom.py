@@ -9,14 +9,24 @@ import pytest
 import model
 from model.catalog import consequences, load_catalog
 from model.classroom import (
+    GUIDED_EVENTS,
+    GUIDED_STEPS,
+    PERIODS,
     Settings,
     causal_note,
+    check,
     compute,
+    compute_path,
+    event_periods,
+    guided_intro,
+    guided_text,
+    matching,
     outcome_table,
     scenario_dict,
     toggle,
     went_with,
 )
+from model.errors import ArgumentError
 
 from .conftest import SCENARIOS
 
@@ -103,3 +113,127 @@ def test_the_page_and_the_equivalent_scenario_file_give_identical_numbers():
     assert page.events.equals(res.events)
     assert page.summary.equals(res.summary)
     assert not set(page.events["event"]) & {"su24-downing-2015", *AVIATION}
+
+
+# --------------------------------------------------------------------------- what the page accepts
+
+
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        (Settings(replicates=300_000), "replicates: 300000 is outside the page's range 20–1000"),
+        (Settings(replicates=0), "replicates: 0 is outside the page's range 20–1000"),
+        (Settings(incidents=float("nan")), "incident rate: nan is outside the page's range 0–3"),
+        (Settings(off=("su24-downing-2016",)), "events: unknown event id 'su24-downing-2016'"),
+        (
+            Settings(moves=(("coup-attempt-2016", dt.date(2040, 1, 1)),)),
+            "move: coup-attempt-2016: 2040-01-01 is outside the run (2000-01-01 to 2035-12-31)",
+        ),
+        (Settings(policy="appeasement"), "policy: unknown policy 'appeasement'"),
+        (
+            Settings(policy="balancing", params=(("west_floor", 1e9),)),
+            "West floor: 1000000000.0 is outside the page's range 0–100",
+        ),
+        (
+            Settings(policy="balancing", params=(("energy_target", 50.0),)),
+            "policy: balancing has no setting 'energy_target'",
+        ),
+    ],
+)
+def test_the_page_refuses_what_its_controls_cannot_give(settings, message):
+    with pytest.raises(ArgumentError) as err:
+        check(settings)  # what the page does before anything runs
+    assert str(err.value).startswith(message)
+
+
+def test_unknown_events_cannot_be_ticked():
+    with pytest.raises(ArgumentError, match="unknown event id 'nope'"):
+        toggle((), [*CATALOG_IDS, "nope"])
+
+
+# --------------------------------------------------------------------------- finding events
+
+
+def test_every_event_is_in_exactly_one_period_in_date_order():
+    groups = event_periods()
+    assert [i for ids in groups.values() for i in ids] == CATALOG_IDS
+    for (first, last, name), ids in zip(PERIODS, groups.values()):
+        assert all(first <= CATALOG[i].date.year <= last for i in ids), name
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("su-24", {"su24-downing-2015", "erdogan-letter-2016"}),
+        ("SU-24 regret", {"erdogan-letter-2016"}),
+        ("erdogan 2016", {"erdogan-letter-2016", "putin-erdogan-call-2016"}),
+        ("S-400", {"s400-contract-2017", "s400-delivery-2019"}),
+    ],
+)
+def test_events_are_found_by_words_of_their_title_or_their_year(query, expected):
+    found = matching(query)
+    assert expected <= found
+    # nothing else: each found event holds every word (accents and case aside)
+    for i in found:
+        text = f"{CATALOG[i].title} {i} {CATALOG[i].date}".lower().replace("ğ", "g")
+        assert all(w.lower() in text for w in query.split()), i
+
+
+def test_a_year_finds_the_events_of_that_year():
+    assert matching("2020") == {i for i in CATALOG_IDS if CATALOG[i].date.year == 2020}
+    assert matching("") == set(CATALOG_IDS)
+
+
+# --------------------------------------------------------------------------- the guided history
+
+
+def test_the_guided_history_counts_its_steps_the_same_everywhere_and_ends_with_the_question():
+    assert GUIDED_STEPS == len(GUIDED_EVENTS) + 1 == 14
+    assert f"{GUIDED_STEPS} steps" in guided_intro()
+    assert f"{len(GUIDED_EVENTS)} main events" in guided_intro()
+    for step in range(GUIDED_STEPS):
+        assert f"#### {step + 1} of {GUIDED_STEPS}:" in guided_text(step)
+    last = guided_text(GUIDED_STEPS - 1)
+    assert "Balancing" in last and "does a balancing policy make *both* relations" in last
+    assert "2022" in guided_text(GUIDED_STEPS - 2)  # the grain deal comes just before it
+
+
+# --------------------------------------------------------------------------- the quick path
+
+
+def test_the_path_without_noise_is_one_replicate_that_follows_the_change():
+    s = Settings(off=("su24-downing-2015",), replicates=40)
+    path = compute_path(s)
+    assert path.result.metadata["replicates"] == 1
+    q = path.result.quantiles
+    sec = q[q["indicator"] == "security"].set_index("date")["q50"]
+    record = compute_path(Settings(replicates=40)).result.quantiles
+    rec = record[record["indicator"] == "security"].set_index("date")["q50"]
+    # without the downing, security does not collapse in 2016
+    assert sec.loc["2016-06-01"] > rec.loc["2016-06-01"] + 10
+    assert (q["q95"] - q["q05"]).max() <= 0.05 + 1e-9  # one path: no band (0.05-point bins)
+
+
+def test_the_path_chart_is_drawn_like_the_fan_chart_in_a_fraction_of_its_time():
+    import io
+    import time
+
+    from PIL import Image
+
+    from model.plotting.classroom import WIDTH, fan_chart, path_chart
+
+    s = Settings(off=("coup-attempt-2016",), replicates=40)
+    ref = compute(s.reference())
+    path_chart(compute_path(Settings(replicates=40)), ref)  # the background, once
+    path = compute_path(s)
+    t0 = time.perf_counter()
+    png, keys = path_chart(path, ref)
+    quick = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    full, _ = fan_chart(compute(s), ref)
+    slow = time.perf_counter() - t0
+    with Image.open(io.BytesIO(png)) as a, Image.open(io.BytesIO(full)) as b:
+        assert a.size == b.size and a.width == WIDTH
+    assert len(keys) == 8 and quick < slow
+    other, _ = path_chart(compute_path(Settings(off=("s400-delivery-2019",), replicates=40)), ref)
+    assert other != png

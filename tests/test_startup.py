@@ -96,6 +96,11 @@ def test_the_library_is_still_there_on_first_use():
         (["run", BASELINE, "--bogus"], "relsim run: error: unrecognized arguments: --bogus"),
         (["run"], "relsim run: error: the following arguments are required: scenario"),
         (["frobnicate"], "relsim: error: argument command: invalid choice: 'frobnicate'"),
+        # a flag is taken only as written in full, never as the start of another
+        (
+            ["run", BASELINE, "--replicate", "5"],
+            "relsim run: error: unrecognized arguments: --replicate 5",
+        ),
     ],
 )
 def test_a_command_line_that_cannot_be_read_is_one_line(argv, prefix, capsys):

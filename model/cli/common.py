@@ -29,7 +29,12 @@ class UsageError(Exception):
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse that reports bad arguments as one line and exit status 2."""
+    """argparse that reports bad arguments as one line and exit status 2, and takes flags only
+    as written in full (``--replicate 50`` is an error, not ``--replicates 50``)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError(f"{self.prog}: error: {message}")

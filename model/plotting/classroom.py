@@ -9,6 +9,8 @@ draw far faster than dates, which keeps the page's answer quick.
 from __future__ import annotations
 
 import io
+import threading
+from collections import OrderedDict
 from functools import lru_cache
 from typing import Any
 
@@ -16,12 +18,41 @@ import numpy as np
 import pandas as pd
 
 from ..catalog import consequences, load_catalog
-from ..classroom import GUIDED_EVENTS, POLICIES, PROJECTION_START, Settings, View, compute
+from ..classroom import (
+    GUIDED_EVENTS,
+    GUIDED_STEPS,
+    POLICIES,
+    PROJECTION_START,
+    Settings,
+    View,
+    compute,
+)
 from ..indices import TITLES
 from .runs import key_events
-from .style import color
+from .style import MIN_FONT, color
 
-__all__ = ["fan_chart", "history_chart"]
+__all__ = [
+    "DPI",
+    "FONT",
+    "WIDTH",
+    "fan_chart",
+    "fan_figure",
+    "history_chart",
+    "history_figure",
+    "path_chart",
+]
+
+#: Pixels per inch of the page's charts, their width in pixels (they are shown at that size,
+#: beside the controls, on a 1280-pixel screen) and their smallest text (points).
+DPI = 96
+WIDTH = 880
+FONT = MIN_FONT
+
+
+def _wrap(text: str, width: int) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width))
 
 
 def _png(fig: Any) -> bytes:
@@ -29,7 +60,7 @@ def _png(fig: Any) -> bytes:
 
     FigureCanvasAgg(fig)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png")
+    fig.savefig(buf, format="png", pil_kwargs={"compress_level": 1})  # fast to write
     return buf.getvalue()
 
 
@@ -53,9 +84,21 @@ def _year_axis(ax: Any, first: float, last: float, step: int = 4) -> None:
 
 
 def fan_chart(
-    view: View, reference: View | None = None, dpi: int = 80
+    view: View, reference: View | None = None, dpi: int = DPI, bands: bool = True
 ) -> tuple[bytes, pd.DataFrame]:
-    """Four fan charts (PNG) with the key events numbered; also the key events drawn.
+    """Four fan charts (PNG, :data:`WIDTH` pixels wide at ``dpi``) with the key events
+    numbered; also the key events drawn (:func:`fan_figure`)."""
+    fig, keys = fan_figure(view, reference, dpi, bands)
+    return _png(fig), keys
+
+
+def fan_figure(
+    view: View, reference: View | None = None, dpi: int = DPI, bands: bool = True
+) -> tuple[Any, pd.DataFrame]:
+    """Four fan charts with the key events numbered (a matplotlib Figure); the key events.
+
+    ``bands=False`` draws the run's median alone (the quick path without noise, before
+    the ensemble's bands).
 
     Dashed black: the median of the record as it happened (when the page's
     settings differ from it). Red dashed lines: events switched off, at their
@@ -67,8 +110,8 @@ def fan_chart(
     s = view.settings.normalised()
     keys = key_events(res, 8)
     key_x = _years(keys["date"]) if len(keys) else np.array([])
-    fig = Figure(figsize=(12.5, 6.6), dpi=dpi)
-    fig.subplots_adjust(left=0.05, right=0.99, top=0.86, bottom=0.06, hspace=0.2, wspace=0.08)
+    fig = Figure(figsize=(WIDTH / DPI, 6.2), dpi=dpi)
+    fig.subplots_adjust(left=0.06, right=0.985, top=0.77, bottom=0.055, hspace=0.3, wspace=0.07)
     axes = fig.subplots(2, 2, sharex=True, sharey=True).ravel()
     q = res.quantiles
     x = _years(res.dates)
@@ -79,7 +122,7 @@ def fan_chart(
     for i, (ax, name) in enumerate(zip(axes, res.indicators)):
         c = color(name, i)
         ax.axvspan(start, last, color="0.94", lw=0, zorder=0)
-        _fan(ax, x, q[q["indicator"] == name], c)
+        _fan(ax, x, q[q["indicator"] == name], c, bands)
         if ref_q is not None:
             ref = ref_q[ref_q["indicator"] == name]
             ax.plot(
@@ -88,10 +131,116 @@ def fan_chart(
         _key_lines(ax, key_x, numbered=i < 2)
         _changed_lines(ax, off_x, moved_x, first, last)
         _fan_frame(ax, name, c, i < 2, first, last)
-    axes[0].legend(loc="lower left", fontsize=8, frameon=False, ncol=2)
-    axes[0].text(start, 3, " projection", fontsize=8, color="0.4")
-    fig.suptitle(_chart_title(s), fontsize=12, x=0.05, y=0.985, ha="left")
-    return _png(fig), keys
+    axes[0].legend(loc="lower left", fontsize=FONT, frameon=False, ncol=2)
+    axes[0].text(start, 3, " projection", fontsize=FONT, color="0.4")
+    fig.suptitle(
+        _wrap(_chart_title(s, bands), 95), fontsize=FONT + 1, x=0.01, y=0.995, ha="left", va="top"
+    )
+    return fig, keys
+
+
+_BACKGROUNDS: OrderedDict[tuple, tuple[Any, Any]] = OrderedDict()
+_BACKGROUND_LOCK = threading.Lock()
+
+
+def path_chart(
+    view: View, reference: View | None = None, dpi: int = DPI
+) -> tuple[bytes, pd.DataFrame]:
+    """The run's path (a replicate without noise, :func:`model.classroom.compute_path`) as
+    JPEG (quick to encode, shown only until the bands come), drawn over a kept background
+    (frames, ticks, the record's median): the quick answer to a change, in a few tens of
+    milliseconds, before the ensemble's bands (:func:`fan_chart`, the same size and layout).
+    Also the key events drawn."""
+    res = view.result
+    s = view.settings.normalised()
+    keys = key_events(res, 8)
+    key_x = _years(keys["date"]) if len(keys) else np.array([])
+    x = _years(res.dates)
+    off_x, moved_x = _changed_years(s)
+    q = res.quantiles
+    with _BACKGROUND_LOCK:
+        fig, background = _background(res, None if s.is_reference else reference, dpi)
+        fig.canvas.restore_region(background)
+        axes = fig.axes
+        drawn: list[Any] = []
+        for i, (ax, name) in enumerate(zip(axes, res.indicators)):
+            part = q[q["indicator"] == name]
+            drawn += ax.plot(x, part["q50"].to_numpy(), color=color(name, i), lw=2.0)
+            n = len(ax.lines) + len(ax.texts)
+            _key_lines(ax, key_x, numbered=i < 2)
+            _changed_lines(ax, off_x, moved_x, float(x[0]), float(x[-1]))
+            drawn += (ax.lines + ax.texts)[n:]  # what those two added
+        drawn.append(
+            fig.text(
+                0.01,
+                0.995,
+                _wrap(_chart_title(s, False), 95),
+                fontsize=FONT + 1,
+                ha="left",
+                va="top",
+            )
+        )
+        for artist in drawn:
+            artist.set_animated(True)
+            fig.draw_artist(artist)
+        image = _rgba_jpeg(fig)
+        for artist in drawn:
+            artist.remove()
+    return image, keys
+
+
+def _background(res: Any, reference: View | None, dpi: int) -> tuple[Any, Any]:
+    """A kept figure of the fan chart's frames (and the record's median when ``reference``)
+    with its pixels, for :func:`path_chart` to draw on."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+
+    key = (
+        reference.settings if reference is not None else None,
+        tuple(res.indicators),
+        len(res.dates),
+        dpi,
+    )
+    if key in _BACKGROUNDS:
+        _BACKGROUNDS.move_to_end(key)
+        return _BACKGROUNDS[key]
+    fig = Figure(figsize=(WIDTH / DPI, 6.2), dpi=dpi)
+    canvas: Any = FigureCanvasAgg(fig)
+    fig.subplots_adjust(left=0.06, right=0.985, top=0.77, bottom=0.055, hspace=0.3, wspace=0.07)
+    axes = fig.subplots(2, 2, sharex=True, sharey=True).ravel()
+    x = _years(res.dates)
+    first, last = float(x[0]), float(x[-1])
+    start = _years([PROJECTION_START])[0]
+    for i, (ax, name) in enumerate(zip(axes, res.indicators)):
+        ax.axvspan(start, last, color="0.94", lw=0, zorder=0)
+        if reference is not None:
+            rq = reference.result.quantiles
+            ref = rq[rq["indicator"] == name]
+            ax.plot(x, ref["q50"].to_numpy(), color="black", lw=1.1, ls="--")
+        _fan_frame(ax, name, color(name, i), i < 2, first, last)
+        ax.set_autoscale_on(False)
+    handles = [Line2D([], [], color="0.3", lw=2.0, label="path without noise")]
+    if reference is not None:
+        handles.append(Line2D([], [], color="black", lw=1.1, ls="--", label="record (median)"))
+    axes[0].legend(handles=handles, loc="lower left", fontsize=FONT, frameon=False, ncol=2)
+    axes[0].text(start, 3, " projection", fontsize=FONT, color="0.4")
+    canvas.draw()
+    _BACKGROUNDS[key] = (fig, canvas.copy_from_bbox(fig.bbox))
+    while len(_BACKGROUNDS) > 4:
+        _BACKGROUNDS.popitem(last=False)
+    return _BACKGROUNDS[key]
+
+
+def _rgba_jpeg(fig: Any) -> bytes:
+    """The canvas's pixels as JPEG (a few milliseconds, where PNG takes tens)."""
+    from PIL import Image
+
+    w, h = fig.canvas.get_width_height()
+    img = Image.frombuffer("RGBA", (w, h), fig.canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+    buf = io.BytesIO()
+    img.convert("RGB").save(buf, format="jpeg", quality=92)
+    return buf.getvalue()
 
 
 def _changed_years(s: Settings) -> tuple[np.ndarray, np.ndarray]:
@@ -102,8 +251,11 @@ def _changed_years(s: Settings) -> tuple[np.ndarray, np.ndarray]:
     return off_x, moved_x
 
 
-def _fan(ax: Any, x: np.ndarray, part: pd.DataFrame, c: str) -> None:
-    """One index's fan: the 90% and 50% bands and the median."""
+def _fan(ax: Any, x: np.ndarray, part: pd.DataFrame, c: str, bands: bool = True) -> None:
+    """One index's fan: the 90% and 50% bands and the median (or the path without noise)."""
+    if not bands:
+        ax.plot(x, part["q50"].to_numpy(), color=c, lw=2.0, label="path without noise")
+        return
     ax.fill_between(
         x,
         part["q05"].to_numpy(),
@@ -134,11 +286,11 @@ def _key_lines(ax: Any, key_x: np.ndarray, numbered: bool) -> None:
             ax.annotate(
                 str(j),
                 xy=(d, 100),
-                xytext=(0, 2 + 9 * ((j - 1) % 3)),
+                xytext=(0, 2 + 12 * ((j - 1) % 3)),
                 textcoords="offset points",
                 ha="center",
                 va="bottom",
-                fontsize=8,
+                fontsize=FONT,
                 color="0.25",
                 annotation_clip=False,
             )
@@ -160,19 +312,19 @@ def _fan_frame(ax: Any, name: str, c: str, top: bool, first: float, last: float)
     ax.set_title(
         TITLES.get(name, name),
         loc="left",
-        fontsize=11,
+        fontsize=FONT + 1,
         fontweight="bold",
         color=c,
         y=1.0,
-        pad=30 if top else 6,
+        pad=38 if top else 4,
     )
-    _year_axis(ax, first, last)
+    _year_axis(ax, first, last, step=5)
     ax.grid(True, axis="y", alpha=0.3)
-    ax.tick_params(labelsize=9)
+    ax.tick_params(labelsize=FONT)
 
 
-def _chart_title(s: Settings) -> str:
-    parts = [f"{s.replicates} replicates"]
+def _chart_title(s: Settings, bands: bool = True) -> str:
+    parts = [f"{s.replicates} replicates" if bands else "path without noise (the bands follow)"]
     if s.off:
         gone = consequences(load_catalog(), s.off) - set(s.off)
         parts.append(
@@ -197,32 +349,49 @@ def _history() -> View:
     return compute(Settings())
 
 
-@lru_cache(maxsize=len(GUIDED_EVENTS))
-def history_chart(step: int, dpi: int = 80) -> bytes:
-    """The record up to guided step ``step`` (0-based): the four medians, events so far marked."""
+@lru_cache(maxsize=GUIDED_STEPS)
+def history_chart(step: int, dpi: int = DPI) -> bytes:
+    """The record up to guided step ``step`` (0-based) as PNG (:func:`history_figure`)."""
+    return _png(history_figure(step, dpi))
+
+
+def history_figure(step: int, dpi: int = DPI) -> Any:
+    """The record up to guided step ``step`` (0-based): the four medians, events so far marked.
+
+    The last step (the balancing question) shows the whole run, the projection shaded.
+    """
     from matplotlib.figure import Figure
 
     view = _history()
     catalog = load_catalog()
     events = [catalog[e] for e in GUIDED_EVENTS]
-    until = pd.Timestamp(events[step].date) + pd.Timedelta(days=120)
-    fig = Figure(figsize=(12.5, 4.6), dpi=dpi)
-    fig.subplots_adjust(left=0.05, right=0.99, top=0.86, bottom=0.1)
+    closing = step >= len(GUIDED_EVENTS)
+    x = _years(view.result.dates)
+    if closing:
+        until, marked, last = view.result.dates.max(), events, float(x[-1])
+    else:
+        until = pd.Timestamp(events[step].date) + pd.Timedelta(days=120)
+        marked, last = events[: step + 1], 2025.999
+    fig = Figure(figsize=(WIDTH / DPI, 4.8), dpi=dpi)
+    fig.subplots_adjust(left=0.06, right=0.985, top=0.8, bottom=0.25)
     ax = fig.subplots()
+    if closing:
+        ax.axvspan(_years([PROJECTION_START])[0], last, color="0.94", lw=0, zorder=0)
     _medians(ax, view, keep=view.result.dates <= until)
-    _guided_lines(ax, _years([e.date for e in events[: step + 1]]))
-    _year_axis(ax, 2000.0, 2025.999, step=2)
+    _guided_lines(ax, _years([e.date for e in marked]), current=not closing)
+    _year_axis(ax, 2000.0, last, step=5 if closing else 2)
     ax.grid(True, axis="y", alpha=0.3)
-    ax.legend(loc="lower left", fontsize=9, frameon=False, ncol=4)
+    ax.tick_params(labelsize=FONT)
+    fig.legend(loc="lower left", fontsize=FONT, frameon=False, ncol=2, bbox_to_anchor=(0.05, 0))
+    what = "and on to 2035 with no new events" if closing else f"to {until:%b %Y}"
     ax.set_title(
-        f"The record to {until:%b %Y}: medians and 50% bands of {view.settings.replicates} "
-        "replicates",
-        fontsize=11,
+        f"The record {what}: medians and 50% bands of {view.settings.replicates} replicates",
+        fontsize=FONT + 1,
         loc="left",
         y=1.0,
-        pad=24,
+        pad=44,
     )
-    return _png(fig)
+    return fig
 
 
 def _medians(ax: Any, view: View, keep: np.ndarray) -> None:
@@ -243,24 +412,24 @@ def _medians(ax: Any, view: View, keep: np.ndarray) -> None:
         ax.plot(x[keep], part["q50"].to_numpy()[keep], color=c, lw=2, label=TITLES.get(name, name))
 
 
-def _guided_lines(ax: Any, years: np.ndarray) -> None:
+def _guided_lines(ax: Any, years: np.ndarray, current: bool = True) -> None:
     """The guided events so far, numbered; the last one (the current step) in bold."""
     for j, d in enumerate(years, start=1):
-        current = j == len(years)
+        now = current and j == len(years)
         ax.axvline(
             d,
-            color="black" if current else "0.6",
-            lw=1.4 if current else 0.8,
-            ls="-" if current else ":",
+            color="black" if now else "0.6",
+            lw=1.4 if now else 0.8,
+            ls="-" if now else ":",
         )
         ax.annotate(
             str(j),
             xy=(d, 100),
-            xytext=(0, 2 + 10 * ((j - 1) % 2)),
+            xytext=(0, 2 + 13 * ((j - 1) % 3)),
             textcoords="offset points",
             ha="center",
             va="bottom",
-            fontsize=9,
-            fontweight="bold" if current else "normal",
+            fontsize=FONT,
+            fontweight="bold" if now else "normal",
             annotation_clip=False,
         )

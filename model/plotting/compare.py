@@ -50,10 +50,18 @@ def plot_overlay(
 
 
 def plot_differences(
-    differences: pd.DataFrame, indicators: list[str] | None = None, fig: Figure | None = None
+    differences: pd.DataFrame,
+    indicators: list[str] | None = None,
+    fig: Figure | None = None,
+    reference: str | None = None,
 ) -> Figure:
-    """Paired differences from the reference scenario: mean and 90% band, per index."""
+    """Paired differences from the reference scenario: mean and 90% band, per index.
+
+    The title and the legend name the scenario compared with: ``reference``, or the one
+    :func:`model.compare.compare` recorded in ``differences.attrs["reference"]``.
+    """
     plt = pyplot()
+    reference = reference or differences.attrs.get("reference") or "the reference scenario"
     with plt.rc_context(STYLE):
         names = indicators or list(dict.fromkeys(differences["indicator"]))
         fig = fig or plt.figure(figsize=(13, 2.4 * len(names) + 1.5))
@@ -64,15 +72,14 @@ def plot_differences(
             for ax, name in zip(axes, names):
                 q = d[d["indicator"] == name]
                 ax.fill_between(q["date"], q["q05"], q["q95"], color=c, alpha=0.18, lw=0)
-                ax.plot(q["date"], q["mean"], color=c, lw=2, label=scenario)
+                ax.plot(q["date"], q["mean"], color=c, lw=2, label=f"{scenario} − {reference}")
         for ax, name in zip(axes, names):
             ax.axhline(0, color="0.3", lw=0.8)
             ax.set_ylabel(f"Δ {name}")
             ax.grid(True, axis="y", alpha=0.3)
         axes[0].legend(loc="upper left", fontsize=11, frameon=False)
         fig.suptitle(
-            "Difference from the reference scenario (paired replicates): mean and 90% band",
-            fontsize=14,
+            f"Difference from {reference} (paired replicates): mean and 90% band", fontsize=14
         )
         fig.tight_layout()
     return fig

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .style import grid, pyplot
+from .style import MIN_FONT, grid, pyplot, readable
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["plot_sensitivity", "plot_sweep", "plot_waterfall"]
 
 
+@readable
 def plot_sensitivity(result: Sensitivity, outcomes: Sequence[str] | None = None) -> Figure:
     """Horizontal bars per outcome (largest at the top), with confidence intervals."""
     plt = pyplot()
@@ -31,10 +32,10 @@ def plot_sensitivity(result: Sensitivity, outcomes: Sequence[str] | None = None)
     for ax, name in zip(axes, names):
         t = result.indices[result.indices["outcome"] == name]
         t = _sobol_bars(ax, t) if result.method == "sobol" else _morris_bars(ax, t)
-        ax.set_yticks(np.arange(len(t)), t["parameter"], fontsize=9)
+        ax.set_yticks(np.arange(len(t)), t["parameter"], fontsize=MIN_FONT)
         ax.axvline(0, color="0.3", lw=0.8)
         ax.set_title(name, fontsize=11)
-    axes[0].legend(fontsize=9, loc="lower right")
+    axes[0].legend(fontsize=MIN_FONT, loc="lower right")
     fig.suptitle(
         f"{result.metadata.get('scenario', '')}: {result.method} sensitivity "
         f"({len(result.samples)} runs)",
@@ -79,6 +80,7 @@ def _morris_bars(ax, t: pd.DataFrame) -> pd.DataFrame:
     return t
 
 
+@readable
 def plot_sweep(result: Sweep, outcomes: Sequence[str] | None = None) -> Figure:
     """One parameter: lines with a 95% band; two: heat maps; a hypercube: scatter panels."""
     plt = pyplot()
@@ -150,12 +152,13 @@ def _sweep_scatter(plt, result: Sweep, names: list[str]) -> Figure:
             ax = grid_axes[i, j]
             ax.scatter(t[p], t[name], s=6, color="#0072B2", alpha=0.6)
             if i == len(names) - 1:
-                ax.set_xlabel(p, fontsize=8)
+                ax.set_xlabel(p, fontsize=MIN_FONT)
             if j == 0:
-                ax.set_ylabel(name, fontsize=8)
+                ax.set_ylabel(name, fontsize=MIN_FONT)
     return fig
 
 
+@readable
 def plot_waterfall(result: Attribution, top: int = 8) -> Figure:
     """Per index: the level without the chosen events, each cluster's or event's step, the
     level with them.
@@ -214,11 +217,11 @@ def _waterfall(ax, result: Attribution, name: str, top: int) -> None:
     low = min(start, end, *(start + np.cumsum([s[1] for s in steps]))) if steps else min(start, end)
     ax.set_ylim(max(0, low - 10), None)
     ax.set_xticks(
-        range(len(labels)), [_short(x) for x in labels], rotation=60, ha="right", fontsize=8
+        range(len(labels)), [_short(x) for x in labels], rotation=60, ha="right", fontsize=MIN_FONT
     )
     ax.set_ylabel("index points")
     ax.set_title(name, fontsize=11)
 
 
-def _short(text: str, n: int = 28) -> str:
+def _short(text: str, n: int = 40) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"

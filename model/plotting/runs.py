@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from .style import STYLE, color, lines, pyplot, short
+from .style import MIN_FONT, STYLE, color, event_key, key_height, pyplot
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -19,10 +19,23 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from ..results import Result
 
-__all__ = ["key_events", "plot_fan", "plot_fans", "plot_index", "plot_trajectories"]
+__all__ = [
+    "N_KEY_EVENTS",
+    "key_entries",
+    "key_events",
+    "number_events",
+    "plot_fan",
+    "plot_fans",
+    "plot_index",
+    "plot_trajectories",
+]
 
 
-def key_events(result: Result, n: int = 12) -> pd.DataFrame:
+#: How many key events the run's figures number (the same numbers in every figure of a run).
+N_KEY_EVENTS = 10
+
+
+def key_events(result: Result, n: int = N_KEY_EVENTS) -> pd.DataFrame:
     """The ``n`` events with the largest total effect: ``date, event, title``."""
     ev = result.events
     ev = ev[ev["replicate"].isna() & (ev["kind"] != "shift-end")]
@@ -89,23 +102,51 @@ def plot_index(
     return ax
 
 
+def key_entries(keys: pd.DataFrame) -> list[str]:
+    """The key of the numbered events: number, month and the full title."""
+    return [f"{j}  {row.date:%Y-%m}  {row.title}" for j, row in enumerate(keys.itertuples(), 1)]
+
+
+def number_events(ax: Axes, keys: pd.DataFrame, rows: int = 3) -> None:
+    """The key events' numbers above ``ax``, staggered over ``rows`` heights."""
+    for j, row in enumerate(keys.itertuples(), start=1):
+        ax.annotate(
+            str(j),
+            xy=(row.date, 100),
+            xytext=(0, 3 + 14 * ((j - 1) % rows)),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=MIN_FONT,
+            fontweight="bold",
+            annotation_clip=False,
+        )
+
+
 def plot_trajectories(
     result: Result,
     indicators: list[str] | None = None,
-    n_events: int = 12,
+    n_events: int = N_KEY_EVENTS,
     fig: Figure | None = None,
 ) -> Figure:
-    """All indices stacked, sharing time, with the key events marked and labelled."""
+    """All indices stacked, sharing time, with the key events marked, numbered and listed.
+
+    The numbers are those of :func:`plot_fans` for the same run and ``n_events``.
+    """
     plt = pyplot()
     with plt.rc_context(STYLE):
         return _trajectories(plt, result, indicators or result.indicators, n_events, fig)
 
 
 def _trajectories(plt, result, names, n_events, fig):
-    if fig is None:
-        fig = plt.figure(figsize=(13, 2.6 * len(names) + 2.6))
-    axes = fig.subplots(len(names), 1, sharex=True, squeeze=False)[:, 0]
     keys = key_events(result, n_events)
+    entries = key_entries(keys)
+    key_h = key_height(entries)
+    if fig is None:
+        fig = plt.figure(figsize=(13, 2.6 * len(names) + key_h + 1.6), layout="constrained")
+    top, panels = fig.subfigures(2, 1, height_ratios=[key_h + 0.05, 2.6 * len(names) + 0.6])
+    event_key(top.add_subplot(), entries)
+    axes = panels.subplots(len(names), 1, sharex=True, squeeze=False)[:, 0]
     for i, (ax, name) in enumerate(zip(axes, names)):
         plot_index(result, name, ax=ax, events=keys, i=i)
         ax.text(
@@ -118,42 +159,15 @@ def _trajectories(plt, result, names, n_events, fig):
             color=color(name, i),
             va="top",
         )
-    _label_events(axes[0], keys)
+    number_events(axes[0], keys)
     reps = result.metadata.get("replicates", 1)
     what = (
         f"median, 50% and 90% bands of {reps} replicates"
         if reps > 1
         else "single deterministic path"
     )
-    fig.suptitle(
-        f"{result.metadata.get('scenario', '')}: cooperation indices (0–100), {what}",
-        fontsize=15,
-        y=0.995,
-    )
-    fig.tight_layout(rect=(0, 0, 1, 0.97))
+    fig.suptitle(f"{result.metadata.get('scenario', '')}: cooperation indices (0–100), {what}")
     return fig
-
-
-def _label_events(ax: Axes, keys: pd.DataFrame) -> None:
-    """Numbered markers above the top panel (staggered) and a key above them."""
-    for j, row in enumerate(keys.itertuples(), start=1):
-        ax.annotate(
-            str(j),
-            xy=(row.date, 100),
-            xytext=(0, 3 + 12 * ((j - 1) % 3)),
-            textcoords="offset points",
-            ha="center",
-            va="bottom",
-            fontsize=10,
-            fontweight="bold",
-            annotation_clip=False,
-        )
-    if len(keys):
-        entries = [
-            f"{j}: {row.date:%Y-%m} {short(row.title)}"
-            for j, row in enumerate(keys.itertuples(), 1)
-        ]
-        ax.set_title(lines(entries, 3), fontsize=10, loc="left", pad=44, family="monospace")
 
 
 def plot_fan(
@@ -161,7 +175,7 @@ def plot_fan(
     indicator: str,
     ax: Axes | None = None,
     spaghetti: int = 0,
-    n_events: int = 8,
+    n_events: int = N_KEY_EVENTS,
     i: int = 0,
 ) -> Axes:
     """Fan chart of one index: median, 50% and 90% bands, key events numbered.
@@ -179,19 +193,9 @@ def plot_fan(
             k = result.indicators.index(indicator)
             for path in sample[:spaghetti, :, k]:
                 ax.plot(result.dates, path, color=color(indicator, i), lw=0.6, alpha=0.55)
-        for j, row in enumerate(keys.itertuples(), start=1):
-            ax.annotate(
-                str(j),
-                xy=(row.date, 100),
-                xytext=(0, 2 + 11 * ((j - 1) % 2)),
-                textcoords="offset points",
-                ha="center",
-                va="bottom",
-                fontsize=9,
-                annotation_clip=False,
-            )
-        ax.set_title(indicator, loc="left", fontweight="bold", color=color(indicator, i), pad=24)
-        ax.legend(loc="lower left", fontsize=10, frameon=False, ncol=3)
+        number_events(ax, keys, rows=4)
+        ax.set_title(indicator, loc="left", fontweight="bold", color=color(indicator, i), pad=62)
+        ax.legend(loc="lower left", fontsize=MIN_FONT, frameon=False, ncol=3)
     return ax
 
 
@@ -199,36 +203,36 @@ def plot_fans(
     result: Result,
     indicators: list[str] | None = None,
     spaghetti: int = 5,
-    n_events: int = 8,
+    n_events: int = N_KEY_EVENTS,
     fig: Figure | None = None,
 ) -> Figure:
-    """A fan chart per index in a grid, with a shared key of the numbered events."""
+    """A fan chart per index in a grid, with a shared key of the numbered events.
+
+    The numbers are those of :func:`plot_trajectories` for the same run and ``n_events``.
+    """
     plt = pyplot()
     names = indicators or result.indicators
     with plt.rc_context(STYLE):
         cols = 2 if len(names) > 1 else 1
         rows = -(-len(names) // cols)
-        fig = fig or plt.figure(figsize=(15, 4.6 * rows + 1.6))
-        axes = fig.subplots(rows, cols, squeeze=False, sharex=True).ravel()
+        entries = key_entries(key_events(result, n_events))
+        key_h = key_height(entries, width=70)
+        fig = fig or plt.figure(figsize=(15, 4.8 * rows + key_h + 1.0))
+        gs = fig.add_gridspec(rows + 1, cols, height_ratios=[key_h + 0.01] + [4.8] * rows)
+        event_key(fig.add_subplot(gs[0, :]), entries, width=70)
+        axes = [fig.add_subplot(gs[1 + k // cols, k % cols]) for k in range(rows * cols)]
+        for ax in axes[1:]:
+            ax.sharex(axes[0])
         for i, (ax, name) in enumerate(zip(axes, names)):
             plot_fan(result, name, ax=ax, spaghetti=spaghetti, n_events=n_events, i=i)
+            if i < len(names) - cols:
+                ax.tick_params(labelbottom=False)
         for ax in axes[len(names) :]:
             ax.set_visible(False)
-        keys = key_events(result, n_events)
-        entries = [
-            f"{j}: {row.date:%Y-%m} {short(row.title)}"
-            for j, row in enumerate(keys.itertuples(), 1)
-        ]
         reps = result.metadata.get("replicates", 1)
-        title = (
+        fig.suptitle(
             f"{result.metadata.get('scenario', '')}: median, 50% and 90% bands of {reps} replicates"
             + (f", {spaghetti} sample paths" if spaghetti else "")
         )
-        fig.suptitle(
-            title + ("\n" + lines(entries, 2) if entries else ""),
-            fontsize=11,
-            family="monospace",
-            y=1.0,
-        )
-        fig.tight_layout(rect=(0, 0, 1, 0.97))
+        fig.tight_layout()
     return fig

@@ -8,20 +8,27 @@ read on a classroom projector.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
 __all__ = [
     "COLORS",
+    "DPI",
     "FAMILY_COLORS",
+    "MIN_FONT",
     "PALETTE",
     "STYLE",
     "color",
+    "event_key",
     "grid",
+    "key_height",
     "lines",
     "pyplot",
+    "readable",
     "save_figure",
     "short",
 ]
@@ -35,6 +42,34 @@ PALETTE = ["#000000", "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#5
 FAMILY_COLORS = {"log": "#000000", "logit": "#CC79A7", "count": "#0072B2", "binary": "#009E73"}
 #: Font sizes of the figures (points).
 STYLE = {"font.size": 13, "axes.titlesize": 15, "axes.labelsize": 13}
+#: The smallest text on any chart at its default size (points): read from the back of a room.
+MIN_FONT = 11
+#: The least resolution of a saved figure (dots per inch), whatever a caller asks for.
+DPI = 150
+
+
+#: The fonts of figures without a style of their own: no text under :data:`MIN_FONT`.
+READABLE = {
+    "font.size": MIN_FONT,
+    "axes.titlesize": 12,
+    "axes.labelsize": MIN_FONT,
+    "legend.fontsize": MIN_FONT,
+    "xtick.labelsize": MIN_FONT,
+    "ytick.labelsize": MIN_FONT,
+}
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def readable(func: F) -> F:
+    """Draw ``func``'s figure with the :data:`READABLE` fonts."""
+
+    @functools.wraps(func)
+    def drawn(*args: Any, **kwargs: Any) -> Any:
+        with pyplot().rc_context(READABLE):
+            return func(*args, **kwargs)
+
+    return cast(F, drawn)
 
 
 def pyplot() -> Any:
@@ -49,15 +84,48 @@ def color(indicator: str, i: int = 0) -> str:
     return COLORS.get(indicator, _FALLBACK[i % len(_FALLBACK)])
 
 
-def save_figure(fig: Figure, path: Any, dpi: int = 130) -> None:
-    """Save at print resolution and free the figure."""
-    fig.savefig(path, dpi=dpi, bbox_inches="tight")
+def save_figure(fig: Figure, path: Any, dpi: int = DPI) -> None:
+    """Save at print resolution (:data:`DPI` at least, so every figure projects alike) and
+    free the figure."""
+    fig.savefig(path, dpi=max(int(dpi), DPI), bbox_inches="tight")
     pyplot().close(fig)
 
 
 def short(title: str, n: int = 40) -> str:
     """``title`` cut to ``n`` characters with an ellipsis."""
     return title if len(title) <= n else title[: n - 1].rstrip() + "…"
+
+
+def _key_columns(entries: list[str], cols: int, width: int) -> list[str]:
+    """``entries`` wrapped at ``width`` characters (never cut) and split into ``cols`` columns."""
+    import textwrap
+
+    wrapped = [textwrap.fill(e, width, subsequent_indent="      ") for e in entries]
+    per = -(-len(wrapped) // cols) if wrapped else 0
+    return ["\n".join(wrapped[c * per : (c + 1) * per]) for c in range(cols)]
+
+
+def key_height(entries: list[str], cols: int = 2, width: int = 62) -> float:
+    """Inches of the key :func:`event_key` draws for ``entries``."""
+    columns = _key_columns(entries, cols, width)
+    n = max((c.count("\n") + 1 for c in columns if c), default=0)
+    return n * MIN_FONT * 1.45 / 72 + 0.1
+
+
+def event_key(ax: Any, entries: list[str], cols: int = 2, width: int = 62) -> None:
+    """The numbered events' key in ``ax`` (its frame hidden): full titles, wrapped, in columns."""
+    ax.axis("off")
+    for c, text in enumerate(_key_columns(entries, cols, width)):
+        ax.text(
+            c / cols,
+            1.0,
+            text,
+            transform=ax.transAxes,
+            va="top",
+            ha="left",
+            fontsize=MIN_FONT,
+            linespacing=1.3,
+        )
 
 
 def lines(entries: list[str], per_line: int) -> str:

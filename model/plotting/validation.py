@@ -28,7 +28,7 @@ import pandas as pd
 from ..calibrate.measurement import CENTRE
 from ..calibrate.observations import decades
 from ..catalog import load_catalog
-from .style import FAMILY_COLORS, pyplot
+from .style import FAMILY_COLORS, MIN_FONT, pyplot
 from .style import color as index_color
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -66,7 +66,7 @@ MAIN_SERIES: tuple[str, ...] = (
     "WEST_khas_fp_us_seen_as_threat_pct",
 )
 _MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">", "p", "d", "h", "8")
-_STYLE = {"font.size": 11, "axes.titlesize": 12, "axes.labelsize": 11}
+_STYLE = {"font.size": MIN_FONT, "axes.titlesize": 12, "axes.labelsize": MIN_FONT}
 
 
 def index_scale(cal: Calibration, frame: pd.DataFrame) -> np.ndarray:
@@ -102,7 +102,7 @@ def _events(ax, dates: pd.DatetimeIndex, numbers: dict[str, int], catalog) -> No
                 transform=ax.get_xaxis_transform(),
                 ha="center",
                 va="bottom",
-                fontsize=8,
+                fontsize=MIN_FONT,
                 color="0.3",
             )
 
@@ -237,7 +237,7 @@ def _index_frame(ax, cal: Calibration, name: str, part: pd.DataFrame, until: int
     title = f"{name}"
     if skipped:
         title += "  (not drawn, slope 0: " + ", ".join(k.split(":")[1] for k in skipped) + ")"
-    ax.set_title(title, loc="left")
+    ax.set_title(title, loc="left", pad=18)  # above the event numbers
     ax.set_ylim(0, 100)
     ax.set_ylabel("index points")
     if until is not None:
@@ -247,7 +247,7 @@ def _index_frame(ax, cal: Calibration, name: str, part: pd.DataFrame, until: int
             0.02,
             f" scored after {until}",
             transform=ax.get_xaxis_transform(),
-            fontsize=8,
+            fontsize=MIN_FONT,
         )
 
 
@@ -258,7 +258,7 @@ def _side_legend(ax) -> None:
     ax.legend(
         seen.values(),
         seen.keys(),
-        fontsize=7,
+        fontsize=MIN_FONT,
         loc="upper left",
         bbox_to_anchor=(1.005, 1.0),
         borderaxespad=0.0,
@@ -269,7 +269,7 @@ def _side_legend(ax) -> None:
 def _events_key(fig, numbers: dict[str, int], catalog) -> None:
     """The numbered events' titles below the panels."""
     key = "; ".join(f"{k} {catalog[e].title}" for e, k in numbers.items())
-    fig.text(0.01, 0.0, _wrap("Events: " + key, 150), fontsize=7, va="top")
+    fig.text(0.01, 0.0, _wrap("Events: " + key, 120), fontsize=MIN_FONT, va="top")
 
 
 def plot_hindcast(hc: Hindcast, indicators: Sequence[str] | None = None) -> Figure:
@@ -377,8 +377,8 @@ def _series_points(ax, part: pd.DataFrame, later: np.ndarray) -> None:
 def _series_frame(ax, part: pd.DataFrame, group: str, span: pd.DatetimeIndex) -> None:
     """A series panel's title, units, time span (a plain log scale for log series) and legend."""
     fam = part["family"].iloc[0]
-    ax.set_title(_wrap(group.replace("|", " | "), 60), loc="left", fontsize=9)
-    ax.set_ylabel(_units_label(part, fam), fontsize=9)
+    ax.set_title(_wrap(group.replace("|", " | "), 60), loc="left", fontsize=MIN_FONT, pad=18)
+    ax.set_ylabel(_units_label(part, fam), fontsize=MIN_FONT)
     ax.set_xlim(span[0], span[1])
     if fam == "log":
         from matplotlib.ticker import FuncFormatter
@@ -387,8 +387,8 @@ def _series_frame(ax, part: pd.DataFrame, group: str, span: pd.DatetimeIndex) ->
         plain = FuncFormatter(lambda v, _: f"{v:g}")
         ax.yaxis.set_major_formatter(plain)
         ax.yaxis.set_minor_formatter(plain)
-        ax.tick_params(axis="y", which="minor", labelsize=7)
-    ax.legend(fontsize=7, loc="best")
+        ax.tick_params(axis="y", which="minor", labelsize=MIN_FONT)
+    ax.legend(fontsize=MIN_FONT, loc="best")
 
 
 def _to_units(eta: np.ndarray, family: str) -> np.ndarray:

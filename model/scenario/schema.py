@@ -30,6 +30,7 @@ from ..distributions import (
     to_number,
     upper,
 )
+from ..errors import did_you_mean
 from ..timeaxis import FIRST_DATE, LAST_DATE, check_duration, record_dates
 from .cascade import Resolution, resolve_events
 from .factors import Factor, factors
@@ -44,6 +45,7 @@ from .limits import (
 )
 
 __all__ = [
+    "DRIVERS",
     "EventsControl",
     "Hazard",
     "IndexSpec",
@@ -54,6 +56,9 @@ __all__ = [
 ]
 
 _STRICT = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+#: The exogenous drivers a scenario may set (``[drivers]``): their level after the last
+#: observed year, USD per barrel of Brent and the US CPI (1982-84 = 100).
+DRIVERS: tuple[str, ...] = ("oil_price", "price_index")
 
 
 class RunSettings(BaseModel):
@@ -262,6 +267,7 @@ class Scenario(BaseModel):
     damping: Number = 0.6
     hazards: tuple[Hazard, ...] = Field(default=(), max_length=MAX_HAZARDS)
     policy: PolicySpec = PolicySpec()
+    drivers: dict[str, Number] = {}
 
     @field_validator("damping")
     @classmethod
@@ -269,6 +275,21 @@ class Scenario(BaseModel):
         x = centre(v)
         if not 0.0 <= x <= 1.0:
             raise ValueError(f"'damping' must be between 0 and 1 (got {x})")
+        return v
+
+    @field_validator("drivers")
+    @classmethod
+    def _drivers(cls, v: dict[str, Number]) -> dict[str, Number]:
+        for name, value in v.items():
+            if name not in DRIVERS:
+                raise ValueError(
+                    f"unknown driver {name!r}{did_you_mean(name, DRIVERS)}; "
+                    f"drivers: {', '.join(DRIVERS)}"
+                )
+            if isinstance(value, Dist):
+                check_positive_support(value, f"drivers.{name}")
+            elif value <= 0:
+                raise ValueError(f"'drivers.{name}' must be > 0 (got {value})")
         return v
 
     @field_validator("indices")
@@ -294,6 +315,8 @@ class Scenario(BaseModel):
         data = self.model_dump(mode="json", exclude={"extends": True, "events": {"dropped"}})
         if not self.events.keep:
             data["events"].pop("keep", None)
+        if not self.drivers:
+            data.pop("drivers", None)
         return _drop_none(data)
 
     def to_toml(self) -> str:
