@@ -512,3 +512,13 @@ def test_a_date_error_on_a_line_of_a_megabyte_is_found_at_once(folder, capsys):
     line = refused(folder, capsys, "case.toml")
     assert "case.toml: run.end: '2016-02-30' is not a valid date or time (line 4)" in line
     assert time.monotonic() - start < 20
+
+
+def test_a_chain_of_extends_is_at_most_20_files(folder, capsys):
+    """1,200 files extending each other ran the loader out of stack, reported as nesting."""
+    for i in range(30):
+        parent = f'extends = "c{i + 1}.toml"\n' if i < 29 else ""
+        (folder / f"c{i}.toml").write_text(f'name = "c{i}"\n{parent}')
+    line = refused(folder, capsys, "c0.toml")
+    assert "c19.toml: extends: a chain of more than 20 files extending each other" in line
+    assert load_scenario(folder / "c10.toml").name == "c10"

@@ -31,6 +31,7 @@ __all__ = [
     "MAX_ADDED",
     "MAX_BYTES",
     "MAX_DEPTH",
+    "MAX_EXTENDS",
     "MAX_GRID_STEPS",
     "MAX_HAZARDS",
     "MAX_ITEMS",
@@ -51,6 +52,8 @@ __all__ = [
 MAX_BYTES = 1024 * 1024
 #: The deepest nesting of tables and arrays (the schema needs 7).
 MAX_DEPTH = 16
+#: The longest chain of files extending each other (the shipped ones use 2).
+MAX_EXTENDS = 20
 #: The most entries of one table or array (a scenario's longest, events.add, holds 1,000).
 MAX_ITEMS = 2000
 #: The longest key, in characters (the longest event id of the catalog has 37).

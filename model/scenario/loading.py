@@ -28,7 +28,7 @@ from ..errors import ScenarioError, did_you_mean
 from .blame import as_scenario_error, scenario_error
 from .checks import check_semantics
 from .files import file_problem, read_toml
-from .limits import walk_problem
+from .limits import MAX_EXTENDS, walk_problem
 from .schema import Scenario
 
 __all__ = [
@@ -123,6 +123,9 @@ def _resolve(
         origins: dict[tuple, str] = {}
         files.append(str(path))
         return _merge({}, data, origins, str(path)), origins
+    if len(chain) + 1 >= MAX_EXTENDS:
+        problem = f"a chain of more than {MAX_EXTENDS} files extending each other"
+        raise ScenarioError(path, "extends", problem)
     merged, origins = _resolve(_parent_file(path, parent), chain + (here,), files)
     merged.pop("description", None)
     merged.get("events", {}).pop("dropped", None)  # what the parent's drops took: recomputed
