@@ -202,3 +202,16 @@ def test_the_pages_charts_fit_beside_the_controls_with_readable_text():
     for step in (0, 12):
         hist = history_figure(step)
         assert _small(hist) == [] and _cut(hist) == []
+
+
+def test_the_analyses_write_their_figures_at_150_dpi_too(tmp_path):
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    from model.explore.points import write_tables
+
+    fig, _ = plt.subplots()
+    write_tables(tmp_path / "out", {}, {}, {"sweep.png": fig})
+    plt.close(fig)
+    with Image.open(tmp_path / "out" / "sweep.png") as img:
+        assert min(img.info["dpi"]) >= DPI - 0.5
