@@ -215,3 +215,15 @@ def test_the_analyses_write_their_figures_at_150_dpi_too(tmp_path):
     plt.close(fig)
     with Image.open(tmp_path / "out" / "sweep.png") as img:
         assert min(img.info["dpi"]) >= DPI - 0.5
+
+
+def test_event_numbers_close_together_are_put_at_different_heights():
+    from model.plotting.style import stagger
+
+    # 1 and 4 a few months apart read as "14" at one height
+    xs = [2003.2, 2015.9, 2015.91, 2016.5, 2016.55, 2016.6, 2019.5, 2020.1]
+    heights = stagger(xs, gap=1.0, rows=5)
+    for i, (x, h) in enumerate(zip(xs, heights)):
+        for x2, h2 in zip(xs[:i], heights[:i]):
+            assert h != h2 or x - x2 >= 1.0, (x, x2)
+    assert heights[0] == 0 and max(heights) < 5

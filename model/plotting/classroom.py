@@ -29,7 +29,7 @@ from ..classroom import (
 )
 from ..indices import TITLES
 from .runs import key_events
-from .style import MIN_FONT, color
+from .style import MIN_FONT, color, stagger
 
 __all__ = [
     "DPI",
@@ -277,11 +277,12 @@ def _key_lines(ax: Any, key_x: np.ndarray, numbered: bool) -> None:
     for d in key_x:
         ax.axvline(d, color="0.45", lw=0.7, ls=":", zorder=1)
     if numbered:
-        for j, d in enumerate(key_x, start=1):
+        heights = stagger(key_x, gap=1.0, rows=3)  # a year apart, or another height
+        for j, (d, h) in enumerate(zip(key_x, heights), start=1):
             ax.annotate(
                 str(j),
                 xy=(d, 100),
-                xytext=(0, 2 + 12 * ((j - 1) % 3)),
+                xytext=(0, 2 + 12 * h),
                 textcoords="offset points",
                 ha="center",
                 va="bottom",
@@ -409,7 +410,8 @@ def _medians(ax: Any, view: View, keep: np.ndarray) -> None:
 
 def _guided_lines(ax: Any, years: np.ndarray, current: bool = True) -> None:
     """The guided events so far, numbered; the last one (the current step) in bold."""
-    for j, d in enumerate(years, start=1):
+    heights = stagger(years, gap=0.9, rows=3)
+    for j, (d, h) in enumerate(zip(years, heights), start=1):
         now = current and j == len(years)
         ax.axvline(
             d,
@@ -420,7 +422,7 @@ def _guided_lines(ax: Any, years: np.ndarray, current: bool = True) -> None:
         ax.annotate(
             str(j),
             xy=(d, 100),
-            xytext=(0, 2 + 13 * ((j - 1) % 3)),
+            xytext=(0, 2 + 13 * h),
             textcoords="offset points",
             ha="center",
             va="bottom",
