@@ -232,7 +232,12 @@ class ClassroomPage:
         """The Guided history tab."""
         pn = self.pn
         return pn.Column(
-            pn.pane.Markdown(guided_intro(), width=WIDTH, css_classes=["guide-intro"]),
+            pn.pane.Markdown(
+                guided_intro(),
+                width=WIDTH,
+                css_classes=["guide-intro"],
+                styles={"font-size": "15px"},
+            ),
             pn.Row(self.prev, self.step, self.next),
             self.guide_text,
             self.guide_chart,
