@@ -27,6 +27,7 @@ __all__ = [
     "centre",
     "check_positive_support",
     "check_range",
+    "extremes",
     "sample",
     "to_number",
     "upper",
@@ -36,6 +37,9 @@ __all__ = [
 MAX_LOG_SIGMA = 10.0
 #: The standard normal quantile of 99.9%, for a lognormal's :func:`upper` value.
 _Z999 = 3.090232306167813
+#: The largest standard normal a draw can give: the quantile of the smallest uniform the
+#: random streams give (2**-54), rounded up.
+Z_EXTREME = 8.3
 
 _NEEDS = {
     "normal": ("mean", "sd"),
@@ -166,6 +170,22 @@ def upper(value: float | Dist) -> float:
     if value.dist == "lognormal":
         return float(value.median * np.exp(_Z999 * value.sigma))  # type: ignore[operator]
     return float(value.mean + _Z999 * value.sd)  # type: ignore[operator]
+
+
+def extremes(value: float | Dist) -> tuple[float, float]:
+    """The smallest and the largest value a draw of ``value`` can take (a normal or a lognormal:
+    at :data:`Z_EXTREME` standard deviations of the normal)."""
+    if not isinstance(value, Dist):
+        return float(value), float(value)
+    if value.dist in ("uniform", "triangular"):
+        return float(value.low), float(value.high)  # type: ignore[arg-type]
+    if value.dist == "lognormal":
+        spread = float(np.exp(Z_EXTREME * value.sigma))  # type: ignore[operator]
+        return value.median / spread, value.median * spread  # type: ignore[operator]
+    return (
+        value.mean - Z_EXTREME * value.sd,  # type: ignore[operator]
+        value.mean + Z_EXTREME * value.sd,  # type: ignore[operator]
+    )
 
 
 def check_range(value: float | Dist, name: str, low: float | None, high: float | None) -> None:

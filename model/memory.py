@@ -45,8 +45,9 @@ CHUNK_ROW_HAZARDS = 10_500
 CHUNK_ROW = 1_000
 #: A level in memory (float64).
 VALUE = 8
-#: Bytes per level while a chunk's trajectories become a Parquet table (measured: 75).
-PARQUET_TABLE_VALUE = 75
+#: Bytes per level of a chunk, besides the chunk's own paths, while its trajectories are
+#: written (a copy in replicate order and the tables of 256 replicates; measured: 11).
+PARQUET_TABLE_VALUE = 16
 #: Bytes per level in trajectories.parquet on disk (measured: 8.5).
 PARQUET_FILE_VALUE = 8.5
 
@@ -100,6 +101,7 @@ def ensemble_need(
     hazards: bool = False,
     runs: int = 1,
     path_copies: int = 0,
+    chunk_copies: bool = True,
 ) -> Need:
     """The memory of ``runs`` ensembles of ``replicates`` held at once (a comparison holds
     one per scenario or policy), each recording ``records`` dates of ``indices`` indices.
@@ -108,6 +110,8 @@ def ensemble_need(
     differences of a comparison), which fewer replicates reduce when ``paths_needed``, and
     leaving the trajectories out otherwise; ``stream_paths``: written chunk by chunk, so
     only the chunks in flight hold them. ``workers`` > 1 run chunks in their own processes.
+    ``chunk_copies``: a chunk holds its paths besides those kept (not when the run is one
+    chunk that records straight into the kept paths).
     """
     n, values = int(replicates), records * indices
     chunk = max(min(int(chunk_size), n), 1)
@@ -127,20 +131,29 @@ def ensemble_need(
                 "trajectories",
                 n * per_path,
                 per_path,
-                "leave the trajectories out or stream them to a file",
+                "leave the trajectories out, stream them to a file or run fewer replicates",
             )
         )
     row = CHUNK_ROW_HAZARDS if hazards else CHUNK_ROW
-    paths = values * VALUE * 2 if (keep_paths or stream_paths) else 0
-    one_chunk = bins * values * VALUE * 2 + chunk * (row + paths)
-    parts.append(
-        Part(
-            f"chunks of {chunk:,} replicates",
-            "chunk_size",
-            max(processes, 1) * one_chunk,
-            advice=f"a chunk takes {size(one_chunk)}: use smaller chunks",
+    paths = values * VALUE * 2 if (keep_paths or stream_paths) and chunk_copies else 0
+    histograms = bins * values * VALUE * 2
+    one_chunk = histograms + chunk * (row + paths)
+    if chunk >= n:  # one chunk holds every replicate: it grows with them
+        parts.append(Part("a chunk's histograms", "chunk_size", histograms))
+        parts.append(
+            Part(
+                "the replicates at work", "replicates", n * (row + paths), row + paths, "run fewer"
+            )
         )
-    )
+    else:
+        parts.append(
+            Part(
+                f"chunks of {chunk:,} replicates",
+                "chunk_size",
+                max(processes, 1) * one_chunk,
+                advice=f"a chunk takes {size(one_chunk)}: use smaller chunks",
+            )
+        )
     if processes:
         parts.append(
             Part(
@@ -201,10 +214,12 @@ def check_fits(need: Need, available: int | None = None) -> None:
     part = need.largest()
     advice = part.advice
     if part.per_replicate:
-        most = (room - (need.total - part.bytes)) // part.per_replicate
-        each = f"{part.per_replicate:,} bytes a replicate"
-        advice = f"{advice} (at most about {most:,} fit)" if most > 0 else advice
-        advice = f"{part.what} take {size(part.bytes)}, {each}; {advice}"
+        growing = [p for p in need.parts if p.per_replicate]
+        each = sum(p.per_replicate for p in growing)
+        most = (room - need.total + sum(p.bytes for p in growing)) // each
+        advice = f"{advice} (at most about {most:,} replicates fit)" if most > 0 else advice
+        each_part = f"{part.per_replicate:,} bytes a replicate"
+        advice = f"{part.what} take {size(part.bytes)}, {each_part}; {advice}"
     raise ArgumentError(
         part.argument,
         f"the run needs about {size(need.total)} of memory, more than the {size(room)} "

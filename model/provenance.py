@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import platform
+import stat
 import subprocess
 from functools import cache
 from importlib import metadata as importlib_metadata
@@ -62,10 +63,6 @@ def run_metadata(scenario: Scenario, replicates: int, seed: int) -> dict[str, An
     return meta | environment()
 
 
-#: Files larger than this are not hashed into the lineage (the loader refuses them anyway).
-LINEAGE_MAX_BYTES = 16 * 1024 * 1024
-
-
 def lineage(path: Path) -> list[dict[str, str]]:
     """The scenario file and each file it ``extends``, in turn: path and SHA-256 of its bytes."""
     import hashlib
@@ -73,22 +70,34 @@ def lineage(path: Path) -> list[dict[str, str]]:
 
     chain: list[dict[str, str]] = []
     seen: set[Path] = set()
-    here: Path | None = Path(path).resolve()
-    while here is not None and here not in seen and here.is_file():
+    here = _regular(Path(path))
+    while here is not None and here not in seen:
         seen.add(here)
-        if here.stat().st_size > LINEAGE_MAX_BYTES:  # refused by the loader; not read here
-            break
         data = here.read_bytes()
         chain.append({"file": str(here), "sha256": hashlib.sha256(data).hexdigest()})
         try:
             parent = tomllib.loads(data.decode("utf-8-sig")).get("extends")
         except (UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
-            parent = None  # the loader reports what is wrong with the file
-        try:
-            here = (here.parent / parent).resolve() if isinstance(parent, str) and parent else None
-        except (OSError, RuntimeError):  # a symlink loop: the loader reports it
-            here = None
+            parent = None
+        here = _regular(here.parent / parent) if isinstance(parent, str) and parent else None
     return chain
+
+
+#: The largest file :func:`lineage` reads: a scenario's limit (model/scenario/limits.py).
+_LINEAGE_BYTES = 4 * 1024 * 1024
+
+
+def _regular(path: Path) -> Path | None:
+    """``path`` resolved if it is a regular file a scenario may be, else None (a folder, a
+    device, a FIFO, a symlink loop, a file too large: loading the scenario reports it)."""
+    try:
+        here = path.resolve()
+        info = here.stat()
+    except (OSError, RuntimeError, ValueError):
+        return None
+    if not stat.S_ISREG(info.st_mode) or info.st_size > _LINEAGE_BYTES:
+        return None
+    return here
 
 
 @cache

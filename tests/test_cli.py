@@ -144,6 +144,8 @@ EXPECTED = {
     "unknown_required_event.toml": "did you mean 's400-delivery-2019'",
     "keep_not_dropped.toml": "'coup-attempt-2016' does not go with any dropped or moved event",
     "scale_unknown_index.toml": "event 'russian-sanctions-2015' has no effect on 'west'",
+    "unknown_driver.toml": "unknown driver 'oil_pric' (did you mean 'oil_price'?)",
+    "driver_normal.toml": "'drivers.oil_price' must stay positive",
 }
 
 

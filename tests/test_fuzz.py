@@ -13,7 +13,8 @@ Hypothesis writes scenario files of three kinds and loads them with
 Loading may raise only a :class:`~model.errors.ModelError`, as one line. A
 scenario that loads is run for two replicates under a time limit (the run
 shortened to a few years first): again only the package's errors may
-escape, and the run must end within the limit. The whole file runs in well
+escape, no numerical warning (an overflow, a NaN) may be raised, and the run
+must end within the limit. The whole file runs in well
 under a minute (``tests/test_hostile_input.py`` keeps the smallest failing
 example of each class this test once found).
 """
@@ -27,6 +28,7 @@ import math
 import shutil
 import signal
 import tempfile
+import warnings
 from pathlib import Path
 
 import pytest
@@ -77,6 +79,7 @@ def time_limit(seconds: float):
 numbers = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True),
     st.sampled_from([math.nan, math.inf, -math.inf, 1e300, -1e300, 1e-300, 0.0, -0.0, -1.0]),
+    st.sampled_from([1e6, -1e6, 1e6 + 1, 1e-6, 1e-3, 2.7e-3, 10.0, 365.0, 366.0, 2**63]),
     st.integers(min_value=-(2**70), max_value=2**70),
     st.integers(min_value=-5, max_value=400),
     st.floats(min_value=-200, max_value=200),
@@ -254,7 +257,8 @@ def load_and_run(path: Path) -> None:
     end = min(sc.run.end, dt.date(sc.run.start.year + 4, 12, 31))
     short = sc.model_copy(update={"run": sc.run.model_copy(update={"end": end})})
     try:
-        with time_limit(RUN_LIMIT):
+        with time_limit(RUN_LIMIT), warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)  # an overflow or a NaN is a failure
             model.simulate(short, replicates=2, trajectories=False, workers=1)
     except ModelError as exc:
         assert "\n" not in str(exc), str(exc)

@@ -152,6 +152,17 @@ UNBOUNDED = {
     "replicates = 1e11": ("[run]\nreplicates = 100000000000\n", "run.replicates", "100000000"),
     "seed = 2^64": (f"[run]\nseed = {2**64}\n", "run.seed", "9223372036854775807"),
     "start in 1066": ("[run]\nstart = 1066-10-14\n", "run.start", "supported calendar"),
+    "half_life = 1e-6": (
+        "[indices.trade]\nhalf_life = 1e-6\n",
+        "indices.trade.half_life",
+        "'half_life' must be at least one day (0.00274 years)",
+    ),
+    "half_life drawn below a day": (
+        '[indices.trade]\nhalf_life = { dist = "lognormal", median = 1.0, sigma = 2.0 }\n',
+        "indices.trade.half_life",
+        "which it can draw",
+    ),
+    "sigma = 1e6": ("[indices.trade]\nsigma = 1e6\n", "indices.trade.sigma", "at most 10"),
 }
 
 
@@ -428,3 +439,29 @@ def test_a_key_with_a_line_break_still_gives_one_line(folder, capsys):
     """Found by tests/test_fuzz.py: a quoted key holding a newline split the message in two."""
     (folder / "case.toml").write_text(HEAD + '[events]\n"\\n" = 0.0\n')
     assert 'case.toml: events."\\n": unknown key' in refused(folder, capsys, "case.toml")
+
+
+def test_a_child_shortening_the_run_is_blamed_for_the_parents_dates(folder, capsys):
+    (folder / "parent.toml").write_text(
+        HEAD.replace('"x"', '"p"') + EVENT + _effect(jump="-1.0").replace("2027", "2031")
+    )
+    (folder / "child.toml").write_text(
+        'name = "c"\nextends = "parent.toml"\n[run]\nend = 2030-12-31\n'
+    )
+    line = refused(folder, capsys, "child.toml")
+    assert "child.toml: run.end: the run 2000-01-01..2030-12-31 leaves out " in line
+    assert "events.add[e].date = 2031-01-01 (set in " in line and "parent.toml)" in line
+    (folder / "late.toml").write_text(
+        'name = "l"\nextends = "parent.toml"\n[[events.add]]\nid = "e"\ndate = 2040-01-01\n'
+    )
+    line = refused(folder, capsys, "late.toml")
+    assert "late.toml: events.add[e].date: 2040-01-01 is outside the run" in line
+
+
+def test_a_key_of_megabytes_and_a_name_of_megabytes_get_short_lines(folder, capsys):
+    (folder / "key.toml").write_text('name = "x"\n' + "k" * 3_000_000 + " = 1\n")
+    line = refused(folder, capsys, "key.toml")
+    assert "is 3,000,000 characters long; a key is at most 100" in line and len(line) < 300
+    (folder / "name.toml").write_text('name = "' + "n" * 3_000_000 + '"\n')
+    line = refused(folder, capsys, "name.toml")
+    assert "name: String should have at most 100 characters" in line and len(line) < 300

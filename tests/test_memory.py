@@ -3,6 +3,7 @@ allocated, and a run that cannot fit is refused with one line naming the flag to
 
 from __future__ import annotations
 
+import re
 import time
 import tracemalloc
 
@@ -29,15 +30,56 @@ def small_machine(monkeypatch):
 
 
 def test_a_trillion_replicates_is_refused_at_once_with_one_line(tmp_path, capsys):
+    """Beyond the schema's maximum the flag itself is refused, before anything is estimated."""
     out = tmp_path / "out"
     started = time.perf_counter()
     assert main(["run", BASELINE, "--replicates", "1000000000000", "--out", str(out)]) == 2
     assert time.perf_counter() - started < 10
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
-    assert err.startswith("error: relsim run: --replicates: the run needs about 160.1 TB")
+    assert "--replicates must be <= 100,000,000" in err
+    assert not out.exists()
+
+
+def test_the_most_replicates_allowed_are_refused_on_a_small_machine(
+    tmp_path, capsys, small_machine
+):
+    out = tmp_path / "out"
+    started = time.perf_counter()
+    assert main(["run", BASELINE, "--replicates", "100000000", "--out", str(out)]) == 2
+    assert time.perf_counter() - started < 10
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith("error: relsim run: --replicates: the run needs about 17.0 GB")
     assert "run fewer replicates (at most about" in err
     assert not out.exists()
+
+
+def test_a_run_that_cannot_fit_names_the_flag_and_what_would_fit(tmp_path, capsys, small_machine):
+    out = tmp_path / "out"
+    started = time.perf_counter()
+    assert main(["run", BASELINE, "--replicates", "100000000", "--out", str(out)]) == 2
+    assert time.perf_counter() - started < 10
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert re.fullmatch(
+        r"error: relsim run: --replicates: the run needs about 1[67]\.\d GB of memory, more than "
+        r"the 1\.0 GB available on this machine: the replicates take 16\.4 GB, 176 bytes a "
+        r"replicate; run fewer replicates \(at most about [\d,]+ replicates fit\)\n",
+        err,
+    )
+    most = int(err.rsplit("at most about ", 1)[1].split()[0].replace(",", ""))
+    assert 0 < most < 1 * GB / 176
+    assert not out.exists()
+
+
+def test_comparisons_are_refused_before_the_first_run(tmp_path, capsys, small_machine):
+    out = tmp_path / "out"
+    argv = ["compare", BASELINE, str(SCENARIOS / "no-s400.toml"), "--replicates", "100000"]
+    assert main([*argv, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: relsim compare: --replicates: the run needs about")
+    assert err.count("\n") == 1 and not out.exists()
 
 
 def test_the_cost_per_replicate_is_what_the_ensemble_keeps(baseline):
@@ -46,13 +88,24 @@ def test_the_cost_per_replicate_is_what_the_ensemble_keeps(baseline):
     n, k = 300, len(baseline.indicators)
     records = len(baseline.record_dates())
     merged = _Merge(baseline, n, keep_paths=True)
-    need = run_need(baseline, n, 1, n, keep_paths=True)
+    need = run_need(baseline, n, 1, n // 3, keep_paths=True)
     by_argument = {p.argument: p for p in need.parts}
     assert by_argument["replicates"].per_replicate - memory.REPLICATE_EXTRA == (
         merged.metrics.nbytes / n
     )
     assert by_argument["trajectories"].per_replicate == merged.paths.nbytes / n
     assert merged.paths.nbytes / n == records * k * 8
+
+
+def test_analyses_refuse_too_many_replicates_per_point(tmp_path, capsys):
+    """sensitivity, sweep and attribute run each point as one chunk that keeps its paths."""
+    out = tmp_path / "out"
+    argv = ["sweep", BASELINE, "--grid", "dummy=0:1:2", "--replicates", "100000000"]
+    assert main([*argv, "--no-plots", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: relsim sweep: --replicates: the run needs about")
+    assert err.count("\n") == 1 and "replicates fit)" in err
+    assert not out.exists()
 
 
 def test_the_estimate_bounds_what_a_run_allocates(baseline):
@@ -86,7 +139,7 @@ def test_too_many_workers_or_too_large_chunks_are_named(baseline, small_machine)
     assert err.value.argument == "workers"
     stress = model.load_scenario("stress")
     with pytest.raises(ArgumentError, match="use smaller chunks") as err:
-        model.simulate(stress, replicates=200_000, chunk_size=200_000, trajectories=False)
+        model.simulate(stress, replicates=400_000, chunk_size=200_000, trajectories=False)
     assert err.value.argument == "chunk_size"
 
 

@@ -59,6 +59,17 @@ def test_help_and_validate_import_no_heavy_library(argv):
     assert modules == []
 
 
+def test_help_does_not_even_import_numpy_or_pydantic():
+    code = (
+        "import contextlib, io, sys\n"
+        "from model.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main(['--help']); main(['run', '--help'])\n"
+        "print(sorted(m for m in ('numpy', 'pydantic', 'model.scenario') if m in sys.modules))\n"
+    )
+    assert _python(code).stdout.strip() == "[]"
+
+
 def test_a_bad_scenario_is_reported_without_heavy_libraries():
     bad = str(ROOT / "tests" / "data" / "bad_scenarios" / "unknown_event_drop.toml")
     status, modules, _ = _imported_after(["validate", bad])
@@ -85,6 +96,11 @@ def test_the_library_is_still_there_on_first_use():
         (["run", BASELINE, "--bogus"], "relsim run: error: unrecognized arguments: --bogus"),
         (["run"], "relsim run: error: the following arguments are required: scenario"),
         (["frobnicate"], "relsim: error: argument command: invalid choice: 'frobnicate'"),
+        # a flag is taken only as written in full, never as the start of another
+        (
+            ["run", BASELINE, "--replicate", "5"],
+            "relsim run: error: unrecognized arguments: --replicate 5",
+        ),
     ],
 )
 def test_a_command_line_that_cannot_be_read_is_one_line(argv, prefix, capsys):

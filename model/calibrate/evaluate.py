@@ -12,8 +12,10 @@ each origin year ``T`` (:mod:`.origin`):
    observation of ``T + 1 .. T + H`` is predicted by draws through the fitted
    measurement model, measurement noise included (as :func:`.hindcast.hindcast`
    does). Mode ``known-events``: every event of the scenario happens as
-   recorded. Mode ``frozen``: only the events that act up to 31 December of
-   ``T`` (:func:`.origin.frozen_scenario`; hazards and the policy stay);
+   recorded, and the dollar-valued series see the actual prices
+   (:mod:`.prices`). Mode ``frozen``: only the events that act up to 31
+   December of ``T`` (:func:`.origin.frozen_scenario`; hazards and the policy
+   stay), and the prices of ``T`` carried;
 4. the baselines of :mod:`.baselines` are fitted on the annual history of
    each series cut at ``T``; the oil regression (trade values in dollars
    only) follows the actual Brent path in ``known-events`` and the last
@@ -48,6 +50,7 @@ from .evaluation_table import (
 )
 from .observations import Observations, for_scenario
 from .origin import MODES, OriginTask, annual_series, run_origin
+from .prices import Prices
 
 __all__ = ["FAN_COLUMNS", "FIT_COLUMNS", "MODES", "Evaluation", "evaluate"]
 
@@ -145,8 +148,12 @@ def evaluate(
     mode: str = "both",
     *,
     fit: str | Iterable[str] | None = None,
-    observed: pd.DataFrame | Observations | None = None,
+    observed: pd.DataFrame | Observations | str | None = None,
     oil: pd.Series | None = None,
+    prices: Prices | bool = True,
+    assimilate: bool = True,
+    priors: bool = True,
+    parameters: str = "calibrated",
     replicates: int = 100,
     draws: int = 10,
     seed: int | None = None,
@@ -158,22 +165,59 @@ def evaluate(
     ``fit`` names the model parameters fitted at each origin (as in
     :func:`.fit.calibrate`; default :data:`.fit.DEFAULT_FIT`); ``observed``
     the data (default: the packaged observations); ``oil`` the yearly oil
-    price (default: Brent, :func:`.drivers.driver`). The model's predictive
+    price (default: Brent, :func:`.drivers.driver`) of the oil regression;
+    ``prices`` the price terms of the dollar-valued series in the model's
+    measurement equations (:mod:`.prices`; ``True``: the packaged Brent
+    price and CPI, ``False``: none); ``assimilate`` starts each Gaussian
+    series' forecast from its filtered deviation from the model at the origin
+    (:mod:`.assimilation`; ``False``: the model's level, independent
+    measurement noise); ``priors`` fits each origin to the posterior mode
+    under the priors of :func:`.fit.calibrate` (``False``: least squares);
+    ``parameters="calibrated"`` draws the fitted model and measurement
+    parameters from their covariance (:mod:`.uncertainty`), ``"fixed"``
+    keeps the estimates. The model's predictive
     distribution has ``replicates * draws`` draws (``replicates`` runs of the
     fitted scenario with its noise, ``draws`` of the measurement noise each);
-    ``seed`` defaults to the scenario's. ``workers`` > 1 runs origins in
-    processes (``None``: all cores); the result does not depend on it.
+    ``seed`` defaults to the scenario's; ``observed="extended"`` takes the
+    packaged data with the additions (:func:`.observed.load_observed`).
+    ``workers`` > 1 runs origins in processes (``None``: all cores); the
+    result does not depend on it.
     """
     origins_, hs, modes = _settings(origins, horizons, mode)
+    if parameters not in ("calibrated", "fixed"):
+        raise ArgumentError("parameters", f"must be 'calibrated' or 'fixed' (got {parameters!r})")
     for name, value in (("replicates", replicates), ("draws", draws)):
         if value < 1:
             raise ArgumentError(name, f"must be >= 1 (got {value})")
+    label = observed if isinstance(observed, str) else "packaged" if observed is None else "given"
+    if isinstance(observed, str):
+        from .observed import KINDS, load_observed
+
+        if observed not in KINDS:
+            raise ArgumentError("observed", f"must be one of {', '.join(KINDS)} (got {observed!r})")
+        observed = load_observed(observed)
     obs = for_scenario(observed, scenario)
     _check_span(obs, origins_, hs)
     seed = scenario.run.seed if seed is None else int(seed)
     fit_ = fit if fit is None or isinstance(fit, str) else tuple(fit)
     oil_ = driver(BRENT) if oil is None else oil.astype(float)
-    task = OriginTask(scenario, obs, origins_[0], hs, modes, fit_, oil_, replicates, draws, seed)
+    prices_ = Prices.packaged() if prices is True else prices or None
+    task = OriginTask(
+        scenario,
+        obs,
+        origins_[0],
+        hs,
+        modes,
+        fit_,
+        oil_,
+        replicates,
+        draws,
+        seed,
+        prices_,
+        assimilate,
+        priors,
+        parameters,
+    )
     preds, fans, fits = _run_all(task, origins_, workers, progress)
     if not preds:
         raise ArgumentError(
@@ -181,7 +225,7 @@ def evaluate(
             "nothing to score: no series has an annual value at an origin and another "
             "within the horizons after it",
         )
-    return _outcome(obs, preds, fans, fits, _record(task, origins_, observed is None))
+    return _outcome(obs, preds, fans, fits, _record(task, origins_, label))
 
 
 def _check_span(obs: Observations, origins: tuple[int, ...], horizons: tuple[int, ...]) -> None:
@@ -217,7 +261,7 @@ def _run_all(
     return preds, fans, fits
 
 
-def _record(task: OriginTask, origins: tuple[int, ...], packaged: bool) -> dict[str, Any]:
+def _record(task: OriginTask, origins: tuple[int, ...], observed: str) -> dict[str, Any]:
     """The settings of an evaluation, as plain data (for ``metadata.json``)."""
     return {
         "origins": list(origins),
@@ -228,7 +272,11 @@ def _record(task: OriginTask, origins: tuple[int, ...], packaged: bool) -> dict[
         "draws": task.draws,
         "seed": task.seed,
         "oil": str(task.oil.name or "oil"),
-        "observed": "packaged" if packaged else "given",
+        "prices": task.prices is not None,
+        "assimilate": task.assimilate,
+        "priors": task.priors,
+        "parameters": task.parameters,
+        "observed": observed,
     }
 
 

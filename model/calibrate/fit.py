@@ -30,6 +30,7 @@ from ..results import Result
 from ..scenario import Scenario
 from .measurement import Fit, Measurement
 from .observations import TABLE_COLUMNS, Observations, for_scenario
+from .prices import Prices
 from .problem import DATA_END, _Problem, with_params
 from .scores import point_prediction
 
@@ -110,66 +111,32 @@ class Calibration:
         )
         return simulate(sc, replicates=replicates, seed=seed)
 
-    def to_toml(self, extends: str, name: str | None = None, command: str | None = None) -> str:
+    def to_toml(
+        self,
+        extends: str,
+        name: str | None = None,
+        command: str | None = None,
+        uncertain: bool = False,
+    ) -> str:
         """A scenario file that ``extends`` the fitted scenario's file and sets the estimates.
 
-        The file holds only the fitted model parameters, each with its standard
-        error and the parent scenario's value it replaces in a comment; everything else
-        comes from the parent. (The measurement parameters are not scenario
-        settings: see ``measurement``.)
+        See :func:`.calibrated_file.calibrated_toml`: each estimate with its
+        standard error and the parent's value in a comment; ``uncertain``
+        writes it as a lognormal (:meth:`uncertain_values`), so that an
+        ensemble of the file draws one parameter set per replicate.
         """
-        name = name or f"{self.base.name}-calibrated"
-        lines = self._toml_header(command) + [
-            f"name = {_toml_str(name)}",
-            f"description = {_toml_str(self._description())}",
-            f"extends = {_toml_str(extends)}",
-        ]
-        return "\n".join(lines + self._toml_settings()) + "\n"
+        from .calibrated_file import calibrated_toml
 
-    def _toml_header(self, command: str | None) -> list[str]:
-        """The comments that open the file: the data fitted, the command, how to read it."""
-        years = self.residuals["year"]
-        lines = [
-            (
-                "# Model parameters fitted to the observed data in model/data/observed/ "
-                f"({len(self.residuals)}"
-            ),
-            f"# values, {years.min()}-{years.max()}"
-            + (f", up to {self.until}" if self.until else "")
-            + "); docs/VALIDATION.md describes the fit.",
-        ]
-        if command:
-            lines.append(f"# Written by: {command}")
-        return lines + [
-            "# Each value carries its standard error and the parent scenario's value it replaces.",
-            "# Every parameter not set here keeps the parent scenario's value.",
-        ]
+        return calibrated_toml(self, extends, name, command, uncertain)
 
-    def _toml_settings(self) -> list[str]:
-        """The estimates as settings: the top-level ones, then one table per section."""
-        tables: dict[str, list[str]] = {}
-        top: list[str] = []
-        for row, p in zip(
-            self.estimates[self.estimates["fitted"]].itertuples(index=False), self.params
-        ):
-            if len(p.path) == 1:
-                top.append(f"{p.path[0]} = {_fmt(row.estimate)}{_toml_note(row)}")
-                continue
-            table = ".".join(p.path[:-1])
-            key = p.path[-1] if p.path[-1].isidentifier() else _toml_str(p.path[-1])
-            tables.setdefault(table, []).append(f"{key} = {_fmt(row.estimate)}{_toml_note(row)}")
-        lines = top
-        for table, rows in tables.items():
-            lines += ["", f"[{table}]"] + rows
-        return lines
+    def uncertain_values(self) -> dict[str, tuple[float, float]]:
+        """Per fitted parameter, the lognormal ``(median, sigma)`` of its estimate.
 
-    def _description(self) -> str:
-        fitted = ", ".join(p.name for p in self.params) or "no model parameter"
-        return (
-            f"{self.base.name} with {fitted} fitted to the observed trade, gas and proxy series "
-            f"({'all years' if self.until is None else f'up to {self.until}'}); "
-            "all other values as in the parent scenario."
-        )
+        See :func:`.calibrated_file.uncertain_values`.
+        """
+        from .calibrated_file import uncertain_values
+
+        return uncertain_values(self)
 
     def summary(self) -> str:
         """A plain-text report: the estimates, the slopes and the noise."""
@@ -185,7 +152,9 @@ class Calibration:
             )
         if len(self.estimates):
             out.append(self.estimates.to_string(index=False, float_format=lambda v: _fmt(v)))
-        m = self.measurement[self.measurement["parameter"].str.startswith(("slope:", "trend:"))]
+        m = self.measurement[
+            self.measurement["parameter"].str.startswith(("slope:", "trend:", "price:"))
+        ]
         out.append(m.to_string(index=False, float_format=lambda v: _fmt(v)))
         out.append(self.noise.to_string(index=False, float_format=lambda v: _fmt(v)))
         return "\n\n".join(out)
@@ -200,20 +169,6 @@ def _fmt(v: float) -> str:
     return f"{round(v, digits):.{digits}f}"
 
 
-def _toml_note(row: Any) -> str:
-    """The comment after an estimate: its standard error, interval, parent value and flags."""
-    return (
-        f"  # s.e. {_fmt(row.se)}, 95% interval {_fmt(row.ci_low)}-{_fmt(row.ci_high)}; "
-        f"parent {_fmt(row.start)}"
-        + ("; at a bound of the search" if row.at_bound else "")
-        + ("; weakly identified" if row.weak and not row.at_bound else "")
-    )
-
-
-def _toml_str(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
 # --------------------------------------------------------------------------- calibrate
 
 
@@ -224,6 +179,8 @@ def calibrate(
     observed: pd.DataFrame | Observations | None = None,
     until: int | None = None,
     trend: Sequence[str] | None = None,
+    prices: Prices | bool | None = None,
+    priors: bool = False,
     max_evaluations: int = 400,
 ) -> Calibration:
     """Fit ``fit`` (see :func:`parse_params`; default :data:`DEFAULT_FIT`) to the observations.
@@ -233,11 +190,24 @@ def calibrate(
     keeps only the observations of that year and before. ``trend`` names the
     measurement keys that get a linear time trend (default none;
     :data:`~.measurement.TREND_KEYS` for trade values and gas volumes).
+    ``prices`` adds the price terms of :mod:`.prices` to the dollar-valued
+    series (``True``: the packaged Brent price and CPI; default none).
+    ``priors`` makes the fit a posterior mode: each model parameter gets a
+    normal prior centred on the scenario's value (:meth:`.problem._Problem.prior_sd`)
+    and, with prices, the dollar-valued keys' slope and oil price elasticity
+    get :data:`~.measurement.DOLLAR_PRIORS`.
     """
     params = parse_params(fit, scenario)
     obs = _observations_until(observed, scenario, until)
     params, held = _split_held(params, obs, scenario)
-    prob = _Problem(scenario, params, obs, trend)
+    prob = _Problem(
+        scenario,
+        params,
+        obs,
+        trend,
+        Prices.packaged() if prices is True else prices or None,
+        priors=priors,
+    )
     phi, info = _optimise(prob, max_evaluations)
     return _outcome(prob, phi, held, info, until)
 
@@ -322,6 +292,8 @@ def _outcome(
     fitted = meas.solve(x)
     cov, dispersion, names = _uncertainty(prob, phi, x, fitted)
     info["dispersion"] = dispersion
+    labels = [q.name for q in params] + names
+    info["covariance"] = pd.DataFrame(cov, index=labels, columns=labels)
     info["loglik"] = meas.loglik(fitted)
     info["evaluations"] = prob.runs
     p = len(params)
@@ -359,7 +331,11 @@ def _uncertainty(
     meas = prob.meas
     dx = prob.dx(phi) if prob.params else np.zeros((meas.n, 0))
     J, names = meas.jacobian(fitted, x, dx)
-    cov, dispersion = _covariance(J, fitted.vector())
+    if prob.priors and prob.params:
+        rows = np.zeros((len(prob.params), J.shape[1]))
+        rows[:, : len(prob.params)] = np.diag(1.0 / prob.prior_sd())
+        J = np.vstack([J, rows])
+    cov, dispersion = _covariance(J, np.concatenate([fitted.vector(), prob.model_prior(phi)]))
     return cov, dispersion, names
 
 
@@ -475,10 +451,10 @@ def _measurement_table(
             )
         s = fit.slopes[key]
         rows.append((f"slope:{key}", key, s, se_of.get(f"slope:{key}", np.nan), s <= 0))
-        if key in fit.trends:
-            rows.append(
-                (f"trend:{key}", key, fit.trends[key], se_of.get(f"trend:{key}", np.nan), False)
-            )
+        for kind, values in (("trend", fit.trends), ("price", fit.prices)):
+            if key in values:
+                name = f"{kind}:{key}"
+                rows.append((name, key, values[key], se_of.get(name, np.nan), False))
     return pd.DataFrame(rows, columns=["parameter", "key", "estimate", "se", "at_bound"])
 
 

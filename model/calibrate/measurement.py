@@ -16,6 +16,11 @@ window ``[start_i, end_i]``:
     ``sign_s = -1`` for items that run against cooperation ("threat",
     "unfavourable", ...);
 
+dollar-valued observations (unit ``USD ...``) add the price terms of
+:mod:`.prices` when the measurement is built with prices: the US CPI deflates
+the dollars (elasticity 1) and the log real Brent price enters with a fitted
+elasticity ``c_k`` per key (``price:<key>``);
+
 and by family:
 
 ``log``     (trade values, gas volumes, arms imports from the US)
@@ -42,6 +47,7 @@ import numpy as np
 import pandas as pd
 
 from .observations import GAUSSIAN, Observations, decades
+from .prices import Prices
 
 __all__ = ["CENTRE", "TREND_KEYS", "Fit", "Measurement"]
 
@@ -61,6 +67,11 @@ _START_SIGMA: Final[dict[str, float]] = {"log": 0.2, "logit": 0.4}
 NOISE_PRIOR_DOF: Final[float] = 4.0
 #: Lower bound of an estimated noise s.d. (transformed units).
 SIGMA_FLOOR: Final[float] = 0.02
+#: Priors (mean, s.d.) of a dollar-valued key's slope (per index point) and real oil price
+#: elasticity, used when the measurement is built with ``priors``: fuels are about two thirds
+#: of the value of Türkiye–Russia trade and move one for one with their price; a fall of the
+#: index by 20 points (the 2016 sanctions) about halves the dollar value.
+DOLLAR_PRIORS: Final[dict[str, tuple[float, float]]] = {"slope": (0.03, 0.015), "price": (0.7, 0.2)}
 
 
 # --------------------------------------------------------------------------- solving
@@ -78,6 +89,7 @@ class Fit:
     prior: np.ndarray  # prior pseudo-residuals of count and binary parameters
     leverage: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))
     trends: dict[str, float] = field(default_factory=dict)  # key -> per decade
+    prices: dict[str, float] = field(default_factory=dict)  # key -> real oil price elasticity
 
     def vector(self) -> np.ndarray:
         """All residuals (observations, then priors): sum of squares = -2 log posterior + const."""
@@ -97,6 +109,8 @@ class Measurement:
         obs: Observations,
         sigma: dict[str, float] | None = None,
         trend: tuple[str, ...] | None = None,
+        prices: Prices | None = None,
+        priors: bool = False,
     ) -> None:
         f = obs.frame
         self.obs = obs
@@ -126,12 +140,25 @@ class Measurement:
             k for k in (trend or ()) if k in self.keys and self.family[k] in GAUSSIAN
         )
         self.time = decades(f["date"])
+        self.prices = prices
+        zeros = (np.zeros(self.n), np.zeros(self.n))
+        self.oil: np.ndarray
+        self.deflator: np.ndarray
+        self.oil, self.deflator = prices.columns(f) if prices is not None else zeros
+        self.priors = priors and prices is not None
+        self.priced = tuple(
+            k
+            for k in self.keys
+            if prices is not None
+            and self.family[k] in GAUSSIAN
+            and self.deflator[self.rows[k]].any()
+        )
 
     def n_params(self, key: str) -> int:
-        """Offsets, the slope and (if any) the trend of one key."""
-        return len(self.groups[key]) + 1 + (key in self.trend)
+        """Offsets, the slope and (if any) the trend and the oil price elasticity of one key."""
+        return len(self.groups[key]) + 1 + (key in self.trend) + (key in self.priced)
 
-    # -- one design per key: columns = group offsets, the slope, then the trend (if any)
+    # -- one design per key: columns = group offsets, the slope, the trend, the oil price (if any)
     def design(self, key: str, x: np.ndarray) -> np.ndarray:
         r = self.rows[key]
         n_g = len(self.groups[key])
@@ -140,6 +167,8 @@ class Measurement:
         D[:, n_g] = self.sign[r] * (x[r] - CENTRE)
         if key in self.trend:
             D[:, n_g + 1] = self.time[r]
+        if key in self.priced:
+            D[:, -1] = self.oil[r]
         return D
 
     def sigma_rows(self) -> np.ndarray:
@@ -155,6 +184,7 @@ class Measurement:
         offsets: dict[str, float] = {}
         slopes: dict[str, float] = {}
         trends: dict[str, float] = {}
+        prices: dict[str, float] = {}
         sig = self.sigma_rows()
         for key in self.keys:
             r = self.rows[key]
@@ -163,9 +193,17 @@ class Measurement:
             n_g = len(self.groups[key])
             if fam in GAUSSIAN:
                 w = 1.0 / sig[r]
-                beta, lev[r] = _gaussian_fit(D, self.y[r], w, n_g)
-                eta[r] = D @ beta
+                P, p_mean, p_sd = self._gaussian_prior(key)
+                beta, lev_all = _gaussian_fit(
+                    np.vstack([D, P]),
+                    np.concatenate([self.y[r] - self.deflator[r], p_mean]),
+                    np.concatenate([w, 1.0 / p_sd]),
+                    n_g,
+                )
+                lev[r] = lev_all[: len(r)]
+                eta[r] = D @ beta + self.deflator[r]
                 resid[r] = (self.y[r] - eta[r]) * w
+                prior.append((P @ beta - p_mean) / p_sd)
             else:
                 beta = self._glm_fit(key, D)
                 eta[r] = D @ beta
@@ -176,6 +214,8 @@ class Measurement:
             slopes[key] = float(beta[n_g])
             if key in self.trend:
                 trends[key] = float(beta[n_g + 1])
+            if key in self.priced:
+                prices[key] = float(beta[-1])
         return Fit(
             offsets,
             slopes,
@@ -185,7 +225,23 @@ class Measurement:
             np.concatenate(prior) if prior else np.zeros(0),
             lev,
             trends,
+            prices,
         )
+
+    def _gaussian_prior(self, key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Prior rows of a Gaussian key's design (the slope and the oil price), means and s.d.s."""
+        if not (self.priors and key in self.priced):
+            return np.zeros((0, self.n_params(key))), np.zeros(0), np.ones(0)
+        P = np.zeros((2, self.n_params(key)))
+        P[0, len(self.groups[key])] = 1.0
+        P[1, -1] = 1.0
+        (m0, s0), (m1, s1) = DOLLAR_PRIORS["slope"], DOLLAR_PRIORS["price"]
+        return P, np.array([m0, m1]), np.array([s0, s1])
+
+    def n_prior(self) -> int:
+        """The number of prior pseudo-residuals in :meth:`Fit.vector`."""
+        glm = sum(len(self.groups[k]) + 1 for k in self.keys if self.family[k] not in GAUSSIAN)
+        return glm + sum(len(self._gaussian_prior(k)[1]) for k in self.keys)
 
     def _glm_fit(self, key: str, D: np.ndarray) -> np.ndarray:
         """The parameters of a count or binary key (the slope >= 0), started at its last fit."""
@@ -251,16 +307,28 @@ class Measurement:
         return fit
 
     # -- predictions for new rows (the same groups and keys)
-    def linear_predictor(self, fit: Fit, frame: pd.DataFrame, x: np.ndarray) -> np.ndarray:
-        """``eta`` of the rows of ``frame`` given their index values ``x`` (NaN if not fitted)."""
+    def linear_predictor(
+        self, fit: Fit, frame: pd.DataFrame, x: np.ndarray, prices: Prices | None = None
+    ) -> np.ndarray:
+        """``eta`` of the rows of ``frame`` given their index values ``x`` (NaN if not fitted).
+
+        ``prices``: the price path of the rows' years (default: the prices of the fit).
+        """
         a = frame["group"].map(fit.offsets).to_numpy(float)
         b = frame["key"].map(fit.slopes).to_numpy(float)
         c = frame["key"].map(fit.trends).fillna(0.0).to_numpy(float)
-        return (
+        eta = (
             a
             + frame["sign"].to_numpy(float) * b * (np.asarray(x, float) - CENTRE)
             + c * decades(frame["date"])
         )
+        prices = prices or self.prices
+        if fit.prices and prices is not None:
+            oil, deflator = prices.columns(frame)
+            priced = frame["key"].isin(list(fit.prices)).to_numpy()
+            elasticity = frame["key"].map(fit.prices).fillna(0.0).to_numpy(float)
+            eta = eta + np.where(priced, elasticity * oil + deflator, 0.0)
+        return eta
 
     # -- the information matrix
     def jacobian(self, fit: Fit, x: np.ndarray, dx: np.ndarray) -> tuple[np.ndarray, list[str]]:
@@ -269,15 +337,14 @@ class Measurement:
         ``dx[i, j]`` is the derivative of ``x_i`` in model parameter ``j``.
         Returns the matrix (observation rows, then the prior rows of count and
         binary keys, by parameters) and the measurement parameters' names
-        (``offset:<group>``, ``slope:<key>``, ``trend:<key>``). A slope held at
+        (``offset:<group>``, ``slope:<key>``, ``trend:<key>``, ``price:<key>``). A slope held at
         its bound 0 is left out: it is not estimated there.
         """
         x = np.asarray(x, float)
         dx = np.asarray(dx, float).reshape(self.n, -1)
         p = dx.shape[1]
         blocks, names = self._jacobian_columns(fit, p)
-        n_prior = sum(len(self.groups[k]) + 1 for k in self.keys if self.family[k] not in GAUSSIAN)
-        J = np.zeros((self.n + n_prior, p + len(names)))
+        J = np.zeros((self.n + self.n_prior(), p + len(names)))
         sig = self.sigma_rows()
         row_prior = self.n
         for key, cols, jcols in blocks:
@@ -291,6 +358,11 @@ class Measurement:
                 for c, jc in zip(cols, jcols):
                     J[row_prior + c, jc] = 1.0 / sd[c]
                 row_prior += len(self.groups[key]) + 1
+            else:
+                P, _, p_sd = self._gaussian_prior(key)
+                for i in range(len(p_sd)):
+                    J[row_prior + i, jcols] = P[i, cols] / p_sd[i]
+                row_prior += len(p_sd)
         return J, names
 
     def _jacobian_columns(
@@ -314,6 +386,9 @@ class Measurement:
             if key in self.trend:
                 cols.append(n_g + 1)
                 labels.append(f"trend:{key}")
+            if key in self.priced:
+                cols.append(self.n_params(key) - 1)
+                labels.append(f"price:{key}")
             blocks.append((key, cols, list(range(p + len(names), p + len(names) + len(cols)))))
             names += labels
         return blocks, names

@@ -48,7 +48,11 @@ __all__ = [
 ]
 
 #: Accepted values of ``kind`` in :func:`load_observed`.
-KINDS: Final[tuple[str, ...]] = ("all", "annual", "periodic", "proxies")
+KINDS: Final[tuple[str, ...]] = ("all", "annual", "periodic", "proxies", "additions", "extended")
+#: The more recent annual file: trade totals and gas volumes are read; its Gazprom export prices
+#: are prices, not cooperation, and stay out (``kind="additions"``, not part of ``"all"``).
+_ADDITIONS_FILE: Final[str] = "observed_additions.csv"
+_ADDITIONS_KEPT: Final[tuple[str, ...]] = ("trade_", "tr_", "gas_")
 
 #: Model indices a series can measure (``context`` = not a measurement of an index).
 INDICATORS: Final[tuple[str, ...]] = ("trade", "energy", "security", "west", "context")
@@ -327,6 +331,11 @@ def _load(kind: str) -> pd.DataFrame:
     if kind == "all":
         parts = [_load(k) for k in _FILES]
         frame = pd.concat(parts, ignore_index=True)
+    elif kind == "extended":
+        frame = pd.concat([_load("all"), _load("additions")], ignore_index=True)
+    elif kind == "additions":
+        raw = _read_csv(_ADDITIONS_FILE)
+        frame = _tidy(raw[raw["series"].str.startswith(_ADDITIONS_KEPT)], "annual")
     else:
         frequency = "periodic" if kind == "periodic" else "annual"
         frame = _tidy(_read_csv(_FILES[kind]), frequency)
@@ -344,7 +353,9 @@ def load_observed(kind: str = "all") -> pd.DataFrame:
     kind:
         ``"annual"`` (``observed_annual.csv``), ``"periodic"``
         (``observed_periodic.csv``), ``"proxies"`` (``proxies_annual.csv``)
-        or ``"all"`` (the three together).
+        or ``"all"`` (the three together); ``"additions"`` (the trade and
+        gas figures of ``observed_additions.csv``, not part of ``"all"``) and
+        ``"extended"`` (``"all"`` and ``"additions"``).
 
     Returns
     -------

@@ -9,7 +9,9 @@ This module owns what happens at one origin year ``T`` of :func:`.evaluate.evalu
 - :func:`run_origin` fits the model on the cut data (:func:`.fit.calibrate`,
   once for both modes), runs the fitted scenario as an ensemble in each mode
   and turns it into draws of each annual observation of ``T + 1 .. T + H``
-  through the fitted measurement model, measurement noise included; and fits
+  through the fitted measurement model, measurement noise included (the
+  dollar-valued series at the actual prices of the target years, or, frozen,
+  at the prices of ``T`` carried); and fits
   the baselines (:mod:`.baselines`) on each series' annual history cut at ``T``.
 
 Only annual observations are forecast (:func:`annual_series`: one value per
@@ -29,6 +31,7 @@ from ..catalog import Event
 from ..ensemble import simulate
 from ..errors import ArgumentError, ModelError
 from ..scenario import Scenario, scenario_from_dict
+from .assimilation import Assimilation, assimilate
 from .baselines import (
     METHODS,
     Forecast,
@@ -40,8 +43,10 @@ from .baselines import (
 from .evaluation_table import Prediction, forecast_predictions
 from .fit import Calibration, calibrate
 from .observations import Observations, averaging_matrix
+from .prices import Prices
 from .problem import with_params
 from .scores import predictive_draws
+from .uncertainty import measurement_shifts, model_parameter_draws
 
 __all__ = [
     "DOLLAR_KEYS",
@@ -59,6 +64,8 @@ __all__ = [
 MODES: Final[tuple[str, ...]] = ("known-events", "frozen")
 #: The measurement keys whose series are dollar values: the oil regression forecasts them.
 DOLLAR_KEYS: Final[frozenset[str]] = frozenset({"trade:log"})
+#: The most draws of the model parameters per origin and mode (replicates are split among them).
+PARAMETER_SETS: Final[int] = 10
 #: The quantiles of the model's fans.
 FAN_QUANTILES: Final[tuple[float, ...]] = (0.05, 0.25, 0.5, 0.75, 0.95)
 
@@ -158,6 +165,10 @@ class OriginTask:
     replicates: int
     draws: int
     seed: int
+    prices: Prices | None = None
+    assimilate: bool = True
+    priors: bool = True
+    parameters: str = "calibrated"
 
 
 def run_origin(task: OriginTask) -> tuple[list[Prediction], pd.DataFrame, pd.DataFrame]:
@@ -167,14 +178,22 @@ def run_origin(task: OriginTask) -> tuple[list[Prediction], pd.DataFrame, pd.Dat
     """
     data = cut(task.obs, task.origin)
     check_no_leak(data, task.origin)
-    cal = calibrate(task.scenario, task.fit, observed=data, until=task.origin)
+    cal = calibrate(
+        task.scenario,
+        task.fit,
+        observed=data,
+        until=task.origin,
+        prices=task.prices,
+        priors=task.priors,
+    )
+    assim = assimilate(cal, task.origin) if task.assimilate else None
     known = annual_series(task.obs)
     history = annual_series(data)
     targets = _targets(task, cal, data, known)
     preds: list[Prediction] = []
     fans = []
     for mode in task.modes if len(targets) else ():
-        draws = _model_draws(task, cal, targets, mode)
+        draws = _model_draws(task, cal, targets, mode, assim)
         preds += _model_predictions(task, targets, history, mode, draws)
         fans.append(_fans(targets, mode, draws))
     preds += _baseline_predictions(task, history, known)
@@ -224,30 +243,78 @@ def _targets(
     return grid.sort_values(["key", "group", "year"], kind="stable").reset_index(drop=True)
 
 
-def _ensemble_scenario(cal: Calibration, mode: str, origin: int) -> Scenario:
-    """The fitted scenario of a mode, run monthly to the end of the fit's replay."""
+def _ensemble_scenario(
+    cal: Calibration, mode: str, origin: int, values: np.ndarray | None = None
+) -> Scenario:
+    """The fitted scenario of a mode, run monthly to the end of the fit's replay.
+
+    ``values``: the model parameters to set instead of the estimates (a draw).
+    """
     run = {"record": "monthly", "end": str(cal.replay.metadata["end"])}
+    fitted = cal.scenario if values is None else with_params(cal.base, cal.params, values)
     if mode == "frozen":
-        return frozen_scenario(cal.scenario, origin, **run)
-    return with_params(cal.scenario, [], [], **run)
+        return frozen_scenario(fitted, origin, **run)
+    return with_params(fitted, [], [], **run)
+
+
+def _index_paths(
+    task: OriginTask, cal: Calibration, mode: str
+) -> tuple[pd.DatetimeIndex, list[str], np.ndarray]:
+    """The ensemble's dates, indices and paths ``(replicates, records, indices)``.
+
+    With ``parameters = "calibrated"`` the replicates come in up to
+    :data:`PARAMETER_SETS` groups, each run with its own draw of the fitted
+    model parameters (:func:`.uncertainty.model_parameter_draws`).
+    """
+    if task.parameters == "fixed" or not cal.params:
+        ens = simulate(_ensemble_scenario(cal, mode, task.origin), task.replicates, task.seed)
+        return ens.dates, list(ens.indicators), ens.all_paths()
+    k = min(PARAMETER_SETS, task.replicates)
+    values = model_parameter_draws(cal, k, np.random.default_rng([task.seed, task.origin, 2]))
+    sizes = np.diff(np.linspace(0, task.replicates, k + 1).round().astype(int))
+    paths = []
+    for j, (row, n) in enumerate(zip(values, sizes)):
+        ens = simulate(_ensemble_scenario(cal, mode, task.origin, row), int(n), task.seed + j)
+        paths.append(ens.all_paths())
+    return ens.dates, list(ens.indicators), np.concatenate(paths)
 
 
 def _model_draws(
-    task: OriginTask, cal: Calibration, targets: pd.DataFrame, mode: str
+    task: OriginTask,
+    cal: Calibration,
+    targets: pd.DataFrame,
+    mode: str,
+    assim: Assimilation | None = None,
 ) -> np.ndarray:
     """Draws of the targets, ``(replicates * draws, rows)``: index noise, then measurement noise.
 
-    Both modes use the same random numbers (the ensemble's seed, and a
-    measurement stream keyed by the seed and the origin), so their
-    difference is the events'.
+    With ``assim``, a Gaussian series with a filtered deviation at the origin
+    gets its expected deviation added and the deviation's predictive s.d. in
+    place of the measurement noise (:mod:`.assimilation`). Both modes use the
+    same random numbers (the ensemble's seed, and a measurement stream keyed
+    by the seed and the origin), so their difference is the events'.
     """
-    ens = simulate(_ensemble_scenario(cal, mode, task.origin), task.replicates, task.seed)
-    M = averaging_matrix(targets, ens.dates)
-    col = np.array([ens.indicators.index(k) for k in targets["indicator"]], dtype=int)
-    x = np.einsum("it,rti->ri", M, ens.all_paths()[:, :, col])
-    eta = cal.model_fit.linear_predictor(cal.fit, targets, x)
+    dates, indicators, paths = _index_paths(task, cal, mode)
+    M = averaging_matrix(targets, dates)
+    col = np.array([indicators.index(k) for k in targets["indicator"]], dtype=int)
+    x = np.einsum("it,rti->ri", M, paths[:, :, col])
+    prices = _price_path(task, targets, mode)
+    eta = cal.model_fit.linear_predictor(cal.fit, targets, x, prices)
+    if task.parameters == "calibrated":
+        oil = prices.columns(targets)[0] if prices is not None else np.zeros(len(targets))
+        rng_p = np.random.default_rng([task.seed, task.origin, 1])
+        eta = eta + measurement_shifts(cal, targets, x, oil, rng_p)
     rng = np.random.default_rng([task.seed, task.origin])
-    return predictive_draws(targets, eta, cal.fit.sigma, draws=task.draws, rng=rng)
+    shift, sd = assim.shift(targets) if assim is not None else (np.zeros(len(targets)), None)
+    eta = eta + np.where(np.isfinite(shift), shift, 0.0)
+    return predictive_draws(targets, eta, cal.fit.sigma, draws=task.draws, rng=rng, sd=sd)
+
+
+def _price_path(task: OriginTask, targets: pd.DataFrame, mode: str) -> Prices | None:
+    """The prices of the target years: the actual ones, or those of the origin carried (frozen)."""
+    if task.prices is None or mode != "frozen" or not len(targets):
+        return task.prices
+    return task.prices.frozen(task.origin, int(targets["year"].max()))
 
 
 def _model_predictions(

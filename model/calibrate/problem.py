@@ -23,8 +23,9 @@ from ..errors import ScenarioError
 from ..params import Param, apply
 from ..results import Result
 from ..scenario import Scenario
-from .measurement import GAUSSIAN, Measurement
+from .measurement import Measurement
 from .observations import Observations, averaging_matrix
+from .prices import Prices
 
 __all__ = ["DATA_END", "with_params"]
 
@@ -73,6 +74,8 @@ class _Problem:
         params: Sequence[Param],
         obs: Observations,
         trend: Sequence[str] | None,
+        prices: Prices | None = None,
+        priors: bool = False,
     ) -> None:
         self.base = scenario
         self.params = list(params)
@@ -81,7 +84,10 @@ class _Problem:
         if end is not None:
             self.run["end"] = end
         self.obs = obs
-        self.meas = Measurement(obs, trend=tuple(trend) if trend is not None else None)
+        self.meas = Measurement(
+            obs, trend=tuple(trend) if trend is not None else None, prices=prices, priors=priors
+        )
+        self.priors = priors
         self._cache: dict[tuple, np.ndarray] = {}
         self.runs = 0
         first = self.simulate(self.start())
@@ -119,15 +125,28 @@ class _Problem:
         try:
             x = self.x(theta)
         except ScenarioError:  # e.g. unstable spill-overs: far worse than any stable point
-            return np.full(self.meas.n + self._n_prior(), 1e3)
-        return self.meas.solve(x).vector()
+            return np.full(self.meas.n + self.meas.n_prior() + self._n_model_prior(), 1e3)
+        return np.concatenate([self.meas.solve(x).vector(), self.model_prior(theta)])
 
-    def _n_prior(self) -> int:
-        return sum(
-            len(self.meas.groups[k]) + 1
-            for k in self.meas.keys
-            if self.meas.family[k] not in GAUSSIAN
+    def _n_model_prior(self) -> int:
+        return len(self.params) if self.priors else 0
+
+    def prior_sd(self) -> np.ndarray:
+        """Prior s.d. of each model parameter on the search scale, centred on the scenario's value.
+
+        0.5 for a parameter searched on the log scale (a half-life within a factor of
+        about 1.6), else half the scenario's value (at least 0.25).
+        """
+        start = self.natural(self.start())
+        return np.array(
+            [0.5 if p.log else 0.5 * max(abs(v), 0.5) for p, v in zip(self.params, start)]
         )
+
+    def model_prior(self, phi: ArrayLike) -> np.ndarray:
+        """The model parameters' prior pseudo-residuals (none without ``priors``)."""
+        if not self.priors:
+            return np.zeros(0)
+        return (np.asarray(phi, float) - self.start()) / self.prior_sd()
 
     def dx(self, phi: np.ndarray) -> np.ndarray:
         """Central differences of the window means in each parameter (search scale)."""

@@ -214,16 +214,19 @@ def predictive_draws(
     sigma: dict[str, float],
     draws: int = 20,
     rng: np.random.Generator | None = None,
+    sd: np.ndarray | None = None,
 ) -> np.ndarray:
     """Draws of the observations given ``eta[r, i]`` (replicates by rows) and the noise.
 
-    Gaussian families add ``N(0, sigma_block^2)``; counts draw Poisson, binary
-    rows Bernoulli. Returns ``(replicates * draws, rows)``.
+    Gaussian families add ``N(0, sigma_block^2)``, or ``N(0, sd_i^2)`` where
+    ``sd`` (one per row) is finite; counts draw Poisson, binary rows
+    Bernoulli. Returns ``(replicates * draws, rows)``.
     """
     rng = np.random.default_rng(0) if rng is None else rng
     eta = np.atleast_2d(eta)
     fam = frame["family"].to_numpy()
-    sd = frame["block"].map(sigma).fillna(0.0).to_numpy(float)
+    block_sd = frame["block"].map(sigma).fillna(0.0).to_numpy(float)
+    sd = block_sd if sd is None else np.where(np.isfinite(sd), sd, block_sd)
     expo = frame["exposure"].to_numpy(float)
     out = np.repeat(eta, draws, axis=0)
     g = np.isin(fam, list(GAUSSIAN))

@@ -4,9 +4,10 @@ Each sub-command parses its flags, calls library functions and writes files
 (:mod:`.run`, :mod:`.scenarios`, :mod:`.calibrate`, :mod:`.evaluate`,
 :mod:`.explore`, :mod:`.app`). :func:`main` turns errors into exit statuses: 0 on success, 2
 on bad input (one line ``FILE: field: problem`` on standard error, nothing
-written; a bad argument is named by the flag that set it), 1 on an internal
-error, 130 or 143 when stopped by SIGINT or SIGTERM (one line; the output
-folders are left as they were, :mod:`model.outputs`).
+written; a bad argument is named by the flag that set it; a command line that cannot be
+read is one line ``relsim: error: ...``), 1 on an internal error, 130 or 143 when stopped
+by SIGINT or SIGTERM (one line; the output folders are left as they were,
+:mod:`model.outputs`).
 """
 
 from __future__ import annotations

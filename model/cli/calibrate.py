@@ -52,6 +52,22 @@ def add(sub: Any) -> None:
     cal.add_argument(
         "--trend", action="store_true", help="add a time trend to the trade and gas equations"
     )
+    cal.add_argument(
+        "--uncertain",
+        action="store_true",
+        help="write each estimate in the calibrated scenario as a lognormal with its standard "
+        "error, so that ensembles draw one parameter set per replicate",
+    )
+    cal.add_argument(
+        "--priors",
+        action="store_true",
+        help="fit the posterior mode under priors centred on the scenario's values",
+    )
+    cal.add_argument(
+        "--prices",
+        action="store_true",
+        help="deflate the dollar-valued series by the US CPI and fit their oil-price elasticity",
+    )
     cal.add_argument("--no-plots", action="store_true", help="skip the PNG plot")
     cal.set_defaults(func=_calibrate)
 
@@ -77,7 +93,8 @@ def add(sub: Any) -> None:
         "--trend", action="store_true", help="add a time trend to the trade and gas equations"
     )
     hc.add_argument("--no-plots", action="store_true", help="skip the PNG plot")
-    hc.set_defaults(func=_hindcast)
+    # the fit's ensembles keep their paths: fewer replicates is what the command can change
+    hc.set_defaults(func=_hindcast, flags={"trajectories": "--replicates"})
 
 
 def _calibrate(args: argparse.Namespace) -> int:
@@ -91,7 +108,14 @@ def _calibrate(args: argparse.Namespace) -> int:
     replaceable = args.force or _calibrates(args.toml, scenario_file(args.scenario))
     if args.toml is not None:  # refused before the fit, not after it
         _check_toml(args.toml, replaceable)
-    cal = calibrate(scenario, args.fit, until=args.until, trend=TREND_KEYS if args.trend else None)
+    cal = calibrate(
+        scenario,
+        args.fit,
+        until=args.until,
+        trend=TREND_KEYS if args.trend else None,
+        prices=args.prices,
+        priors=args.priors,
+    )
     meta = provenance(args, run_metadata(scenario, scenario.run.replicates, scenario.run.seed))
     meta["calibration"] = {
         "fit": args.fit or _DEFAULT_FIT,
@@ -102,8 +126,11 @@ def _calibrate(args: argparse.Namespace) -> int:
     name = args.name or (toml_path.stem if _valid_name(toml_path.stem) else None)
     extends = os.path.relpath(Path(args.scenario).resolve(), Path(toml_path).resolve().parent)
     command = args.command_line
-    text = cal.to_toml(extends=Path(extends).as_posix(), name=name, command=command)
+    text = cal.to_toml(
+        extends=Path(extends).as_posix(), name=name, command=command, uncertain=args.uncertain
+    )
     figures = {} if args.no_plots else _calibration_figures(cal)
+    checks = _data_checks(cal)
     with atomic_output(out) as tmp:
         cal.estimates.to_csv(tmp / "estimates.csv", index=False, float_format="%.6g")
         cal.measurement.to_csv(tmp / "measurement.csv", index=False, float_format="%.6g")
@@ -111,6 +138,8 @@ def _calibrate(args: argparse.Namespace) -> int:
         cal.residuals.to_csv(tmp / "residuals.csv", index=False, float_format="%.6g")
         cal.obs.excluded.to_csv(tmp / "excluded.csv", index=False)
         cal.correlation.to_csv(tmp / "correlation.csv", float_format="%.4f")
+        for file, table in checks.items():
+            table.to_csv(tmp / file, index=False, float_format="%.6g")
         (tmp / "report.md").write_text(report_calibration(cal, command))
         _write_json(tmp / "metadata.json", meta)
         if args.toml is None:
@@ -121,12 +150,38 @@ def _calibrate(args: argparse.Namespace) -> int:
     print(cal.summary())
     print(
         f"wrote {out}/: estimates.csv measurement.csv noise.csv residuals.csv excluded.csv "
-        "correlation.csv report.md metadata.json"
+        "correlation.csv "
+        + "".join(f"{f} " for f in checks)
+        + "report.md metadata.json"
         + ("" if args.toml else " calibrated.toml")
         + "".join(" " + f for f in figures)
         + (f"; and {args.toml}" if args.toml else "")
     )
     return 0
+
+
+def _data_checks(cal: Any) -> dict[str, Any]:
+    """``slopes.csv`` (every index's slopes with 90 % intervals, the UN votes) and
+    ``autocorrelation.csv`` (the yearly residuals' lag-1 autocorrelation before and after
+    the deviation filter, with its persistence and noise levels)."""
+    import pandas as pd
+
+    from ..calibrate.alignment import index_slopes
+    from ..calibrate.assimilation import assimilate
+
+    last = int(cal.residuals["year"].max())
+    return {
+        "slopes.csv": index_slopes(cal),
+        "autocorrelation.csv": pd.concat(
+            [
+                assimilate(cal, last, shared=shared).autocorrelation.assign(
+                    deviation="shared by the key" if shared else "one per series"
+                )
+                for shared in (True, False)
+            ],
+            ignore_index=True,
+        ),
+    }
 
 
 def _calibration_figures(cal: Any) -> dict[str, Any]:

@@ -7,8 +7,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..scenario.limits import MAX_POINTS, MAX_REPLICATES, MAX_SEED
-
 __all__ = [
     "Parser",
     "UsageError",
@@ -31,28 +29,39 @@ class UsageError(Exception):
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse that reports bad arguments as one line and exit status 2."""
+    """argparse that reports bad arguments as one line and exit status 2, and takes flags only
+    as written in full (``--replicate 50`` is an error, not ``--replicates 50``)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError(f"{self.prog}: error: {message}")
 
 
-#: The largest value of a counting flag: the bounds a scenario file has (docs/SCENARIOS.md).
-MAXIMA = {
-    "--replicates": MAX_REPLICATES,
-    "--chunk-size": MAX_REPLICATES,
-    "--seed": MAX_SEED,
-    "--sample-seed": MAX_SEED,
-    "--samples": MAX_POINTS,
-    "--lhs": MAX_POINTS,
-}
+def maxima() -> dict[str, int]:
+    """The largest value of a counting flag: the bounds a scenario file has (docs/SCENARIOS.md).
+
+    Read when a value is parsed, not when the parser is built, so that ``relsim --help``
+    does not import the scenario package."""
+    from ..scenario.limits import MAX_POINTS, MAX_REPLICATES, MAX_SEED
+
+    return {
+        "--replicates": MAX_REPLICATES,
+        "--chunk-size": MAX_REPLICATES,
+        "--seed": MAX_SEED,
+        "--sample-seed": MAX_SEED,
+        "--samples": MAX_POINTS,
+        "--lhs": MAX_POINTS,
+    }
 
 
 def positive(name: str, minimum: int = 1) -> Any:
-    """A flag's value: an integer of at least ``minimum`` (and at most :data:`MAXIMA`'s)."""
-    maximum = MAXIMA.get(name)
+    """A flag's value: an integer of at least ``minimum`` (and at most :func:`maxima`'s)."""
 
     def parse(text: str) -> int:
+        maximum = maxima().get(name)
         try:
             value = int(text)
         except ValueError:

@@ -99,9 +99,42 @@ def add(sub: Any) -> None:
     )
     ev.add_argument("--seed", type=positive("--seed", 0), help="seed (default: the scenario's)")
     ev.add_argument("--fit", help="parameters fitted at each origin, as for calibrate")
+    ev.add_argument(
+        "--data",
+        choices=("packaged", "extended"),
+        default="packaged",
+        help="the packaged observations, or those and the trade and gas figures of "
+        "observed_additions.csv (default packaged)",
+    )
+    ev.add_argument(
+        "--no-prices",
+        action="store_true",
+        help="leave the oil price and the deflator out of the dollar-valued series' equations",
+    )
+    ev.add_argument(
+        "--no-assimilation",
+        action="store_true",
+        help="start the forecasts from the model's level, not from each series' filtered "
+        "deviation at the origin",
+    )
+    ev.add_argument(
+        "--no-priors",
+        action="store_true",
+        help="fit each origin by least squares, without the priors on the parameters",
+    )
+    ev.add_argument(
+        "--parameters",
+        choices=("calibrated", "fixed"),
+        default="calibrated",
+        help="draw the fitted parameters from their uncertainty (default) or keep the estimates",
+    )
     parallel_options(ev)
     ev.add_argument("--no-plots", action="store_true", help="skip the PNG figures")
-    ev.set_defaults(func=_evaluate, flags={"origins": "--origins", "horizons": "--horizons"})
+    ev.set_defaults(
+        func=_evaluate,
+        # the forecasts keep their paths: fewer replicates is what the command can change
+        flags={"origins": "--origins", "horizons": "--horizons", "trajectories": "--replicates"},
+    )
 
 
 def _evaluate(args: argparse.Namespace) -> int:
@@ -120,6 +153,11 @@ def _evaluate(args: argparse.Namespace) -> int:
         args.horizons,
         args.mode,
         fit=args.fit,
+        observed="extended" if args.data == "extended" else None,
+        prices=not args.no_prices,
+        assimilate=not args.no_assimilation,
+        priors=not args.no_priors,
+        parameters=args.parameters,
         replicates=args.replicates,
         draws=args.draws,
         seed=args.seed,

@@ -30,6 +30,13 @@ def add(sub: Any) -> None:
     run.add_argument("--seed", type=positive("--seed", 0))
     run.add_argument("--trajectories", action="store_true", help="also write trajectories.parquet")
     run.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    run.add_argument(
+        "--parameters",
+        choices=("fixed", "calibrated"),
+        default="fixed",
+        help="the scenario's parameter values (default), or the fitted ones of "
+        "calibrated-uncertain.toml with their uncertainty, one draw per replicate",
+    )
     parallel_options(run)
     run.add_argument("--chunk-size", type=positive("--chunk-size"), help="replicates per chunk")
     run.set_defaults(func=_run, flags={"trajectory_file": "--trajectories"})
@@ -69,6 +76,10 @@ def _run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
     out = out_folder(args, "{stem}")
     diff = _parent_diff(args.scenario) if scenario.extends else ""
+    if args.parameters == "calibrated":
+        from ..calibrate.calibrated_file import with_calibrated_parameters
+
+        scenario = with_calibrated_parameters(scenario)
     with atomic_output(out) as tmp:
         result = simulate(
             scenario,
@@ -83,9 +94,11 @@ def _run(args: argparse.Namespace) -> int:
         )
         result.metadata = provenance(args, result.metadata)
         result.write(tmp, extra={"scenario.diff": diff} if diff else None)
-        figures = [] if args.no_plots else _run_figures(result, tmp)
+        paths = _write_drivers(scenario, result, tmp) if scenario.drivers else None
+        figures = [] if args.no_plots else _run_figures(result, tmp, paths)
     print(
         f"wrote {out}/: quantiles.csv events.csv summary.csv metadata.json scenario.resolved.toml"
+        + (" drivers.csv" if scenario.drivers else "")
         + (" scenario.diff" if diff else "")
         + "".join(" " + f for f in figures)
         + (" trajectories.parquet" if args.trajectories else "")
@@ -94,6 +107,16 @@ def _run(args: argparse.Namespace) -> int:
         print(line)
     print("\n".join(run_lines(result, scenario)))
     return 0
+
+
+def _write_drivers(scenario: Any, result: Any, tmp: Path) -> Any:
+    """``drivers.csv``: the scenario's oil price and price index, history and chosen future."""
+    from ..calibrate.driver_paths import driver_paths
+
+    meta = result.metadata
+    paths = driver_paths(scenario, meta["replicates"], meta["seed"])
+    paths.to_csv(tmp / "drivers.csv", index=False, float_format="%.6g")
+    return paths
 
 
 def _conditional_reach(scenario: Any, result: Any) -> list[str]:
@@ -121,13 +144,16 @@ def _conditional_reach(scenario: Any, result: Any) -> list[str]:
     return lines
 
 
-def _run_figures(result: Any, folder: Path) -> list[str]:
+def _run_figures(result: Any, folder: Path, drivers: Any = None) -> list[str]:
     use_agg()
     from ..plotting import plot_fans, plot_trajectories
 
-    return figures_to(
-        folder, {"trajectories.png": plot_trajectories(result), "fans.png": plot_fans(result)}
-    )
+    figures = {"trajectories.png": plot_trajectories(result), "fans.png": plot_fans(result)}
+    if drivers is not None:
+        from ..plotting.drivers import plot_drivers
+
+        figures["drivers.png"] = plot_drivers(drivers)
+    return figures_to(folder, figures)
 
 
 def _parent_diff(path: Path) -> str:

@@ -36,6 +36,13 @@ def add(sub: Any) -> None:
         action="store_true",
         help="list the causal clusters (events joined by 'requires'), root causes first",
     )
+    ev.add_argument(
+        "--scope",
+        choices=("brief", "context", "all"),
+        default="brief",
+        help="the brief's events (the catalog runs use; default), the sourced context events "
+        "from outside the brief (docs/CONTEXT_EVENTS.md), or both",
+    )
     ev.set_defaults(func=_events)
 
 
@@ -101,13 +108,17 @@ def _show(args: argparse.Namespace) -> int:
 def _events(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from ..catalog import load_catalog
+    from ..catalog import load_catalog, load_context_events
     from ..distributions import centre
 
     if args.clusters:
         return _clusters(args.format)
+    events = [*load_catalog().values()] if args.scope in ("brief", "all") else []
+    events += [*load_context_events().values()] if args.scope in ("context", "all") else []
     rows = []
-    for e in load_catalog().values():
+    if args.scope == "all":  # the two lists, each in date order, merged by date
+        events.sort(key=lambda e: (e.date is None, str(e.date)))
+    for e in events:
         effects = "; ".join(
             f"{x.indicator} {x.kind} {centre(x.size):+g}"
             + (f" for {x.duration}" if x.duration else "")
@@ -120,6 +131,7 @@ def _events(args: argparse.Namespace) -> int:
                 "precision": e.precision,
                 "title": e.title,
                 "category": e.category,
+                "scope": e.scope,
                 "confidence": e.confidence,
                 "brief_date": e.brief_date.isoformat() if e.brief_date else "",
                 "effects": effects,
@@ -133,7 +145,8 @@ def _events(args: argparse.Namespace) -> int:
         with pd.option_context(
             "display.max_rows", None, "display.width", 200, "display.max_colwidth", 60
         ):
-            print(table[["id", "date", "category", "title"]].to_string(index=False))
+            columns = ["id", "date", "category"] + (["scope"] if args.scope == "all" else [])
+            print(table[columns + ["title"]].to_string(index=False))
     return 0
 
 

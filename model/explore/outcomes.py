@@ -23,6 +23,7 @@ import pandas as pd
 
 from ..engine import KeepAll, simulate_chunk
 from ..errors import ArgumentError
+from ..memory import check_fits, ensemble_need
 from ..metrics import step_years, years_in_crisis
 from ..parallel import one_blas_thread
 from ..params import apply
@@ -117,6 +118,19 @@ def _paths(scenario: Scenario, replicates: int, seed: int) -> np.ndarray:
     The same engine call the ensemble runner makes for each chunk: replicate
     ``r`` has the same path here as in ``model.simulate``.
     """
+    need = ensemble_need(
+        replicates,
+        len(scenario.record_dates()),
+        len(scenario.indicators),
+        workers=1,
+        chunk_size=replicates,
+        bins=0,
+        keep_paths=True,
+        paths_needed=True,
+        chunk_copies=False,
+        hazards=bool(scenario.hazards),
+    )
+    check_fits(need)  # before the recorder allocates every path
     recorder = KeepAll(len(scenario.record_dates()), replicates, len(scenario.indicators))
     simulate_chunk(scenario, np.arange(replicates), seed, recorder)
     return recorder.values

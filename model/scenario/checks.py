@@ -1,150 +1,53 @@
-"""Checks of a scenario as a whole, and errors that name the file, the field and the problem.
+"""Checks of a scenario as a whole: ids, indices, dates inside the run, stability.
 
 :func:`check_semantics` runs the checks across fields, in a fixed order
-(catalog control, added events, hazards, spill-overs, indices, the policy,
-stability, levels), and the first problem becomes a
-:class:`~model.errors.ScenarioError` naming the file that set the value (from
-the origins recorded while loading) and the field (``events.add[id].date``).
-:func:`as_scenario_error` does the same for a field's own validation error.
+(catalog control, added events, follow-ups, hazards, spill-overs, indices,
+the policy, stability, levels), and the first problem becomes a
+:class:`~model.errors.ScenarioError` naming the file that set the value and
+the field (:mod:`.blame`).
 """
 
 from __future__ import annotations
 
-import json
-import re
+import datetime as dt
 from collections.abc import Callable, Sequence
 from functools import partial
-from typing import Any
+from typing import Protocol
 
 import numpy as np
-from pydantic import ValidationError
 
-from ..catalog import Effect, Event, check_requires, load_catalog
+from ..catalog import check_requires, load_catalog
 from ..conditions import names as condition_names
-from ..distributions import Dist, centre
+from ..distributions import centre
 from ..dynamics import check_stable, drift_matrix
-from ..errors import ScenarioError, SimulationError, did_you_mean
+from ..errors import SimulationError, did_you_mean
 from ..indices import STANDARD
 from ..policies import DEFAULT_PARAMS, actions, is_python_policy, policy_names, python_policy
 from ..timeaxis import MAX_DAYS
-from .schema import EventsControl, Hazard, IndexSpec, RunSettings, Scenario
+from .blame import outside_run, scenario_error
+from .schema import Scenario
 
-__all__ = ["as_scenario_error", "check_semantics", "scenario_error"]
-
-#: A key written bare in a field name; any other is quoted (``events."a b"``).
-_BARE = re.compile(r"^[A-Za-z0-9_\-]+$")
+__all__ = ["check_semantics"]
 
 
-def _origin(origins: dict, loc: tuple, file: str) -> str:
-    for n in range(len(loc), 0, -1):
-        found = origins.get(tuple(loc[:n]))
-        if found:
-            return found
-    return file
+class Fail(Protocol):
+    """Raise the error of the value at ``loc``; with ``when``, of a date outside the run."""
+
+    def __call__(self, loc: tuple, problem: str = "", when: dt.date | None = None) -> None: ...
 
 
-def _field_name(loc: tuple, data: dict) -> str:
-    """``('events', 'add', 1, 'date')`` -> ``events.add[grain-2027].date``."""
-    parts: list[str] = []
-    node: Any = data
-    for key in loc:
-        if isinstance(key, int):
-            ident = (
-                node[key].get("id")
-                if isinstance(node, list) and key < len(node) and isinstance(node[key], dict)
-                else None
-            )
-            ident = ident if isinstance(ident, str) and ident else key
-            if parts:
-                parts[-1] += f"[{ident}]"
-            else:
-                parts.append(f"[{ident}]")
-        else:
-            parts.append(key if isinstance(key, str) and _BARE.match(key) else json.dumps(key))
-        try:
-            node = node[key]
-        except (KeyError, IndexError, TypeError):
-            node = None
-    return ".".join(parts)
+def check_semantics(
+    sc: Scenario, data: dict, origins: dict, file: str, chain: Sequence[str] = ()
+) -> None:
+    """Cross-field checks: ids, indicators, dates inside the run; the first problem is raised.
 
+    ``origins`` and ``chain`` say which file set each value (:mod:`.blame`).
+    """
 
-def _known_fields() -> set[str]:
-    names: set[str] = set()
-    for model in (Scenario, RunSettings, IndexSpec, Hazard, EventsControl, Event, Effect, Dist):
-        names |= set(model.model_fields)
-    return names
-
-
-_PYDANTIC_NOISE = ("Value error, ", "Assertion failed, ")
-
-
-def scenario_error(loc: tuple, problem: str, data: dict, origins: dict, file: str) -> ScenarioError:
-    """The error of the value at ``loc``: the file that set it, its field, ``problem``."""
-    return ScenarioError(_origin(origins, loc, file), _field_name(loc, data), problem)
-
-
-def _node(data: Any, loc: tuple) -> Any:
-    for key in loc:
-        try:
-            data = data[key]
-        except (KeyError, IndexError, TypeError):
-            return None
-    return data
-
-
-def _blamed(loc: tuple, msg: str, data: dict, origins: dict, file: str, chain: Sequence[str]):
-    """For a rule across the fields of one table (``'end' must be after 'start'``): the field
-    it names that the most derived file of ``chain`` set, so that file is blamed; else ``loc``."""
-    node = _node(data, loc)
-    if not isinstance(node, dict):
-        return loc
-    named = [loc + (k,) for k in node if isinstance(k, str) and f"'{k}'" in msg]
-    if not named:
-        return loc
-    rank = {f: i for i, f in enumerate(chain)}
-    return max(named, key=lambda sub: rank.get(_origin(origins, sub, file), -1))
-
-
-def as_scenario_error(
-    exc: ValidationError, data: dict, origins: dict, file: str, chain: Sequence[str] = ()
-) -> ScenarioError:
-    """A field's validation error as a :class:`ScenarioError` naming the file that set it."""
-    err = exc.errors()[0]
-    loc = tuple(
-        p for p in err["loc"] if p not in ("float", "Dist", "function-after[_check(), Dist]")
-    )
-    loc = tuple(
-        p for p in loc if not (isinstance(p, str) and p.startswith(("function-", "union[")))
-    )
-    msg = err["msg"]
-    for noise in _PYDANTIC_NOISE:
-        msg = msg.replace(noise, "")
-    if err["type"] == "extra_forbidden":
-        msg = f"unknown key {loc[-1]!r}{did_you_mean(loc[-1], _known_fields())}"
-    elif err["type"] == "missing":
-        msg = f"required key {loc[-1]!r} is missing"
-    elif "input" in err and not isinstance(err["input"], (dict, list)) and "(got" not in msg:
-        msg = f"{msg} (got {_short(err['input'])})"
-    elif err["type"].endswith("_type") and isinstance(err.get("input"), (dict, list)):
-        msg = f"{msg} (got {'a table' if isinstance(err['input'], dict) else 'an array'})"
-    else:
-        loc = _blamed(loc, msg, data, origins, file, chain)
-    return scenario_error(loc, msg, data, origins, file)
-
-
-def _short(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-Fail = Callable[[tuple, str], None]
-
-
-def check_semantics(sc: Scenario, data: dict, origins: dict, file: str) -> None:
-    """Cross-field checks: ids, indicators, dates inside the run; the first problem is raised."""
-
-    def fail(loc: tuple, problem: str) -> None:
-        raise ScenarioError(_origin(origins, loc, file), _field_name(loc, data), problem)
+    def fail(loc: tuple, problem: str = "", when: dt.date | None = None) -> None:
+        if when is not None:
+            raise outside_run(loc, when, sc.run, data, origins, file, chain)
+        raise scenario_error(loc, problem, data, origins, file)
 
     names = set(sc.indicators)
     _check_control(sc, fail)
@@ -186,10 +89,7 @@ def _check_control(sc: Scenario, fail: Fail) -> None:
             )
     for ident, when in sc.events.move.items():
         if not sc.run.start <= when <= sc.run.end:
-            fail(
-                ("events", "move", ident),
-                f"new date {when} is outside the run {sc.run.start}..{sc.run.end}",
-            )
+            fail(("events", "move", ident), when=when)
 
 
 def _check_added(sc: Scenario, names: set[str], fail: Fail) -> None:
@@ -208,7 +108,7 @@ def _check_added(sc: Scenario, names: set[str], fail: Fail) -> None:
                 f"{ev.id!r} is already a catalog event: pick a new id, or use events.move/scale",
             )
         if ev.date is not None and not sc.run.start <= ev.date <= sc.run.end:
-            fail(loc + ("date",), f"{ev.date} is outside the run {sc.run.start}..{sc.run.end}")
+            fail(loc + ("date",), when=ev.date)
         if ev.after is not None and ev.after.event not in known_ids:
             fail(
                 loc + ("after", "event"),
@@ -328,7 +228,7 @@ def _check_hazards(sc: Scenario, names: set[str], fail: Fail) -> None:
         for key in ("start", "end"):
             when = getattr(hz, key)
             if when is not None and not sc.run.start <= when <= sc.run.end:
-                fail(loc + (key,), f"{when} is outside the run {sc.run.start}..{sc.run.end}")
+                fail(loc + (key,), when=when)
 
 
 def _check_spillover(sc: Scenario, names: set[str], fail: Fail) -> None:
@@ -403,7 +303,7 @@ def _check_policy(sc: Scenario, names: set[str], fail: Fail) -> None:
     if pol.rules and pol.name != "rules":
         fail(("policy", "rules"), 'rules apply only with name = "rules"')
     if (pol.name != "passive" or pol.reactions) and not sc.run.start <= pol.start <= sc.run.end:
-        fail(("policy", "start"), f"{pol.start} is outside the run {sc.run.start}..{sc.run.end}")
+        fail(("policy", "start"), when=pol.start)
     if pol.name != "passive" or pol.reactions:
         missing = set(STANDARD) - names
         if missing:

@@ -25,7 +25,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..errors import ScenarioError, did_you_mean
-from .checks import as_scenario_error, check_semantics, scenario_error
+from .blame import as_scenario_error, scenario_error
+from .checks import check_semantics
 from .files import file_problem, read_toml
 from .limits import walk_problem
 from .schema import Scenario
@@ -103,7 +104,7 @@ def scenario_from_dict(
         scenario = Scenario.model_validate(merged)
     except ValidationError as exc:
         raise as_scenario_error(exc, merged, origins, file, chain) from None
-    check_semantics(scenario, merged, origins, file)
+    check_semantics(scenario, merged, origins, file, chain)
     return scenario
 
 

@@ -26,15 +26,18 @@ from ..distributions import (
     centre,
     check_positive_support,
     check_range,
+    extremes,
     to_number,
     upper,
 )
+from ..errors import did_you_mean
 from ..timeaxis import FIRST_DATE, LAST_DATE, check_duration, record_dates
 from .cascade import Resolution, resolve_events
 from .factors import Factor, factors
-from .limits import MAX_RATE, MAX_REPLICATES, MAX_SEED
+from .limits import MAX_RATE, MAX_REPLICATES, MAX_SEED, MAX_SIGMA, MIN_HALF_LIFE
 
 __all__ = [
+    "DRIVERS",
     "EventsControl",
     "Hazard",
     "IndexSpec",
@@ -45,6 +48,9 @@ __all__ = [
 ]
 
 _STRICT = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+#: The exogenous drivers a scenario may set (``[drivers]``): their level after the last
+#: observed year, USD per barrel of Brent and the US CPI (1982-84 = 100).
+DRIVERS: tuple[str, ...] = ("oil_price", "price_index")
 
 
 class RunSettings(BaseModel):
@@ -95,6 +101,19 @@ class IndexSpec(BaseModel):
                 check_positive_support(value, key)
         if isinstance(self.sigma, float) and self.sigma < 0:
             raise ValueError(f"'sigma' must be >= 0 (got {self.sigma})")
+        shortest = extremes(self.half_life)[0]
+        if shortest < MIN_HALF_LIFE:
+            drawn = " can draw" if isinstance(self.half_life, Dist) else ""
+            raise ValueError(
+                f"'half_life' must be at least one day ({MIN_HALF_LIFE:.5f} years): the engine's "
+                f"clock counts days (got {shortest:.3g}{drawn and ', which it' + drawn})"
+            )
+        if (widest := extremes(self.sigma)[1]) > MAX_SIGMA:
+            raise ValueError(
+                f"'sigma' must be at most {MAX_SIGMA:g}: more only pins the index at 0 or 100, and "
+                "far more overflows "
+                f"(got {widest:.4g}{', its largest draw' if isinstance(self.sigma, Dist) else ''})"
+            )
         return self
 
 
@@ -230,7 +249,7 @@ class Scenario(BaseModel):
     """A fully resolved, validated scenario (after ``extends`` and defaults)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=100)
     description: str = ""
     extends: str | None = None
     run: RunSettings = RunSettings()
@@ -240,6 +259,7 @@ class Scenario(BaseModel):
     damping: Number = 0.6
     hazards: tuple[Hazard, ...] = ()
     policy: PolicySpec = PolicySpec()
+    drivers: dict[str, Number] = {}
 
     @field_validator("damping")
     @classmethod
@@ -247,6 +267,21 @@ class Scenario(BaseModel):
         x = centre(v)
         if not 0.0 <= x <= 1.0:
             raise ValueError(f"'damping' must be between 0 and 1 (got {x})")
+        return v
+
+    @field_validator("drivers")
+    @classmethod
+    def _drivers(cls, v: dict[str, Number]) -> dict[str, Number]:
+        for name, value in v.items():
+            if name not in DRIVERS:
+                raise ValueError(
+                    f"unknown driver {name!r}{did_you_mean(name, DRIVERS)}; "
+                    f"drivers: {', '.join(DRIVERS)}"
+                )
+            if isinstance(value, Dist):
+                check_positive_support(value, f"drivers.{name}")
+            elif value <= 0:
+                raise ValueError(f"'drivers.{name}' must be > 0 (got {value})")
         return v
 
     @field_validator("indices")
@@ -272,6 +307,8 @@ class Scenario(BaseModel):
         data = self.model_dump(mode="json", exclude={"extends": True, "events": {"dropped"}})
         if not self.events.keep:
             data["events"].pop("keep", None)
+        if not self.drivers:
+            data.pop("drivers", None)
         return _drop_none(data)
 
     def to_toml(self) -> str:
