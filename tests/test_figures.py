@@ -227,3 +227,30 @@ def test_event_numbers_close_together_are_put_at_different_heights():
         for x2, h2 in zip(xs[:i], heights[:i]):
             assert h != h2 or x - x2 >= 1.0, (x, x2)
     assert heights[0] == 0 and max(heights) < 5
+
+
+def test_the_drivers_figure_has_readable_text():
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from model.plotting.drivers import plot_drivers
+
+    rows = [
+        {
+            "driver": d,
+            "year": y,
+            "source": "observed" if y < 2025 else "scenario",
+            "q05": 50.0,
+            "q25": 60.0,
+            "q50": 70.0,
+            "q75": 80.0,
+            "q95": 90.0,
+        }
+        for d in ("oil_price", "price_index")
+        for y in range(2020, 2031)
+    ]
+    fig = plot_drivers(pd.DataFrame(rows))
+    try:
+        assert _small(fig) == [] and _cut(fig) == []
+    finally:
+        plt.close(fig)
