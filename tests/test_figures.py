@@ -254,3 +254,24 @@ def test_the_drivers_figure_has_readable_text():
         assert _small(fig) == [] and _cut(fig) == []
     finally:
         plt.close(fig)
+
+
+def test_no_waterfall_bar_is_cut_at_the_top(baseline):
+    import matplotlib.pyplot as plt
+
+    from model import explore as ex
+    from model.plotting import plot_waterfall
+
+    result = ex.attribute(
+        baseline, "2020-06-01", ["s400-affair", "coup-attempt-2016"], replicates=2
+    )
+    fig = plot_waterfall(result)
+    try:
+        for ax in fig.axes:
+            if not ax.get_visible() or not ax.patches:
+                continue
+            top = max(p.get_y() + max(p.get_height(), 0) for p in ax.patches)
+            assert top < ax.get_ylim()[1], ax.get_title()
+        assert _small(fig) == []
+    finally:
+        plt.close(fig)
