@@ -202,3 +202,76 @@ def test_the_pages_charts_fit_beside_the_controls_with_readable_text():
     for step in (0, 12):
         hist = history_figure(step)
         assert _small(hist) == [] and _cut(hist) == []
+
+
+def test_the_analyses_write_their_figures_at_150_dpi_too(tmp_path):
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    from model.explore.points import write_tables
+
+    fig, _ = plt.subplots()
+    write_tables(tmp_path / "out", {}, {}, {"sweep.png": fig})
+    plt.close(fig)
+    with Image.open(tmp_path / "out" / "sweep.png") as img:
+        assert min(img.info["dpi"]) >= DPI - 0.5
+
+
+def test_event_numbers_close_together_are_put_at_different_heights():
+    from model.plotting.style import stagger
+
+    # 1 and 4 a few months apart read as "14" at one height
+    xs = [2003.2, 2015.9, 2015.91, 2016.5, 2016.55, 2016.6, 2019.5, 2020.1]
+    heights = stagger(xs, gap=1.0, rows=5)
+    for i, (x, h) in enumerate(zip(xs, heights)):
+        for x2, h2 in zip(xs[:i], heights[:i]):
+            assert h != h2 or x - x2 >= 1.0, (x, x2)
+    assert heights[0] == 0 and max(heights) < 5
+
+
+def test_the_drivers_figure_has_readable_text():
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from model.plotting.drivers import plot_drivers
+
+    rows = [
+        {
+            "driver": d,
+            "year": y,
+            "source": "observed" if y < 2025 else "scenario",
+            "q05": 50.0,
+            "q25": 60.0,
+            "q50": 70.0,
+            "q75": 80.0,
+            "q95": 90.0,
+        }
+        for d in ("oil_price", "price_index")
+        for y in range(2020, 2031)
+    ]
+    fig = plot_drivers(pd.DataFrame(rows))
+    try:
+        assert _small(fig) == [] and _cut(fig) == []
+    finally:
+        plt.close(fig)
+
+
+def test_no_waterfall_bar_is_cut_at_the_top(baseline):
+    import matplotlib.pyplot as plt
+
+    from model import explore as ex
+    from model.plotting import plot_waterfall
+
+    result = ex.attribute(
+        baseline, "2020-06-01", ["s400-affair", "coup-attempt-2016"], replicates=2
+    )
+    fig = plot_waterfall(result)
+    try:
+        for ax in fig.axes:
+            if not ax.get_visible() or not ax.patches:
+                continue
+            top = max(p.get_y() + max(p.get_height(), 0) for p in ax.patches)
+            assert top < ax.get_ylim()[1], ax.get_title()
+        assert _small(fig) == []
+    finally:
+        plt.close(fig)

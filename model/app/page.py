@@ -4,8 +4,9 @@ Every value the page receives is checked on the server
 (:func:`model.classroom.check`) before anything runs: a value a browser sends
 outside the controls' ranges is refused with a message in the status line.
 A change is answered in two steps: the path without noise first (a few tens
-of milliseconds to run), then the ensemble's bands (and, with incidents, a
-quick preview before them).
+of milliseconds to run and draw, at once, never queued behind another
+visitor's run), then the ensemble's bands on the worker thread, one run at a
+time per server (and, with incidents, a quick preview before them).
 """
 
 from __future__ import annotations
@@ -231,7 +232,12 @@ class ClassroomPage:
         """The Guided history tab."""
         pn = self.pn
         return pn.Column(
-            pn.pane.Markdown(guided_intro(), width=WIDTH, css_classes=["guide-intro"]),
+            pn.pane.Markdown(
+                guided_intro(),
+                width=WIDTH,
+                css_classes=["guide-intro"],
+                styles={"font-size": "15px"},
+            ),
             pn.Row(self.prev, self.step, self.next),
             self.guide_text,
             self.guide_chart,
@@ -274,7 +280,10 @@ class ClassroomPage:
             if kind != "path":  # the path comes at once: no need to say it is coming
                 self.status.object = self._status_html(self._busy_text(kind, stage), busy=True)
             try:
-                shown = await loop.run_in_executor(_EXECUTOR, self._prepare, stage, kind, token)
+                if kind == "path":  # here, at once: never queued behind another visitor's run
+                    shown = self._prepare(stage, kind, token)
+                else:
+                    shown = await loop.run_in_executor(_EXECUTOR, self._prepare, stage, kind, token)
             except ModelError as exc:
                 if token == self._token:
                     self._error(exc)
@@ -291,7 +300,8 @@ class ClassroomPage:
         return f"computing the bands of {stage.replicates} replicates…"
 
     def _prepare(self, settings: Settings, kind: str, token: int):
-        """Run and draw (on the worker thread); None when a newer change made it moot."""
+        """Run and draw (the path here, the rest on the worker thread); None when a newer
+        change made it moot."""
         if token != self._token:
             return None
         t0 = time.perf_counter()
@@ -303,7 +313,7 @@ class ClassroomPage:
             view = compute(settings)
             reference = compute(ref) if kind == "full" else None
         if kind == "path":
-            png, keys = path_chart(view, reference)
+            png, keys = path_chart(view, reference), None  # the key events come with the bands
         else:
             png, keys = fan_chart(view, reference)
         return view, reference, png, keys, time.perf_counter() - t0
@@ -317,7 +327,8 @@ class ClassroomPage:
     def _display(self, view, reference, png, keys, seconds, kind: str) -> None:
         with self.pn.io.hold():
             self.chart.object = _image(png, "image/jpeg" if kind == "path" else "image/png")
-            self.keys.object = _keys_html(keys)
+            if keys is not None:
+                self.keys.object = _keys_html(keys)
             if kind == "full":
                 self.table.object = outcome_table(view, reference)
                 text = (

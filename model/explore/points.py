@@ -158,5 +158,5 @@ def write_tables(
             table.to_csv(tmp / name, index=False, float_format="%.6g")
         (tmp / "metadata.json").write_text(json.dumps(meta, indent=2, default=str) + "\n")
         for name, fig in (figures or {}).items():
-            fig.savefig(tmp / name, dpi=130, bbox_inches="tight")
+            fig.savefig(tmp / name, dpi=150, bbox_inches="tight")  # as every figure
     return Path(out)

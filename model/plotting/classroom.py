@@ -29,7 +29,7 @@ from ..classroom import (
 )
 from ..indices import TITLES
 from .runs import key_events
-from .style import MIN_FONT, color
+from .style import MIN_FONT, color, stagger
 
 __all__ = [
     "DPI",
@@ -143,18 +143,14 @@ _BACKGROUNDS: OrderedDict[tuple, tuple[Any, Any]] = OrderedDict()
 _BACKGROUND_LOCK = threading.Lock()
 
 
-def path_chart(
-    view: View, reference: View | None = None, dpi: int = DPI
-) -> tuple[bytes, pd.DataFrame]:
+def path_chart(view: View, reference: View | None = None, dpi: int = DPI) -> bytes:
     """The run's path (a replicate without noise, :func:`model.classroom.compute_path`) as
     JPEG (quick to encode, shown only until the bands come), drawn over a kept background
     (frames, ticks, the record's median): the quick answer to a change, in a few tens of
-    milliseconds, before the ensemble's bands (:func:`fan_chart`, the same size and layout).
-    Also the key events drawn."""
+    milliseconds, before the ensemble's bands (:func:`fan_chart`, the same size and layout),
+    which bring the numbered key events with them."""
     res = view.result
     s = view.settings.normalised()
-    keys = key_events(res, 8)
-    key_x = _years(keys["date"]) if len(keys) else np.array([])
     x = _years(res.dates)
     off_x, moved_x = _changed_years(s)
     q = res.quantiles
@@ -165,11 +161,10 @@ def path_chart(
         drawn: list[Any] = []
         for i, (ax, name) in enumerate(zip(axes, res.indicators)):
             part = q[q["indicator"] == name]
-            drawn += ax.plot(x, part["q50"].to_numpy(), color=color(name, i), lw=2.0)
-            n = len(ax.lines) + len(ax.texts)
-            _key_lines(ax, key_x, numbered=i < 2)
+            n = len(ax.lines)
             _changed_lines(ax, off_x, moved_x, float(x[0]), float(x[-1]))
-            drawn += (ax.lines + ax.texts)[n:]  # what those two added
+            drawn += ax.lines[n:]  # the events switched off and moved
+            drawn += ax.plot(x, part["q50"].to_numpy(), color=color(name, i), lw=2.0)
         drawn.append(
             fig.text(
                 0.01,
@@ -186,7 +181,7 @@ def path_chart(
         image = _rgba_jpeg(fig)
         for artist in drawn:
             artist.remove()
-    return image, keys
+    return image
 
 
 def _background(res: Any, reference: View | None, dpi: int) -> tuple[Any, Any]:
@@ -282,11 +277,12 @@ def _key_lines(ax: Any, key_x: np.ndarray, numbered: bool) -> None:
     for d in key_x:
         ax.axvline(d, color="0.45", lw=0.7, ls=":", zorder=1)
     if numbered:
-        for j, d in enumerate(key_x, start=1):
+        heights = stagger(key_x, gap=1.0, rows=3)  # a year apart, or another height
+        for j, (d, h) in enumerate(zip(key_x, heights), start=1):
             ax.annotate(
                 str(j),
                 xy=(d, 100),
-                xytext=(0, 2 + 12 * ((j - 1) % 3)),
+                xytext=(0, 2 + 12 * h),
                 textcoords="offset points",
                 ha="center",
                 va="bottom",
@@ -414,7 +410,8 @@ def _medians(ax: Any, view: View, keep: np.ndarray) -> None:
 
 def _guided_lines(ax: Any, years: np.ndarray, current: bool = True) -> None:
     """The guided events so far, numbered; the last one (the current step) in bold."""
-    for j, d in enumerate(years, start=1):
+    heights = stagger(years, gap=0.9, rows=3)
+    for j, (d, h) in enumerate(zip(years, heights), start=1):
         now = current and j == len(years)
         ax.axvline(
             d,
@@ -425,7 +422,7 @@ def _guided_lines(ax: Any, years: np.ndarray, current: bool = True) -> None:
         ax.annotate(
             str(j),
             xy=(d, 100),
-            xytext=(0, 2 + 13 * ((j - 1) % 3)),
+            xytext=(0, 2 + 13 * h),
             textcoords="offset points",
             ha="center",
             va="bottom",

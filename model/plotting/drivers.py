@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from .style import pyplot
+from .style import MIN_FONT, pyplot, readable
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -24,6 +24,7 @@ _LABELS = {
 }
 
 
+@readable
 def plot_drivers(paths: pd.DataFrame, fig: Figure | None = None) -> Figure:
     """One panel per driver of ``paths``: observed history, then the chosen future with bands."""
     plt = pyplot()
@@ -44,7 +45,7 @@ def plot_drivers(paths: pd.DataFrame, fig: Figure | None = None) -> Figure:
             ax.plot(joined["year"], joined["q50"], lw=1.6, label=f"median ({source})")
         ax.set_ylabel(_LABELS.get(name, name))
         ax.set_title(name, loc="left")
-        ax.legend(loc="upper left", fontsize=8)
+        ax.legend(loc="upper left", fontsize=MIN_FONT)
     axes[-1].set_xlabel("year")
     fig.tight_layout()
     return fig

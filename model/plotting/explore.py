@@ -214,8 +214,8 @@ def _waterfall(ax, result: Attribution, name: str, top: int) -> None:
         )
         level += d
     ax.bar(len(steps) + 1, end, color="0.3")
-    low = min(start, end, *(start + np.cumsum([s[1] for s in steps]))) if steps else min(start, end)
-    ax.set_ylim(max(0, low - 10), None)
+    levels = [start, end, *(start + np.cumsum([s[1] for s in steps]))]
+    ax.set_ylim(max(0, min(levels) - 10), max(levels) + 5)  # no bar cut at the top
     ax.set_xticks(
         range(len(labels)), [_short(x) for x in labels], rotation=60, ha="right", fontsize=MIN_FONT
     )

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from .style import MIN_FONT, STYLE, color, event_key, key_height, pyplot
+from .style import MIN_FONT, STYLE, color, event_key, key_height, pyplot, stagger
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -107,13 +107,21 @@ def key_entries(keys: pd.DataFrame) -> list[str]:
     return [f"{j}  {row.date:%Y-%m}  {row.title}" for j, row in enumerate(keys.itertuples(), 1)]
 
 
-def number_events(ax: Axes, keys: pd.DataFrame, rows: int = 3) -> None:
-    """The key events' numbers above ``ax``, staggered over ``rows`` heights."""
-    for j, row in enumerate(keys.itertuples(), start=1):
+def number_events(ax: Axes, keys: pd.DataFrame, rows: int = 4) -> None:
+    """The key events' numbers above ``ax``, staggered over ``rows`` heights so that
+    neighbours never touch."""
+    import matplotlib.dates as mdates
+
+    x = mdates.date2num(pd.to_datetime(keys["date"]).to_numpy()) if len(keys) else []
+    lo, hi = ax.get_xlim()
+    # two digits' width (a quarter of an inch) in data units, at the axes' size
+    gap = (hi - lo) * 0.25 * ax.figure.dpi / max(ax.bbox.width, 1.0)
+    heights = stagger(x, gap=gap, rows=rows)
+    for j, (row, h) in enumerate(zip(keys.itertuples(), heights), start=1):
         ax.annotate(
             str(j),
             xy=(row.date, 100),
-            xytext=(0, 3 + 14 * ((j - 1) % rows)),
+            xytext=(0, 3 + 14 * h),
             textcoords="offset points",
             ha="center",
             va="bottom",
@@ -193,8 +201,8 @@ def plot_fan(
             k = result.indicators.index(indicator)
             for path in sample[:spaghetti, :, k]:
                 ax.plot(result.dates, path, color=color(indicator, i), lw=0.6, alpha=0.55)
-        number_events(ax, keys, rows=4)
-        ax.set_title(indicator, loc="left", fontweight="bold", color=color(indicator, i), pad=62)
+        number_events(ax, keys, rows=5)
+        ax.set_title(indicator, loc="left", fontweight="bold", color=color(indicator, i), pad=76)
         ax.legend(loc="lower left", fontsize=MIN_FONT, frameon=False, ncol=3)
     return ax
 

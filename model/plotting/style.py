@@ -31,6 +31,7 @@ __all__ = [
     "readable",
     "save_figure",
     "short",
+    "stagger",
 ]
 
 #: One colour per index (colour-blind safe, distinct in greyscale print).
@@ -126,6 +127,21 @@ def event_key(ax: Any, entries: list[str], cols: int = 2, width: int = 62) -> No
             fontsize=MIN_FONT,
             linespacing=1.3,
         )
+
+
+def stagger(xs: Any, gap: float, rows: int) -> list[int]:
+    """A height (0 to ``rows - 1``) for a label at each of ``xs`` (in order): the lowest at
+    which it keeps ``gap`` from the labels placed there before it, so that "1" and "4" do
+    not read as "14" (when none is free, the row whose last label is farthest back)."""
+    last: list[float | None] = [None] * rows
+    out = []
+    for x in xs:
+        free = [r for r in range(rows) if (p := last[r]) is None or x - p >= gap]
+        # none free: the row whose last label is farthest back
+        row = free[0] if free else min(range(rows), key=lambda r: last[r] or 0.0)
+        last[row] = x
+        out.append(row)
+    return out
 
 
 def lines(entries: list[str], per_line: int) -> str:
