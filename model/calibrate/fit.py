@@ -412,9 +412,11 @@ def _held_rows(held: list[Param], scenario: Scenario) -> pd.DataFrame:
 
 
 def _correlation(cov: np.ndarray, se_int: np.ndarray, params: list[Param]) -> pd.DataFrame:
-    """Correlations of the model parameter estimates."""
+    """Correlations of the model parameter estimates (NaN where a standard error is 0 or
+    unknown: a parameter at a bound or one the data do not move)."""
     p = len(params)
-    corr = cov[:p, :p] / np.outer(se_int[:p], se_int[:p]) if p else np.zeros((0, 0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        corr = cov[:p, :p] / np.outer(se_int[:p], se_int[:p]) if p else np.zeros((0, 0))
     return pd.DataFrame(corr, index=[q.name for q in params], columns=[q.name for q in params])
 
 
