@@ -43,6 +43,7 @@ from .errors import ScenarioError, did_you_mean
 from .timeaxis import MAX_DAYS, check_duration
 
 __all__ = [
+    "SCOPES",
     "Cluster",
     "Effect",
     "Event",
@@ -55,6 +56,7 @@ __all__ = [
     "load_catalog",
     "load_clusters",
     "load_context_events",
+    "load_events",
 ]
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
@@ -246,9 +248,14 @@ def _context_events(text: str, file: str = f"model/data/{_CONTEXT_FILE}") -> tup
 
 @lru_cache(maxsize=1)
 def _context() -> tuple[Event, ...]:
-    return _context_events(
+    events = _context_events(
         (resources.files("model") / "data" / _CONTEXT_FILE).read_text(encoding="utf-8")
     )
+    try:  # a context event may require the brief's events as well as other context events
+        check_requires([*_catalog(), *events])
+    except ValueError as exc:
+        raise ValueError(f"model/data/{_CONTEXT_FILE}: {exc}") from None
+    return events
 
 
 def load_context_events() -> dict[str, Event]:
@@ -256,9 +263,34 @@ def load_context_events() -> dict[str, Event]:
 
     Sourced, dated events the brief does not discuss (macro shocks, the Iraq
     war), each with ``scope = "context"``. They are kept apart from
-    :func:`load_catalog`: no run uses them unless a scenario adds them.
+    :func:`load_catalog`: a run uses them when its scenario selects them
+    (``events.scopes``, :func:`load_events`).
     """
     return {e.id: e for e in _context()}
+
+
+#: The scopes of the packaged events: the brief's catalog and the context events.
+SCOPES: tuple[str, ...] = ("brief", "context")
+
+
+@lru_cache(maxsize=8)
+def _events(scopes: frozenset[str]) -> tuple[Event, ...]:
+    brief = _catalog() if "brief" in scopes else ()
+    context = _context() if "context" in scopes else ()
+    return tuple(sorted([*brief, *context], key=_date))  # stable: the brief's first on a day
+
+
+def load_events(scopes: Iterable[str] = ("brief",)) -> dict[str, Event]:
+    """The packaged events of ``scopes`` (of :data:`SCOPES`), ``{id: Event}`` in date order.
+
+    ``("brief",)`` is :func:`load_catalog`; with ``"context"`` the context
+    events join it, merged by date (on a shared day the brief's come first).
+    Unknown scopes raise ``ValueError``.
+    """
+    chosen = frozenset(scopes)
+    if unknown := sorted(chosen - set(SCOPES)):
+        raise ValueError(f"unknown scope {unknown[0]!r}; scopes: {', '.join(SCOPES)}")
+    return {e.id: e for e in _events(chosen)}
 
 
 # --------------------------------------------------------------------------- requires

@@ -146,6 +146,9 @@ EXPECTED = {
     "scale_unknown_index.toml": "event 'russian-sanctions-2015' has no effect on 'west'",
     "unknown_driver.toml": "unknown driver 'oil_pric' (did you mean 'oil_price'?)",
     "driver_normal.toml": "'drivers.oil_price' must stay positive",
+    "unknown_scope.toml": "events.scopes: unknown scope 'contxt' (did you mean 'context'?)",
+    "context_without_scope.toml": "events.drop: 'lira-crisis-2018' is an event of scope "
+    "'context', which this scenario leaves out: add \"context\" to events.scopes",
 }
 
 

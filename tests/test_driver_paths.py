@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -62,6 +64,27 @@ def test_a_run_with_drivers_writes_them_and_one_without_does_not(tmp_path, capsy
     base = ["run", str(SCENARIOS / "baseline.toml"), "--replicates", "2", "--no-plots"]
     assert main(base + ["--out", str(plain)]) == 0
     assert not (plain / "drivers.csv").exists()
+    assert "drivers" not in json.loads((plain / "metadata.json").read_text())
+
+
+def test_the_metadata_says_which_future_path_each_driver_took(tmp_path, capsys):
+    out = tmp_path / "oil"
+    args = ["run", str(SCENARIOS / "oil-100.toml"), "--replicates", "3", "--no-plots"]
+    assert main(args + ["--out", str(out)]) == 0
+    capsys.readouterr()
+    said = json.loads((out / "metadata.json").read_text())["drivers"]
+    oil, cpi = said["oil_price"], said["price_index"]
+    assert oil["future"] == "scenario" and cpi["future"] == "carried"
+    assert oil["level"] == {"dist": "lognormal", "median": 100.0, "sigma": 0.1}
+    assert oil["series"] == "brent_usd_bbl" and oil["observed_until"] == 2024
+    assert cpi["level"] == pytest.approx(driver("us_cpi_u_annual_avg")[2024])
+    table = pd.read_csv(out / "drivers.csv")  # the same story as drivers.csv
+    later = table[table["year"] > oil["observed_until"]]
+    assert set(later.loc[later["driver"] == "oil_price", "source"]) == {"scenario"}
+    assert set(later.loc[later["driver"] == "price_index", "source"]) == {"carried"}
+    assert later.loc[later["driver"] == "price_index", "q50"].to_numpy() == pytest.approx(
+        cpi["level"], rel=1e-5
+    )
 
 
 def test_the_drivers_picture_has_a_panel_per_driver_with_the_future_bands():

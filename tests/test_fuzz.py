@@ -194,7 +194,12 @@ documents = st.fixed_dictionaries(
             {},
             optional={
                 "add": st.lists(events, max_size=3),
-                "drop": maybe(st.lists(st.sampled_from(["coup-attempt-2016", "x"]), max_size=2)),
+                "scopes": maybe(st.lists(st.sampled_from(["brief", "context", "x"]), max_size=2)),
+                "drop": maybe(
+                    st.lists(
+                        st.sampled_from(["coup-attempt-2016", "lira-crisis-2018", "x"]), max_size=2
+                    )
+                ),
                 "scale": maybe(st.dictionaries(st.sampled_from(["coup-attempt-2016"]), sizes)),
                 "move": maybe(st.dictionaries(st.sampled_from(["coup-attempt-2016"]), dates)),
             },

@@ -48,7 +48,7 @@ def test_list_items_by_id_and_numbers_inside_distributions():
         ({"damping": 1.5}, "damping", "between 0 and 1"),
         (
             {"events.scale.russian-sanctions-2016": 1.0},
-            "events.scale",
+            "events.scale.russian-sanctions-2016",
             "did you mean 'russian-sanctions-2015'",
         ),
         ({"spillover.trade.securty": 0.1}, "spillover.trade.securty", "unknown index"),

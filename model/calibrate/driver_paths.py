@@ -9,6 +9,7 @@ at its last observed value. The history is the packaged data
 
 * :func:`driver_draws`: one path per replicate and year for each driver;
 * :func:`driver_paths`: the tidy table of a run's ``drivers.csv``;
+* :func:`future_paths`: which future path each driver took, for ``metadata.json``;
 * :func:`scenario_prices`: a replicate's path as the :class:`.prices.Prices`
   of the dollar-valued measurement equations.
 
@@ -18,7 +19,7 @@ them (``docs/MODEL.md``, section 10).
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -30,7 +31,14 @@ from ..scenario.schema import DRIVERS
 from .drivers import BRENT, driver
 from .prices import CPI, Prices
 
-__all__ = ["DRIVER_SERIES", "PATH_COLUMNS", "driver_draws", "driver_paths", "scenario_prices"]
+__all__ = [
+    "DRIVER_SERIES",
+    "PATH_COLUMNS",
+    "driver_draws",
+    "driver_paths",
+    "future_paths",
+    "scenario_prices",
+]
 
 #: The packaged series behind each driver of a scenario.
 DRIVER_SERIES: Final[dict[str, str]] = {"oil_price": BRENT, "price_index": CPI}
@@ -94,6 +102,28 @@ def driver_paths(
             source = "observed" if year <= last else later
             rows.append((name, DRIVER_SERIES[name], int(year), source, *q[:, i]))
     return pd.DataFrame(rows, columns=list(PATH_COLUMNS))
+
+
+def future_paths(scenario: Scenario) -> dict[str, dict[str, Any]]:
+    """Per driver, the future path a run of ``scenario`` used (``metadata.json``'s ``drivers``).
+
+    ``future`` is ``"scenario"`` where the ``[drivers]`` table set the level
+    (``level``: its number, or its distribution as written) and ``"carried"``
+    where the last observed value is held (``level``: that value);
+    ``observed_until`` is the last packaged year, ``series`` the packaged
+    series behind the driver.
+    """
+    chosen = scenario.to_dict().get("drivers", {})
+    out: dict[str, dict[str, Any]] = {}
+    for name in DRIVERS:
+        history = driver(DRIVER_SERIES[name])
+        out[name] = {
+            "series": DRIVER_SERIES[name],
+            "observed_until": int(history.index.max()),
+            "future": "scenario" if name in chosen else "carried",
+            "level": chosen[name] if name in chosen else float(history.iloc[-1]),
+        }
+    return out
 
 
 def scenario_prices(draws: dict[str, pd.DataFrame], replicate: int = 0) -> Prices:

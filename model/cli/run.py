@@ -93,8 +93,8 @@ def _run(args: argparse.Namespace) -> int:
             trajectory_file=tmp / "trajectories.parquet" if args.trajectories else None,
         )
         result.metadata = provenance(args, result.metadata)
-        result.write(tmp, extra={"scenario.diff": diff} if diff else None)
         paths = _write_drivers(scenario, result, tmp) if scenario.drivers else None
+        result.write(tmp, extra={"scenario.diff": diff} if diff else None)
         figures = [] if args.no_plots else _run_figures(result, tmp, paths)
     print(
         f"wrote {out}/: quantiles.csv events.csv summary.csv metadata.json scenario.resolved.toml"
@@ -110,12 +110,14 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _write_drivers(scenario: Any, result: Any, tmp: Path) -> Any:
-    """``drivers.csv``: the scenario's oil price and price index, history and chosen future."""
-    from ..calibrate.driver_paths import driver_paths
+    """``drivers.csv``: the scenario's oil price and price index, history and chosen future;
+    and, in the metadata, which future path each driver took."""
+    from ..calibrate.driver_paths import driver_paths, future_paths
 
     meta = result.metadata
     paths = driver_paths(scenario, meta["replicates"], meta["seed"])
     paths.to_csv(tmp / "drivers.csv", index=False, float_format="%.6g")
+    meta["drivers"] = future_paths(scenario)
     return paths
 
 

@@ -40,8 +40,9 @@ def add(sub: Any) -> None:
         "--scope",
         choices=("brief", "context", "all"),
         default="brief",
-        help="the brief's events (the catalog runs use; default), the sourced context events "
-        "from outside the brief (docs/CONTEXT_EVENTS.md), or both",
+        help="the brief's events (the catalog runs use by default; default), the sourced "
+        "context events from outside the brief (docs/CONTEXT_EVENTS.md; a scenario selects "
+        "them with events.scopes), or both",
     )
     ev.set_defaults(func=_events)
 

@@ -16,7 +16,7 @@ from typing import Protocol
 
 import numpy as np
 
-from ..catalog import check_requires, load_catalog
+from ..catalog import SCOPES, check_requires, load_events
 from ..conditions import names as condition_names
 from ..distributions import centre
 from ..dynamics import check_stable, drift_matrix
@@ -68,25 +68,43 @@ def check_semantics(
 
 
 def _known_ids(sc: Scenario) -> set[str]:
-    return set(load_catalog()) | {e.id for e in sc.events.add}
+    return set(sc.catalog()) | {e.id for e in sc.events.add}
+
+
+def _unknown(sc: Scenario, ident: str) -> str:
+    """Why ``ident`` is no event of the run: unknown (with a did-you-mean), or an event of a
+    scope ``events.scopes`` does not select (with the scope to add)."""
+    known = _known_ids(sc)
+    for scope in (s for s in SCOPES if s not in sc.events.scopes):
+        other = load_events((scope,))
+        add = f'add "{scope}" to events.scopes to use it'
+        if ident in other:
+            left_out = f"is an event of scope {scope!r}, which this scenario leaves out"
+            return f"{ident!r} {left_out}: {add}"
+        if not did_you_mean(ident, known) and (hint := did_you_mean(ident, other)):
+            return f"unknown event id {ident!r}{hint}: an event of scope {scope!r}; {add}"
+    return f"unknown event id {ident!r}{did_you_mean(ident, known)}"
 
 
 def _check_control(sc: Scenario, fail: Fail) -> None:
     """``events.drop``, ``move``, ``scale`` and ``only`` name known events (or tags)."""
-    catalog = load_catalog()
+    catalog = sc.catalog()
     known_ids = _known_ids(sc)
     tags = {t for e in catalog.values() for t in e.tags} | {e.category for e in catalog.values()}
     for key in ("drop", "keep", "move", "scale"):
         for ident in getattr(sc.events, key):
-            if ident not in known_ids:
-                fail(("events", key), f"unknown event id {ident!r}{did_you_mean(ident, known_ids)}")
+            if ident not in known_ids:  # a table's key names the file that set it
+                loc = ("events", key, ident) if key in ("move", "scale") else ("events", key)
+                fail(loc, _unknown(sc, ident))
     for ident in sc.events.only or ():
         if ident not in known_ids and ident not in tags:
-            fail(
-                ("events", "only"),
-                f"{ident!r} is neither an event id, a tag nor a category"
-                f"{did_you_mean(ident, known_ids | tags)}",
-            )
+            why = _unknown(sc, ident)
+            if "events.scopes" not in why:
+                why = (
+                    f"{ident!r} is neither an event id, a tag nor a category"
+                    f"{did_you_mean(ident, known_ids | tags)}"
+                )
+            fail(("events", "only"), why)
     for ident, when in sc.events.move.items():
         if not sc.run.start <= when <= sc.run.end:
             fail(("events", "move", ident), when=when)
@@ -94,7 +112,7 @@ def _check_control(sc: Scenario, fail: Fail) -> None:
 
 def _check_added(sc: Scenario, names: set[str], fail: Fail) -> None:
     """Added events: new ids, dates inside the run, known parents, known indices."""
-    catalog_ids = set(load_catalog())
+    catalog_ids = set(sc.catalog())
     known_ids = _known_ids(sc)
     seen: set[str] = set()
     for i, ev in enumerate(sc.events.add):
@@ -110,10 +128,7 @@ def _check_added(sc: Scenario, names: set[str], fail: Fail) -> None:
         if ev.date is not None and not sc.run.start <= ev.date <= sc.run.end:
             fail(loc + ("date",), when=ev.date)
         if ev.after is not None and ev.after.event not in known_ids:
-            fail(
-                loc + ("after", "event"),
-                f"unknown event id {ev.after.event!r}{did_you_mean(ev.after.event, known_ids)}",
-            )
+            fail(loc + ("after", "event"), _unknown(sc, ev.after.event))
         _check_indicators(ev.indicators(), names, partial(fail, loc))
 
 
@@ -123,7 +138,7 @@ def _check_followups(sc: Scenario, fail: Fail) -> None:
 
     Each chain is walked once: an event's start and delay are kept for those that follow it.
     """
-    events = {e.id: e for e in (*load_catalog().values(), *sc.events.add)}
+    events = {e.id: e for e in (*sc.catalog().values(), *sc.events.add)}
     reach: dict[str, tuple[str, int]] = {}  # id -> (the event starting its chain, days after)
     for i, ev in enumerate(sc.events.add):
         path: list[str] = []
@@ -161,12 +176,9 @@ def _check_requires(sc: Scenario, fail: Fail) -> None:
     for ev in sc.events.add:
         for cause in ev.requires:
             if cause not in known_ids:
-                fail(
-                    where[ev.id],
-                    f"unknown event id {cause!r}{did_you_mean(cause, known_ids)}",
-                )
+                fail(where[ev.id], _unknown(sc, cause))
     try:
-        check_requires([*load_catalog().values(), *sc.events.add])
+        check_requires([*sc.catalog().values(), *sc.events.add])
     except ValueError as exc:
         named = [i for i in where if f"'{i}'" in str(exc) or f" {i} " in f" {exc} "]
         fail(where[named[0]] if named else ("events", "add"), str(exc))
@@ -208,13 +220,13 @@ def _check_keep(sc: Scenario, fail: Fail) -> None:
 
 def _parent(sc: Scenario, ident: str) -> str | None:
     """The parent of ``ident`` if it is a follow-up (catalog or added)."""
-    found = load_catalog().get(ident) or next((e for e in sc.events.add if e.id == ident), None)
+    found = sc.catalog().get(ident) or next((e for e in sc.events.add if e.id == ident), None)
     return found.after.event if found is not None and found.after is not None else None
 
 
 def _check_scale(sc: Scenario, fail: Fail) -> None:
     """A scale by index names indices the event has effects on."""
-    events = {e.id: e for e in (*load_catalog().values(), *sc.events.add)}
+    events = {e.id: e for e in (*sc.catalog().values(), *sc.events.add)}
     for ident, factor in sc.events.scale.items():
         if not isinstance(factor, dict) or ident not in events:
             continue

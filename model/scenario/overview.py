@@ -89,6 +89,13 @@ def _question(description: str) -> tuple[str, str]:
 
 def _event_changes(events: Mapping[str, Any], scenario: Any) -> list[str]:
     out = []
+    if events.get("scopes") is not None:
+        scopes = list(events["scopes"])
+        counts = {s: sum(e.scope == s for e in scenario.timeline()) for s in scopes}
+        out.append(
+            f"draws its events from the scopes {', '.join(scopes)} "
+            f"({', '.join(f'{n} {s}' for s, n in counts.items())} in the run)"
+        )
     if events.get("drop"):
         gone = sum(
             len(v) for (how, _), v in scenario.resolution().cascades().items() if how == "drop"

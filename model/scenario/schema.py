@@ -18,7 +18,7 @@ import numpy as np
 import tomli_w
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from ..catalog import Effect, Event, load_catalog
+from ..catalog import SCOPES, Effect, Event, load_events
 from ..conditions import parse_condition
 from ..distributions import (
     Dist,
@@ -238,12 +238,16 @@ EventScale = Annotated[float | Dist | dict[str, Number], BeforeValidator(_to_sca
 class EventsControl(BaseModel):
     """Which catalog events to keep, re-time or scale, and which to add.
 
+    ``scopes`` chooses which scopes of the packaged events the timeline draws
+    from: the brief's catalog (``"brief"``, the default), the context events
+    (``"context"``, ``model/data/context_events.toml``), or both.
     ``dropped`` records what the drops take with them (``{id: reason}``): it is
     written into ``scenario.resolved.toml`` for the reader, and a file read
     back must match what the scenario resolves to (it changes nothing).
     """
 
     model_config = _STRICT
+    scopes: tuple[str, ...] = ("brief",)
     drop: tuple[str, ...] = ()
     only: tuple[str, ...] | None = None
     keep: tuple[str, ...] = ()
@@ -251,6 +255,21 @@ class EventsControl(BaseModel):
     scale: dict[str, EventScale] = {}
     add: tuple[Event, ...] = Field(default=(), max_length=MAX_ADDED)
     dropped: dict[str, str] = {}
+
+    @field_validator("scopes")
+    @classmethod
+    def _scopes(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        if not v:
+            raise ValueError(f"must name at least one scope of {', '.join(map(repr, SCOPES))}")
+        for scope in v:
+            if scope not in SCOPES:
+                raise ValueError(
+                    f"unknown scope {scope!r}{did_you_mean(scope, SCOPES, cutoff=0.5)}; "
+                    f"scopes: {', '.join(map(repr, SCOPES))}"
+                )
+        if twice := sorted({s for s in v if v.count(s) > 1}):
+            raise ValueError(f"lists {twice[0]!r} more than once")
+        return v
 
 
 class Scenario(BaseModel):
@@ -310,11 +329,13 @@ class Scenario(BaseModel):
         ``extends`` is left out: the resolved scenario is complete on its own,
         so it can be loaded back from an output folder. So is
         ``events.dropped``, which only records what the drops imply, and
-        ``events.keep`` when empty.
+        ``events.keep`` and ``events.scopes`` when they are the defaults.
         """
         data = self.model_dump(mode="json", exclude={"extends": True, "events": {"dropped"}})
         if not self.events.keep:
             data["events"].pop("keep", None)
+        if self.events.scopes == ("brief",):  # the default: so scenarios hash as before
+            data["events"].pop("scopes", None)
         if not self.drivers:
             data.pop("drivers", None)
         return _drop_none(data)
@@ -335,6 +356,11 @@ class Scenario(BaseModel):
         """Record dates of the run: its start, then the first day of each period."""
         return record_dates(self.run.start, self.run.end, self.run.record)
 
+    def catalog(self) -> dict[str, Event]:
+        """The packaged events of the scopes this scenario selects (``events.scopes``),
+        ``{id: Event}`` in date order, before ``drop``, ``only`` and ``move``."""
+        return load_events(self.events.scopes)
+
     def timeline(self) -> list[Event]:
         """The events of this run: catalog (kept, moved) plus added, in date order.
 
@@ -353,7 +379,7 @@ class Scenario(BaseModel):
         """The timeline and every event removed from it, with the reason (:mod:`.cascade`)."""
         ev = self.events
         return resolve_events(
-            tuple(load_catalog().values()), ev.add, ev.drop, ev.only, ev.keep, ev.move
+            tuple(self.catalog().values()), ev.add, ev.drop, ev.only, ev.keep, ev.move
         )
 
 
