@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -48,20 +49,44 @@ def wait_for(condition, seconds: float) -> bool:
 
 @pytest.mark.slow  # an end-to-end run in a subprocess, stopped halfway (seconds each)
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads the process table from /proc")
-@pytest.mark.parametrize("signum, status", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
-def test_a_signal_halfway_leaves_nothing_behind(signum, status, tmp_path):
+def command(how: str) -> list[str]:
+    """``python -m model``, or what the installed ``relsim`` script runs: the function its entry
+    point in pyproject.toml names, its status passed to ``sys.exit``."""
+    if how == "module":
+        return [sys.executable, "-m", "model"]
+    target = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]["relsim"]
+    module, function = target.split(":")
+    code = f"import sys; from {module} import {function}; sys.exit({function}())"
+    return [sys.executable, "-c", code]
+
+
+@pytest.mark.parametrize(
+    "signum, status, how",
+    [
+        (signal.SIGTERM, 143, "module"),
+        (signal.SIGINT, 130, "module"),
+        (signal.SIGTERM, 143, "script"),
+    ],
+)
+def test_a_signal_halfway_leaves_nothing_behind(signum, status, how, tmp_path):
     out = tmp_path / "out"
     assert main(["run", BASELINE, "--out", str(out), "--replicates", "5", "--no-plots"]) == 0
     before = {p.name: p.read_bytes() for p in out.iterdir()}
-    args = [sys.executable, "-m", "model", "run", BASELINE, "--out", str(out), "--workers", "2"]
-    args += ["--replicates", "3000", "--chunk-size", "50", "--trajectories", "--no-plots"]
+    args = [*command(how), "run", BASELINE, "--out", str(out), "--workers", "2"]
+    if how == "module":  # small chunks: stopped while trajectories are being written
+        args += ["--replicates", "3000", "--chunk-size", "50", "--trajectories", "--no-plots"]
+    else:  # two large chunks: stopped while each worker is busy with one
+        args += ["--replicates", "20000", "--trajectories", "--no-plots"]
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.Popen(
         args, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True, cwd=tmp_path
     )
     try:
-        # halfway: the workers have sent results and the first trajectories are on disk
-        started = wait_for(lambda: written(tmp_path) > 100_000, 60)
+        if how == "module":  # halfway: results sent and the first trajectories on disk
+            started = wait_for(lambda: written(tmp_path) > 100_000, 60)
+        else:  # both workers at work
+            started = wait_for(lambda: len(session_processes(proc.pid)) >= 3, 60)
+            time.sleep(2)
         assert started and proc.poll() is None, "the run ended before it could be stopped"
         workers = [p for p in session_processes(proc.pid) if p != proc.pid]
         assert len(workers) >= 2
@@ -116,3 +141,12 @@ def test_a_signal_during_the_swap_waits_for_it_and_says_what_was_written(tmp_pat
     assert caught.value.wrote == out
     assert sorted(p.name for p in out.iterdir()) == ["metadata.json"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_the_relsim_script_exits_at_once_after_a_stop():
+    """The installed script runs :func:`model.cli.program`, which exits without waiting for the
+    process pool's threads once everything is cleaned up. Through ``main`` the interpreter's
+    shutdown joined them, and a run stopped while a worker sent a large chunk back stayed
+    alive after printing that it was interrupted."""
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts["relsim"] == "model.cli:program"
