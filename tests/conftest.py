@@ -51,6 +51,7 @@ SLOW_TESTS = (
     "test_explore.py::test_ema_adapter_runs_experiments_and_prim",
     "test_evaluate.py::test_the_command_writes_the_contracted_files",
     "test_evaluate.py::test_on_a_random_walk_persistence_wins",
+    "test_suite.py::test_the_slow_marker",  # collects the suite twice in subprocesses
 )
 SLOW_FIXTURES = {"page"}  # the classroom page in a headless browser
 
