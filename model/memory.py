@@ -120,40 +120,55 @@ def ensemble_need(
     per_path = (runs + path_copies) * values * VALUE if keep_paths else 0
     if paths_needed:
         metrics, per_path = metrics + per_path, 0
+    row = CHUNK_ROW_HAZARDS if hazards else CHUNK_ROW
+    paths = values * VALUE * 2 if (keep_paths or stream_paths) and chunk_copies else 0
+    histograms = bins * values * VALUE * 2
+    one_chunk = histograms + chunk * (row + paths)
+    parts = [
+        *_kept_parts(n, metrics, per_path),
+        *_chunk_parts(n, chunk, processes, histograms, row + paths, one_chunk),
+    ]
+    if stream_paths:
+        parts.append(_stream_part(chunk, values, 2 * processes))
+    return Need(tuple(parts))
+
+
+def _kept_parts(n: int, metrics: int, per_path: int) -> list[Part]:
+    """The program, and what the parent keeps of every replicate (metrics, paths)."""
     parts = [
         Part("the program", "workers", PROCESS),
         Part("the replicates", "replicates", n * metrics, metrics, "run fewer replicates"),
     ]
     if per_path:
-        parts.append(
-            Part(
-                "the paths in memory",
-                "trajectories",
-                n * per_path,
-                per_path,
-                "leave the trajectories out, stream them to a file or run fewer replicates",
-            )
-        )
-    row = CHUNK_ROW_HAZARDS if hazards else CHUNK_ROW
-    paths = values * VALUE * 2 if (keep_paths or stream_paths) and chunk_copies else 0
-    histograms = bins * values * VALUE * 2
-    one_chunk = histograms + chunk * (row + paths)
+        advice = "leave the trajectories out, stream them to a file or run fewer replicates"
+        parts.append(Part("the paths in memory", "trajectories", n * per_path, per_path, advice))
+    return parts
+
+
+def _chunk_parts(
+    n: int, chunk: int, processes: int, histograms: int, per_replicate: int, one_chunk: int
+) -> list[Part]:
+    """What the chunks at work take, and the worker processes that run them."""
     if chunk >= n:  # one chunk holds every replicate: it grows with them
-        parts.append(Part("a chunk's histograms", "chunk_size", histograms))
-        parts.append(
+        parts = [
+            Part("a chunk's histograms", "chunk_size", histograms),
             Part(
-                "the replicates at work", "replicates", n * (row + paths), row + paths, "run fewer"
-            )
-        )
+                "the replicates at work",
+                "replicates",
+                n * per_replicate,
+                per_replicate,
+                "run fewer",
+            ),
+        ]
     else:
-        parts.append(
+        parts = [
             Part(
                 f"chunks of {chunk:,} replicates",
                 "chunk_size",
                 max(processes, 1) * one_chunk,
                 advice=f"a chunk takes {size(one_chunk)}: use smaller chunks",
             )
-        )
+        ]
     if processes:
         parts.append(
             Part(
@@ -163,19 +178,19 @@ def ensemble_need(
                 advice=f"each worker takes {size(PROCESS + one_chunk)}: use fewer workers",
             )
         )
-    if stream_paths:
-        flight = 2 * processes
-        table = chunk * values * (PARQUET_TABLE_VALUE + flight * VALUE)
-        parts.append(
-            Part(
-                "trajectories written chunk by chunk",
-                "chunk_size",
-                table,
-                advice=f"writing a chunk's paths takes {size(table)}: use smaller chunks or "
-                "fewer workers, or leave the trajectories out",
-            )
-        )
-    return Need(tuple(parts))
+    return parts
+
+
+def _stream_part(chunk: int, values: int, flight: int) -> Part:
+    """The table of a chunk's paths being written to Parquet (``flight`` chunks waiting)."""
+    table = chunk * values * (PARQUET_TABLE_VALUE + flight * VALUE)
+    return Part(
+        "trajectories written chunk by chunk",
+        "chunk_size",
+        table,
+        advice=f"writing a chunk's paths takes {size(table)}: use smaller chunks or "
+        "fewer workers, or leave the trajectories out",
+    )
 
 
 def available_memory() -> int | None:
