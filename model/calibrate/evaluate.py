@@ -184,19 +184,8 @@ def evaluate(
     result does not depend on it.
     """
     origins_, hs, modes = _settings(origins, horizons, mode)
-    if parameters not in ("calibrated", "fixed"):
-        raise ArgumentError("parameters", f"must be 'calibrated' or 'fixed' (got {parameters!r})")
-    for name, value in (("replicates", replicates), ("draws", draws)):
-        if value < 1:
-            raise ArgumentError(name, f"must be >= 1 (got {value})")
-    label = observed if isinstance(observed, str) else "packaged" if observed is None else "given"
-    if isinstance(observed, str):
-        from .observed import KINDS, load_observed
-
-        if observed not in KINDS:
-            raise ArgumentError("observed", f"must be one of {', '.join(KINDS)} (got {observed!r})")
-        observed = load_observed(observed)
-    obs = for_scenario(observed, scenario)
+    _check_sampling(parameters, replicates, draws)
+    obs, label = _observations(observed, scenario)
     _check_span(obs, origins_, hs)
     seed = scenario.run.seed if seed is None else int(seed)
     fit_ = fit if fit is None or isinstance(fit, str) else tuple(fit)
@@ -226,6 +215,29 @@ def evaluate(
             "within the horizons after it",
         )
     return _outcome(obs, preds, fans, fits, _record(task, origins_, label))
+
+
+def _check_sampling(parameters: str, replicates: int, draws: int) -> None:
+    """``parameters`` is a known choice and the counts of draws are positive."""
+    if parameters not in ("calibrated", "fixed"):
+        raise ArgumentError("parameters", f"must be 'calibrated' or 'fixed' (got {parameters!r})")
+    for name, value in (("replicates", replicates), ("draws", draws)):
+        if value < 1:
+            raise ArgumentError(name, f"must be >= 1 (got {value})")
+
+
+def _observations(
+    observed: pd.DataFrame | Observations | str | None, scenario: Scenario
+) -> tuple[Observations, str]:
+    """The data to score on, for ``scenario``, and how they were given (for the record)."""
+    label = observed if isinstance(observed, str) else "packaged" if observed is None else "given"
+    if isinstance(observed, str):
+        from .observed import KINDS, load_observed
+
+        if observed not in KINDS:
+            raise ArgumentError("observed", f"must be one of {', '.join(KINDS)} (got {observed!r})")
+        observed = load_observed(observed)
+    return for_scenario(observed, scenario), label
 
 
 def _check_span(obs: Observations, origins: tuple[int, ...], horizons: tuple[int, ...]) -> None:
