@@ -222,3 +222,19 @@ def test_every_example_file_in_the_reference_is_valid(tmp_path):
         assert sc.name, name
     # the re-timed S-400 example moves the events that require the delivery with it
     assert model.load_scenario(tmp_path / "s400-later.toml").resolution().dropped() == {}
+
+
+def test_a_shipped_name_is_found_even_beside_a_folder_of_that_name(tmp_path, monkeypatch, capsys):
+    """``relsim compare baseline oil-50`` run where ``--out oil-50`` made a folder: the name
+    still means the shipped scenario; a name that is no shipped scenario keeps its path."""
+    from model.cli import main
+    from model.scenario import find_scenario
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "oil-50").mkdir()
+    (tmp_path / "mine").mkdir()
+    assert find_scenario("oil-50").parent.name == "scenarios"
+    assert str(find_scenario("mine")) == "mine"
+    assert main(["validate", "oil-50"]) == 0
+    assert main(["validate", "mine"]) == 2
+    assert "is a folder" in capsys.readouterr().err

@@ -111,7 +111,7 @@ def output_options(p: argparse.ArgumentParser, default: str) -> None:
 def scenario_file(name: str | Path) -> Path:
     """The file a scenario argument names (a path, or a shipped scenario's name)."""
     path = Path(name)
-    if path.exists():
+    if path.is_file():
         return path.resolve()
     from ..scenario import find_scenario
 

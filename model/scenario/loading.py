@@ -55,13 +55,17 @@ def shipped_scenarios() -> dict[str, Path]:
 
 
 def find_scenario(name_or_path: str | Path) -> Path:
-    """A scenario file: the path if it exists, else the shipped scenario of that name."""
+    """A scenario file: the path if it is a file (or looks like one), else the shipped
+    scenario of that name (so a folder of results called ``oil-50`` in the current folder
+    does not hide the shipped ``oil-50``)."""
     path = Path(name_or_path)
-    if path.exists() or path.suffix == ".toml" or len(path.parts) > 1:
+    if path.is_file() or path.suffix == ".toml" or len(path.parts) > 1:
         return path
     shipped = shipped_scenarios()
     if str(name_or_path) in shipped:
         return shipped[str(name_or_path)]
+    if path.exists():  # a folder, a device, ...: the loader says what it is
+        return path
     raise ScenarioError(
         path,
         "(file)",
