@@ -27,12 +27,16 @@ def _ar1_with_noise(rng, n, rho, q, r):
     return d + rng.normal(0, np.sqrt(r), n)
 
 
-@given(
-    rho=st.floats(0.0, 0.95),
-    q=st.floats(0.01, 2.0),
-    r=st.floats(0.01, 2.0),
-    seed=st.integers(0, 2**16),
-)
+#: An AR(1) deviation's persistence, noise variances and a seed for its data.
+AR1_CASES = {
+    "rho": st.floats(0.0, 0.95),
+    "q": st.floats(0.01, 2.0),
+    "r": st.floats(0.01, 2.0),
+    "seed": st.integers(0, 2**16),
+}
+
+
+@given(**AR1_CASES)
 def test_the_filter_agrees_with_statsmodels_on_an_ar1_with_gaps(rho, q, r, seed):
     """The same model in statsmodels' SARIMAX (AR(1) plus measurement error, missing years)."""
     import statsmodels.api as sm
@@ -50,12 +54,7 @@ def test_the_filter_agrees_with_statsmodels_on_an_ar1_with_gaps(rho, q, r, seed)
     assert len(mine.innovations) == np.isfinite(z).sum()
 
 
-@given(
-    rho=st.floats(0.0, 0.95),
-    q=st.floats(0.01, 2.0),
-    r=st.floats(0.01, 2.0),
-    seed=st.integers(0, 2**16),
-)
+@given(**AR1_CASES)
 def test_a_deviation_shared_by_several_series_agrees_with_statsmodels(rho, q, r, seed):
     """Three series observing one AR(1) state, with gaps: statsmodels' general state space."""
     from statsmodels.tsa.statespace.mlemodel import MLEModel

@@ -270,14 +270,17 @@ def load_and_run(path: Path) -> None:
         assert "\n" not in str(exc), str(exc)
 
 
+def write_and_run(path: Path, doc: dict) -> None:
+    """``doc`` written to ``path`` as TOML (when it can be) and loaded and run."""
+    if (text := dump(doc)) is not None:
+        path.write_text(text)
+        load_and_run(path)
+
+
 @FUZZ
 @given(doc=documents)
 def test_random_scenario_documents(folder, doc):
-    if (text := dump(doc)) is None:
-        return
-    path = folder / "fuzz.toml"
-    path.write_text(text)
-    load_and_run(path)
+    write_and_run(folder / "fuzz.toml", doc)
 
 
 SHIPPED = sorted(shipped_scenarios())
@@ -335,11 +338,7 @@ def mutated(draw):
 @FUZZ
 @given(doc=mutated())
 def test_mutations_of_the_shipped_scenarios(folder, doc):
-    if (text := dump(doc)) is None:
-        return
-    path = folder / "mutant.toml"
-    path.write_text(text)
-    load_and_run(path)
+    write_and_run(folder / "mutant.toml", doc)
 
 
 @FUZZ

@@ -174,15 +174,20 @@ def test_numbers_without_a_bound_are_refused(case, folder, capsys):
     assert f"case.toml: {field}: " in line and text in line
 
 
+def follow_ups(*links: tuple[str, str], days: int) -> str:
+    """Added events, each ``(id, the event it follows)``, ``days`` after it."""
+    return "".join(
+        f'[[events.add]]\nid = "{ident}"\ntitle = "t"\n'
+        f'after = {{ event = "{parent}", days = {days} }}\n'
+        'effects = [{ indicator = "trade", jump = -1.0 }]\n'
+        for ident, parent in links
+    )
+
+
 def test_a_chain_of_follow_ups_may_not_reach_beyond_300_years(folder, capsys):
-    body = ""
-    for ident, parent in (("a", "coup-attempt-2016"), ("b", "a")):
-        body += (
-            f'[[events.add]]\nid = "{ident}"\ntitle = "t"\n'
-            f'after = {{ event = "{parent}", days = 60000 }}\n'
-            'effects = [{ indicator = "trade", jump = -1.0 }]\n'
-        )
-    (folder / "case.toml").write_text(HEAD + body)
+    (folder / "case.toml").write_text(
+        HEAD + follow_ups(("a", "coup-attempt-2016"), ("b", "a"), days=60000)
+    )
     line = refused(folder, capsys, "case.toml")
     assert "events.add[b].after.days: 'b' would act 120000 days after 'coup-attempt-2016'" in line
 
@@ -423,14 +428,7 @@ def test_a_misspelt_distribution_key_suggests_the_right_one(folder, capsys):
 
 
 def test_a_cycle_of_follow_ups_names_the_ids(folder, capsys):
-    body = ""
-    for ident, parent in (("a", "b"), ("b", "a")):
-        body += (
-            f'[[events.add]]\nid = "{ident}"\ntitle = "t"\n'
-            f'after = {{ event = "{parent}", days = 10 }}\n'
-            'effects = [{ indicator = "trade", jump = -1.0 }]\n'
-        )
-    (folder / "case.toml").write_text(HEAD + body)
+    (folder / "case.toml").write_text(HEAD + follow_ups(("a", "b"), ("b", "a"), days=10))
     line = refused(folder, capsys, "case.toml")
     assert "events.add[a].after.event: follow-ups form a cycle: a -> b -> a" in line
 
