@@ -29,7 +29,7 @@ from ..classroom import (
 )
 from ..indices import TITLES
 from .runs import key_events
-from .style import MIN_FONT, color, stagger
+from .style import MIN_FONT, color, numbers_above, stagger
 
 __all__ = [
     "DPI",
@@ -278,18 +278,7 @@ def _key_lines(ax: Any, key_x: np.ndarray, numbered: bool) -> None:
         ax.axvline(d, color="0.45", lw=0.7, ls=":", zorder=1)
     if numbered:
         heights = stagger(key_x, gap=1.0, rows=3)  # a year apart, or another height
-        for j, (d, h) in enumerate(zip(key_x, heights), start=1):
-            ax.annotate(
-                str(j),
-                xy=(d, 100),
-                xytext=(0, 2 + 12 * h),
-                textcoords="offset points",
-                ha="center",
-                va="bottom",
-                fontsize=FONT,
-                color="0.25",
-                annotation_clip=False,
-            )
+        numbers_above(ax, key_x, heights, 2, 12, fontsize=FONT, color="0.25")
 
 
 def _changed_lines(

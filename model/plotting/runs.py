@@ -11,7 +11,16 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from .style import MIN_FONT, STYLE, color, event_key, key_height, pyplot, stagger
+from .style import (
+    MIN_FONT,
+    STYLE,
+    color,
+    event_key,
+    key_height,
+    numbers_above,
+    pyplot,
+    stagger,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -117,18 +126,8 @@ def number_events(ax: Axes, keys: pd.DataFrame, rows: int = 4) -> None:
     # two digits' width (a quarter of an inch) in data units, at the axes' size
     gap = (hi - lo) * 0.25 * ax.figure.dpi / max(ax.bbox.width, 1.0)
     heights = stagger(x, gap=gap, rows=rows)
-    for j, (row, h) in enumerate(zip(keys.itertuples(), heights), start=1):
-        ax.annotate(
-            str(j),
-            xy=(row.date, 100),
-            xytext=(0, 3 + 14 * h),
-            textcoords="offset points",
-            ha="center",
-            va="bottom",
-            fontsize=MIN_FONT,
-            fontweight="bold",
-            annotation_clip=False,
-        )
+    dates = [row.date for row in keys.itertuples()]
+    numbers_above(ax, dates, heights, 3, 14, fontsize=MIN_FONT, fontweight="bold")
 
 
 def plot_trajectories(

@@ -144,6 +144,24 @@ def stagger(xs: Any, gap: float, rows: int) -> list[int]:
     return out
 
 
+def numbers_above(
+    ax: Any, xs: Any, heights: list[int], base: float, step: float, **text: Any
+) -> None:
+    """The numbers 1, 2, ... over the top (100) of ``ax`` at ``xs``, each ``base + step *``
+    its height points up (heights from :func:`stagger`); ``text``: font size, colour, ..."""
+    for j, (x, h) in enumerate(zip(xs, heights), start=1):
+        ax.annotate(
+            str(j),
+            xy=(x, 100),
+            xytext=(0, base + step * h),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            annotation_clip=False,
+            **text,
+        )
+
+
 def lines(entries: list[str], per_line: int) -> str:
     """Entries in aligned columns, never split across lines."""
     width = max(len(e) for e in entries)
