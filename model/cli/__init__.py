@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
 
             require_dask("scheduler")
         force = bool(getattr(args, "force", False))
-        with raise_on_signals(), claiming(owner(args), force, provenance(args, {})):
+        with raise_on_signals(), claiming(owner(args), force, provenance(args)):
             if getattr(args, "out", None) is not None:  # refused before the work, not after
                 check_owner(args.out)
             return int(args.func(args))

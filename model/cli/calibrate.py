@@ -13,7 +13,6 @@ from .common import (
     out_folder,
     output_options,
     positive,
-    provenance,
     scenario_file,
     use_agg,
     year,
@@ -116,7 +115,7 @@ def _calibrate(args: argparse.Namespace) -> int:
         prices=args.prices,
         priors=args.priors,
     )
-    meta = provenance(args, run_metadata(scenario, scenario.run.replicates, scenario.run.seed))
+    meta = run_metadata(scenario, scenario.run.replicates, scenario.run.seed)
     meta["calibration"] = {
         "fit": args.fit or _DEFAULT_FIT,
         "until": args.until,
@@ -212,7 +211,7 @@ def _hindcast(args: argparse.Namespace) -> int:
     )
     seed = scenario.run.seed if args.seed is None else args.seed
     as_run = with_run(scenario, args.replicates or 100, seed)
-    meta = provenance(args, run_metadata(as_run, as_run.run.replicates, seed))
+    meta = run_metadata(as_run, as_run.run.replicates, seed)
     meta["hindcast"] = {"until": args.until, "fit": args.fit or _DEFAULT_FIT, "trend": args.trend}
     figures: dict[str, Any] = {}
     if not args.no_plots:

@@ -139,12 +139,13 @@ def owner(args: argparse.Namespace) -> dict[str, Any]:
     return {"command": args.command, "scenarios": files}
 
 
-def provenance(args: argparse.Namespace, meta: dict[str, Any]) -> dict[str, Any]:
-    """``meta`` with the command line and the lineage of each scenario file (for metadata.json)."""
+def provenance(args: argparse.Namespace) -> dict[str, Any]:
+    """The command line and the lineage of each scenario file: what every ``metadata.json``
+    the command writes records (added by :mod:`model.outputs` to each folder it writes)."""
     from ..provenance import lineage
 
     files = owner(args)["scenarios"]
-    return meta | {
+    return {
         "command": args.command_line,
         "lineage": [lineage(Path(f)) for f in files if Path(f).is_file()],
     }

@@ -14,7 +14,6 @@ from .common import (
     output_options,
     parallel_options,
     positive,
-    provenance,
     use_agg,
 )
 
@@ -166,7 +165,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     )
     seconds = time.perf_counter() - started
     figures = {} if args.no_plots else _figures(ev)
-    meta = provenance(args, run_metadata(scenario, args.replicates, ev.settings["seed"]))
+    meta = run_metadata(scenario, args.replicates, ev.settings["seed"])
     meta["evaluation"] = {**ev.settings, "seconds": round(seconds, 1)}
     with atomic_output(out) as tmp:
         ev.scores.to_csv(tmp / "scores.csv", index=False, float_format="%.6g")

@@ -13,7 +13,6 @@ from .common import (
     output_options,
     parallel_options,
     positive,
-    provenance,
     scenario_file,
     use_agg,
 )
@@ -92,7 +91,6 @@ def _run(args: argparse.Namespace) -> int:
             progress=True,
             trajectory_file=tmp / "trajectories.parquet" if args.trajectories else None,
         )
-        result.metadata = provenance(args, result.metadata)
         paths = _write_drivers(scenario, result, tmp) if scenario.drivers else None
         result.write(tmp, extra={"scenario.diff": diff} if diff else None)
         figures = [] if args.no_plots else _run_figures(result, tmp, paths)
@@ -201,7 +199,7 @@ def _compare(args: argparse.Namespace) -> int:
         result.quantiles().to_csv(tmp / "quantiles.csv", index=False, float_format="%.4f")
         for name, res in result.results.items():
             (tmp / f"{name}.resolved.toml").write_text(res.scenario_toml)
-        _write_json(tmp / "metadata.json", _compare_metadata(args, result.results))
+        _write_json(tmp / "metadata.json", _compare_metadata(result.results))
         figures_to(tmp, figures)
     print(
         f"wrote {out}/: differences.csv metrics.csv quantiles.csv metadata.json "
@@ -240,7 +238,7 @@ def _policies(args: argparse.Namespace) -> int:
         scenario.run.replicates if args.replicates is None else args.replicates,
         scenario.run.seed if args.seed is None else args.seed,
     )
-    meta = provenance(args, run_metadata(scenario, scenario.run.replicates, scenario.run.seed))
+    meta = run_metadata(scenario, scenario.run.replicates, scenario.run.seed)
     meta["policies"] = {
         "names": list(cmp.results),
         "period": [first, last],
@@ -263,7 +261,7 @@ def _policies(args: argparse.Namespace) -> int:
     return 0
 
 
-def _compare_metadata(args: argparse.Namespace, results: dict[str, Any]) -> dict[str, Any]:
+def _compare_metadata(results: dict[str, Any]) -> dict[str, Any]:
     """The compared scenarios (name, hash of each as run), the seed and replicates, versions."""
     from ..provenance import FORMAT_VERSION, environment
 
@@ -278,7 +276,7 @@ def _compare_metadata(args: argparse.Namespace, results: dict[str, Any]) -> dict
         "seed": first["seed"],
         "replicates": first["replicates"],
     }
-    return provenance(args, meta | environment())
+    return meta | environment()
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
