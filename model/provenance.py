@@ -63,14 +63,17 @@ def run_metadata(scenario: Scenario, replicates: int, seed: int) -> dict[str, An
     return meta | environment()
 
 
-def lineage(path: Path) -> list[dict[str, str]]:
-    """The scenario file and each file it ``extends``, in turn: path and SHA-256 of its bytes."""
+def lineage(path: Path, max_bytes: int) -> list[dict[str, str]]:
+    """The scenario file and each file it ``extends``, in turn: path and SHA-256 of its bytes.
+
+    The chain stops at what a scenario cannot be (a folder, a device, a symlink loop, a
+    file over ``max_bytes``): loading the scenario reports it."""
     import hashlib
     import tomllib
 
     chain: list[dict[str, str]] = []
     seen: set[Path] = set()
-    here = _regular(Path(path))
+    here = _regular(Path(path), max_bytes)
     while here is not None and here not in seen:
         seen.add(here)
         data = here.read_bytes()
@@ -79,23 +82,22 @@ def lineage(path: Path) -> list[dict[str, str]]:
             parent = tomllib.loads(data.decode("utf-8-sig")).get("extends")
         except (UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
             parent = None
-        here = _regular(here.parent / parent) if isinstance(parent, str) and parent else None
+        here = (
+            _regular(here.parent / parent, max_bytes)
+            if isinstance(parent, str) and parent
+            else None
+        )
     return chain
 
 
-#: The largest file :func:`lineage` reads: a scenario's limit (model/scenario/limits.py).
-_LINEAGE_BYTES = 1024 * 1024
-
-
-def _regular(path: Path) -> Path | None:
-    """``path`` resolved if it is a regular file a scenario may be, else None (a folder, a
-    device, a FIFO, a symlink loop, a file too large: loading the scenario reports it)."""
+def _regular(path: Path, max_bytes: int) -> Path | None:
+    """``path`` resolved if it is a regular file of at most ``max_bytes``, else None."""
     try:
         here = path.resolve()
         info = here.stat()
     except (OSError, RuntimeError, ValueError):
         return None
-    if not stat.S_ISREG(info.st_mode) or info.st_size > _LINEAGE_BYTES:
+    if not stat.S_ISREG(info.st_mode) or info.st_size > max_bytes:
         return None
     return here
 

@@ -143,11 +143,12 @@ def provenance(args: argparse.Namespace) -> dict[str, Any]:
     """The command line and the lineage of each scenario file: what every ``metadata.json``
     the command writes records (added by :mod:`model.outputs` to each folder it writes)."""
     from ..provenance import lineage
+    from ..scenario.limits import MAX_BYTES
 
     files = owner(args)["scenarios"]
     return {
         "command": args.command_line,
-        "lineage": [lineage(Path(f)) for f in files if Path(f).is_file()],
+        "lineage": [lineage(Path(f), MAX_BYTES) for f in files if Path(f).is_file()],
     }
 
 
