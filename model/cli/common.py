@@ -110,12 +110,9 @@ def output_options(p: argparse.ArgumentParser, default: str) -> None:
 
 def scenario_file(name: str | Path) -> Path:
     """The file a scenario argument names (a path, or a shipped scenario's name)."""
-    path = Path(name)
-    if path.is_file():
-        return path.resolve()
     from ..scenario import find_scenario
 
-    return Path(find_scenario(path)).resolve()
+    return Path(find_scenario(name)).resolve()
 
 
 def out_folder(args: argparse.Namespace, pattern: str) -> Path:
