@@ -3,6 +3,7 @@ allocated, and a run that cannot fit is refused with one line naming the flag to
 
 from __future__ import annotations
 
+import re
 import time
 import tracemalloc
 
@@ -47,12 +48,25 @@ def test_a_trillion_replicates_is_refused_at_once_with_one_line(tmp_path, capsys
     assert "--replicates must be <= 100,000,000" in err
 
 
-def test_the_most_replicates_allowed_are_refused_on_a_small_machine(
-    tmp_path, capsys, small_machine
-):
+def test_a_run_that_cannot_fit_names_the_flag_and_what_would_fit(tmp_path, capsys, small_machine):
     err = refused_run(tmp_path, capsys, "100000000")
-    assert err.startswith("error: relsim run: --replicates: the run needs about 17.0 GB")
-    assert "run fewer replicates (at most about" in err
+    assert re.fullmatch(
+        r"error: relsim run: --replicates: the run needs about 1[67]\.\d GB of memory, more than "
+        r"the 1\.0 GB available on this machine: the replicates take 16\.4 GB, 176 bytes a "
+        r"replicate; run fewer replicates \(at most about [\d,]+ replicates fit\)\n",
+        err,
+    )
+    most = int(err.rsplit("at most about ", 1)[1].split()[0].replace(",", ""))
+    assert 0 < most < 1 * GB / 176
+
+
+def test_comparisons_are_refused_before_the_first_run(tmp_path, capsys, small_machine):
+    out = tmp_path / "out"
+    argv = ["compare", BASELINE, str(SCENARIOS / "no-s400.toml"), "--replicates", "100000"]
+    assert main([*argv, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: relsim compare: --replicates: the run needs about")
+    assert err.count("\n") == 1 and not out.exists()
 
 
 def test_the_cost_per_replicate_is_what_the_ensemble_keeps(baseline):
